@@ -1,0 +1,538 @@
+/**
+ * The registry contract, in one file: what a target is, which token kinds it
+ * has, what it can do and promises (capabilities, policies, limits), and what a
+ * format kit must provide so that the shared scenarios can run against it.
+ *
+ * A format kit is a value built with {@link defineKit}; the scenarios are
+ * written once, in core, against {@link RegistryClient}.
+ *
+ * @module
+ */
+import type * as fc from "fast-check";
+import type { ReferenceFormat } from "./reference.js";
+
+// ---------------------------------------------------------------------------
+// Token kinds and credentials
+
+/**
+ * Ways a caller can present itself. The first three are the positive kinds a
+ * GitLab-shaped registry offers; the last three are the negatives every
+ * registry must refuse (or, for `readonly`, refuse only on write).
+ */
+export type TokenKind = "personal" | "deploy" | "job" | "readonly" | "anonymous" | "invalid";
+
+/** Kinds that may publish: scenarios that push run once under each of them. */
+export const WRITE_TOKEN_KINDS = ["personal", "deploy", "job"] as const satisfies readonly TokenKind[];
+/** Kinds that must be refused (entirely, or on write for `readonly`). */
+export const NEGATIVE_TOKEN_KINDS = ["anonymous", "invalid", "readonly"] as const satisfies readonly TokenKind[];
+export const ALL_TOKEN_KINDS: readonly TokenKind[] = [...WRITE_TOKEN_KINDS, ...NEGATIVE_TOKEN_KINDS];
+
+/** A username and secret pair, as deploy tokens are. */
+export interface UserToken {
+  readonly username: string;
+  readonly token: string;
+}
+
+/**
+ * Credentials a user gives for a target. Any may be missing: scenarios under a
+ * token kind with no credential are skipped, with the reason, never failed.
+ */
+export interface Credentials {
+  /** Personal access token (GitLab scope `api`), or a registry's user token. */
+  readonly personal?: string | undefined;
+  /** Deploy token with `read_package_registry` and `write_package_registry`. */
+  readonly deploy?: UserToken | undefined;
+  /** CI job token (`CI_JOB_TOKEN`). */
+  readonly job?: string | undefined;
+  /** A deploy token with `read_package_registry` only: must be refused on write. */
+  readonly readonly?: UserToken | undefined;
+}
+
+/** One credential, ready to be turned into headers by a profile. */
+export interface Credential {
+  readonly kind: TokenKind;
+  /** Absent for `anonymous`. For `invalid`, a well-formed secret nobody issued. */
+  readonly token?: string | undefined;
+  readonly username?: string | undefined;
+}
+
+// ---------------------------------------------------------------------------
+// What a target declares
+
+/**
+ * Optional features. A scenario that needs a capability the target lacks is a
+ * skip with the reason. Formats may define their own keys.
+ */
+export interface Capabilities {
+  /** A search endpoint (`npm search`, NuGet `SearchQueryService`). */
+  readonly search: boolean;
+  /** The metadata endpoint lists every version of a package. */
+  readonly listVersions: boolean;
+  /** Packages or versions can be removed through the protocol (used for cleanup). */
+  readonly delete: boolean;
+  /** npm dist-tags (or a format's equivalent channel pointers). */
+  readonly distTags: boolean;
+  /** Packages can be read without credentials. */
+  readonly anonymousRead: boolean;
+  readonly [feature: string]: boolean;
+}
+
+/** What the registry promises to do in situations with more than one right answer. */
+export interface Policies {
+  /** Publishing an existing version again. */
+  readonly duplicates: "reject" | "allow";
+  /**
+   * Statuses that count as the documented rejection of a duplicate (GitLab npm
+   * 403, Verdaccio 409). Empty: any 4xx.
+   */
+  readonly duplicateStatus: readonly number[];
+}
+
+/** Instance limits, in bytes; 0 means unlimited. */
+export interface Limits {
+  readonly maxFileSize: number;
+}
+
+/**
+ * A registry flavour a kit knows: GitLab, Verdaccio, a plain WebDAV server.
+ * It says which token kinds exist there, how each credential travels on the
+ * wire for this format, and what the registry promises.
+ */
+export interface Profile {
+  readonly name: string;
+  readonly description: string;
+  /** Token kinds this registry has at all (others are skipped: "the registry has no deploy tokens"). */
+  readonly tokenKinds: readonly TokenKind[];
+  readonly capabilities: Capabilities;
+  readonly policies: Policies;
+  readonly limits: Limits;
+  /** HTTP headers that present `credential` to this registry for this format. */
+  authHeaders(credential: Credential): Record<string, string>;
+  /**
+   * Routes outside the format's standard table that this registry is known to
+   * need; `endpoints.audit` reports them as notes instead of failing.
+   */
+  readonly extraRoutes?: readonly RouteTemplate[];
+  /** Statuses accepted as "you may not": default [401, 403, 404]. */
+  readonly deniedStatus?: readonly number[];
+}
+
+/** Tunables for the shared scenarios. Every number has a default from the checklist. */
+export interface ScenarioOptions {
+  /** `push.many`: versions of one package, then separate packages. */
+  readonly manyVersions: number;
+  readonly manyPackages: number;
+  /** `push.many`: any metadata response slower than this fails (ms). */
+  readonly latencyBudgetMs: number;
+  /** `push.many`: median of the last tenth over the first tenth above this fails... */
+  readonly latencyGrowthFactor: number;
+  /** ...provided the medians also differ by more than this (ms), so sub-millisecond noise passes. */
+  readonly latencyGrowthFloorMs: number;
+  /** `push.large`: size of the large package (bytes). */
+  readonly largeSize: number;
+  /** Property-based scenarios: fast-check runs per property. */
+  readonly numRuns: number;
+  /** `model.random-ops`: commands per run. */
+  readonly maxCommands: number;
+}
+
+/** Where to run and as whom: what a user writes to point a kit at a registry. */
+export interface Target {
+  /** The format endpoint, e.g. `https://gitlab.example.com/api/v4/projects/42/packages/npm`. */
+  readonly registry: string;
+  /** A profile name of the kit; the kit's default profile when absent. */
+  readonly profile?: string | undefined;
+  readonly credentials?: Credentials | undefined;
+  /** Overrides of what the profile declares (for example a group that allows duplicates). */
+  readonly policies?: Partial<Policies> | undefined;
+  readonly limits?: Partial<Limits> | undefined;
+  readonly capabilities?: Partial<Capabilities> | undefined;
+  readonly options?: Partial<ScenarioOptions> | undefined;
+}
+
+/** A target merged with its profile: what scenarios see. */
+export interface ResolvedTarget {
+  readonly registry: string;
+  readonly profile: Profile;
+  readonly credentials: Credentials;
+  readonly capabilities: Capabilities;
+  readonly policies: Policies;
+  readonly limits: Limits;
+  readonly options: ScenarioOptions;
+}
+
+// ---------------------------------------------------------------------------
+// Packages and their bytes
+
+/** Digests of a file, lowercase hex. */
+export interface Digests {
+  readonly md5: string;
+  readonly sha1: string;
+  readonly sha256: string;
+  readonly sha512: string;
+}
+
+/**
+ * Bytes that can be read more than once without being held in memory (a
+ * 500 MB package is generated on the fly each time it is streamed).
+ */
+export interface Content {
+  readonly size: number;
+  readonly digests: Digests;
+  /** A fresh stream of the bytes. */
+  stream(): AsyncIterable<Uint8Array>;
+  /** The bytes, when they are small enough to hold. */
+  readonly bytes?: Uint8Array | undefined;
+}
+
+/** What a scenario asks a kit to build. */
+export interface PackageSpec {
+  /** A full package name, already namespaced with the run id (see {@link FormatKit.packageName}). */
+  readonly name: string;
+  readonly version: string;
+  /** Approximate size of the main file; small when absent. */
+  readonly size?: number | undefined;
+  /** Extra files to place in the package (path -> bytes). */
+  readonly files?: Readonly<Record<string, Uint8Array>> | undefined;
+  /** Free text the kit puts in the package's description (search finds it). */
+  readonly description?: string | undefined;
+}
+
+/** A built package, ready to publish. */
+export interface Artifact {
+  readonly name: string;
+  readonly version: string;
+  /** The main file's name as the registry stores it (`foo-1.0.0.tgz`). */
+  readonly filename: string;
+  readonly content: Content;
+  /** Further files published with it (pom next to a jar, wheel next to an sdist). */
+  readonly extra?: readonly { readonly filename: string; readonly content: Content }[] | undefined;
+}
+
+// ---------------------------------------------------------------------------
+// Evidence
+
+/** One HTTP exchange, with secrets already redacted. */
+export interface Exchange {
+  readonly method: string;
+  /** Absolute URL, credentials redacted. */
+  readonly url: string;
+  /** Path relative to the target's registry URL (`/foo/-/foo-1.0.0.tgz`). */
+  readonly path: string;
+  /** Status; 0 when no response came (connection refused, timeout). */
+  readonly status: number;
+  readonly durationMs: number;
+  readonly requestHeaders: Readonly<Record<string, string>>;
+  readonly responseHeaders: Readonly<Record<string, string>>;
+  /** The first bytes of a response body worth showing (errors, unexpected content), redacted. */
+  readonly responseSnippet?: string | undefined;
+  /** Who made it: the adapter, or the name of a real client driver. */
+  readonly via: string;
+}
+
+// ---------------------------------------------------------------------------
+// The protocol adapter
+
+/** Outcome of a publish: never throws for a 4xx, the scenario judges it. */
+export interface PublishOutcome {
+  readonly accepted: boolean;
+  readonly status: number;
+  readonly exchange: Exchange;
+}
+
+/** What a download saw: the bytes' digests and size, computed while streaming. */
+export interface Downloaded {
+  readonly size: number;
+  readonly digests: Digests;
+  readonly exchange: Exchange;
+  /** The bytes, for small downloads only (kits decide). */
+  readonly bytes?: Uint8Array | undefined;
+}
+
+/**
+ * A format's protocol, spoken with one credential. Methods throw
+ * {@link import("./errors.js").ProtocolError} when the registry answers
+ * something unusable (5xx, HTML for JSON, a truncated body), and
+ * {@link import("./errors.js").ConformanceFailure} when what it answers breaks
+ * the format's own rules (an `integrity` field that does not match the bytes).
+ */
+export interface RegistryClient {
+  publish(artifact: Artifact): Promise<PublishOutcome>;
+  /** Downloads the main file of `name@version`, checking the format's own integrity fields. */
+  download(name: string, version: string): Promise<Downloaded>;
+  /** Versions the metadata endpoint lists; empty when the package is unknown. */
+  versions(name: string): Promise<readonly string[]>;
+  /** One request to the metadata endpoint `push.many` measures (packument, simple page, ...). */
+  metadata(name: string): Promise<Exchange>;
+  /** The version the registry calls latest (dist-tags.latest, maven-metadata `<latest>`). */
+  latest?(name: string): Promise<string | undefined>;
+  /** Names of packages the registry's search returns for `text`. */
+  search?(text: string): Promise<readonly string[]>;
+  /** Removes one version (or the package when `version` is absent). */
+  remove?(name: string, version?: string): Promise<void>;
+}
+
+/** What a kit's `connect` receives. */
+export interface Session {
+  readonly target: ResolvedTarget;
+  readonly credential: Credential;
+  readonly http: HttpClient;
+  readonly runId: string;
+}
+
+/** Options of one request through the recording client. */
+export interface HttpRequest {
+  readonly method: string;
+  /** Relative to the registry URL (`/foo`), or absolute (tarball URLs in metadata). */
+  readonly path: string;
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+  readonly body?: string | Uint8Array | AsyncIterable<Uint8Array> | undefined;
+  /** Skip the profile's auth headers (the negatives set their own). */
+  readonly noAuth?: boolean | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** A response whose body has not been read yet. */
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly exchange: Exchange;
+  /** Reads the body as text (bounded); fills the exchange's snippet. */
+  text(): Promise<string>;
+  /** Reads and parses JSON; a ProtocolError for another content type or bad JSON. */
+  json<T = unknown>(): Promise<T>;
+  /** Reads the body fully as bytes, checking Content-Length when given. */
+  bytes(): Promise<Uint8Array>;
+  /** Streams the body, computing digests and checking Content-Length. */
+  digest(): Promise<{ size: number; digests: Digests }>;
+  /** Discards the body. */
+  dump(): Promise<void>;
+}
+
+/** The recording HTTP client (undici) every adapter uses, so evidence is uniform. */
+export interface HttpClient {
+  readonly baseUrl: string;
+  request(req: HttpRequest): Promise<HttpResponse>;
+}
+
+// ---------------------------------------------------------------------------
+// Real clients
+
+/** A real client tool (npm CLI, twine, mvn, NuGet.exe) driven by the scenarios. */
+export interface ClientDriver {
+  /** `npm-cli`, `twine`, `pip`, `mvn`, `nuget-exe`. */
+  readonly name: string;
+  /** Undefined when usable, else why not ("npm not found on PATH"): the scenario skips with it. */
+  unavailable(): Promise<string | undefined>;
+  /** Publishes with the real tool; resolves with whether the registry accepted it. */
+  publish?(artifact: Artifact, ctx: DriverContext): Promise<{ accepted: boolean; output: string }>;
+  /** Downloads or installs with the real tool and returns the main file's digests. */
+  install?(name: string, version: string, ctx: DriverContext): Promise<{ digests: Digests; output: string }>;
+}
+
+/** What a driver gets: where to point the tool (a recording proxy) and as whom. */
+export interface DriverContext {
+  /** The registry URL as the tool must see it (a local recording proxy in front of the target). */
+  readonly registry: string;
+  readonly target: ResolvedTarget;
+  readonly credential: Credential;
+  /** A fresh temporary directory the driver may use. */
+  readonly workdir: string;
+  readonly signal: AbortSignal;
+}
+
+// ---------------------------------------------------------------------------
+// Routes and arbitraries
+
+/**
+ * One route of a format's standard protocol, relative to the format endpoint:
+ * `{ method: "GET", path: "/:name/-/:file", summary: "tarball" }`. Params are
+ * `:param` (one segment) and `*param` (the rest).
+ */
+export interface RouteTemplate {
+  readonly method: string;
+  readonly path: string;
+  readonly summary: string;
+}
+
+/** fast-check arbitraries a kit contributes. */
+export interface KitArbitraries {
+  /** Valid base names; {@link FormatKit.packageName} namespaces them with the run id. */
+  name(): fc.Arbitrary<string>;
+  /** Names the registry must refuse. */
+  invalidName(): fc.Arbitrary<string>;
+  /** Valid versions. */
+  version(): fc.Arbitrary<string>;
+  /** File trees to put in packages. */
+  files(): fc.Arbitrary<Record<string, Uint8Array>>;
+}
+
+// ---------------------------------------------------------------------------
+// Scenarios and results
+
+export type ResultStatus = "pass" | "fail" | "skip" | "error";
+
+/** Which token kinds a scenario runs under. */
+export type ScenarioAudience = "write" | "negative";
+
+/** A series of measurements `push.many` records, for reports and charts. */
+export interface LatencySeries {
+  readonly label: string;
+  /** [packageCount, milliseconds] pairs. */
+  readonly points: readonly (readonly [number, number])[];
+  readonly budgetMs: number;
+  readonly firstTenthMedianMs: number;
+  readonly lastTenthMedianMs: number;
+  readonly maxMs: number;
+}
+
+/** What a scenario may call while it runs. */
+export interface ScenarioContext {
+  readonly kit: FormatKit;
+  readonly target: ResolvedTarget;
+  readonly credential: Credential;
+  /** The adapter, speaking with {@link credential}. */
+  readonly client: RegistryClient;
+  /** Opens another adapter with another credential (auth checks, cross reads). */
+  connect(credential: Credential): RegistryClient;
+  /** Credential of a write kind the target has, for set-up steps of negative scenarios. */
+  readonly writer: Credential | undefined;
+  readonly runId: string;
+  /** fast-check parameters: seed, and numRuns from the options. */
+  readonly fc: { readonly seed: number; readonly numRuns: number };
+  readonly options: ScenarioOptions;
+  readonly signal: AbortSignal;
+  /** A name unique to this run, for `base` (adds the run id so cleanup finds it). */
+  name(base: string): string;
+  /** Builds a package with the kit. */
+  build(spec: PackageSpec): Promise<Artifact>;
+  /** Remembers that the run created `name@version`, so cleanup removes it (and only it). */
+  track(name: string, version: string): void;
+  /** Ends the scenario as a skip. */
+  skip(reason: string): never;
+  /** Adds a line to the result (non-standard endpoints seen, counts). */
+  note(message: string): void;
+  /** Attaches a latency series. */
+  latency(series: LatencySeries): void;
+  /** Attaches a throughput figure (bytes per second) under a label. */
+  throughput(label: string, bytesPerSecond: number): void;
+  /** Every exchange recorded so far in this scenario (adapter and drivers). */
+  exchanges(): readonly Exchange[];
+  /** Starts a local recording proxy for real clients; closes with the scenario. */
+  driverContext(driver: ClientDriver, credential?: Credential): Promise<DriverContext>;
+}
+
+/** A conformance scenario, written once against the contract. */
+export interface Scenario {
+  /** Stable id used in reports and docs: `push.small`. */
+  readonly id: string;
+  readonly title: string;
+  /** The release-checklist step (1-7) it comes from. */
+  readonly checklist: number;
+  /** What it checks and why, for the generated docs. */
+  readonly description: string;
+  readonly audience: ScenarioAudience;
+  /** Capabilities that must be true, else skip. */
+  readonly requires?: readonly string[] | undefined;
+  /** Per scenario timeout in ms (default from the runner). */
+  readonly timeoutMs?: number | undefined;
+  run(ctx: ScenarioContext): Promise<void>;
+}
+
+/** The expectation that failed, and what came back instead. */
+export interface Expectation {
+  readonly expected: string;
+  readonly actual: string;
+}
+
+export interface ScenarioResult {
+  readonly format: string;
+  readonly scenario: string;
+  readonly title: string;
+  readonly tokenKind: TokenKind;
+  readonly status: ResultStatus;
+  /** One line: why it failed, errored or was skipped. */
+  readonly message?: string | undefined;
+  readonly expectation?: Expectation | undefined;
+  /** The requests involved in a failure (the last few), or all for audits. */
+  readonly exchanges: readonly Exchange[];
+  readonly durationMs: number;
+  readonly notes: readonly string[];
+  readonly latency: readonly LatencySeries[];
+  readonly throughput: Readonly<Record<string, number>>;
+  /** fast-check replay data when a property failed. */
+  readonly replay?: { readonly seed: number; readonly path?: string | undefined } | undefined;
+}
+
+// ---------------------------------------------------------------------------
+// The kit
+
+/** Everything one format package provides. Build it with {@link defineKit}. */
+export interface FormatKit {
+  /** `npm`, `pypi`, `maven`, `nuget`. */
+  readonly format: string;
+  readonly title: string;
+  readonly description: string;
+  readonly profiles: Readonly<Record<string, Profile>>;
+  readonly defaultProfile: string;
+  /** GitLab's default instance limit for this format (bytes). */
+  readonly instanceLimit: number;
+  /** The format's standard protocol, for `endpoints.audit` and the docs. */
+  readonly routes: readonly RouteTemplate[];
+  readonly arbitraries: KitArbitraries;
+  /** Namespaces a base name with the run id, the way the format allows. */
+  packageName(runId: string, base: string): string;
+  /** Whether `name` was created by run `runId` (cleanup removes only those). */
+  ownsName(runId: string, name: string): boolean;
+  build(spec: PackageSpec): Promise<Artifact>;
+  /** The format's version order (negative, zero, positive). */
+  compareVersions(a: string, b: string): number;
+  connect(session: Session): RegistryClient;
+  readonly drivers: readonly ClientDriver[];
+  /** Scenarios only this format has (PEP 503 normalization, Maven snapshots). */
+  readonly scenarios: readonly Scenario[];
+  /** The format's routes for the embedded reference registry. */
+  readonly reference?: ReferenceFormat | undefined;
+}
+
+/** Builds a kit value; fills the optional parts. */
+export function defineKit(
+  kit: Omit<FormatKit, "drivers" | "scenarios"> & {
+    drivers?: readonly ClientDriver[];
+    scenarios?: readonly Scenario[];
+  },
+): FormatKit {
+  return { drivers: [], scenarios: [], ...kit };
+}
+
+/** Builds a profile with the usual defaults. */
+export function defineProfile(
+  profile: Omit<Profile, "capabilities" | "policies"> & {
+    capabilities?: Partial<Capabilities>;
+    policies?: Partial<Policies>;
+  },
+): Profile {
+  return {
+    ...profile,
+    capabilities: {
+      search: false,
+      listVersions: true,
+      delete: false,
+      distTags: false,
+      anonymousRead: false,
+      ...profile.capabilities,
+    } as Capabilities,
+    policies: { duplicates: "reject", duplicateStatus: [], ...profile.policies },
+  };
+}
+
+export const DEFAULT_OPTIONS: ScenarioOptions = {
+  manyVersions: 300,
+  manyPackages: 300,
+  latencyBudgetMs: 1000,
+  latencyGrowthFactor: 3,
+  latencyGrowthFloorMs: 50,
+  largeSize: 64 * 1024 * 1024,
+  numRuns: 10,
+  maxCommands: 20,
+};

@@ -1,0 +1,179 @@
+/**
+ * The contract between the embedded reference registry (`@regkit/registry`)
+ * and the formats it serves. A format kit contributes a {@link ReferenceFormat}:
+ * its routes, written against a package store that already handles streaming,
+ * limits, duplicates, atomic commits and project scoping.
+ *
+ * @module
+ */
+import type { Readable } from "node:stream";
+import type { Digests, Limits, Policies, TokenKind } from "./contract.js";
+
+/** How credentials may travel for a format on a GitLab-shaped registry. */
+export type AuthScheme =
+  /** `Authorization: Bearer <token>` (npm, Composer). */
+  | "bearer"
+  /** `Authorization: Basic` with GitLab's username rules. */
+  | "basic"
+  /** `PRIVATE-TOKEN`, `DEPLOY-TOKEN`, `JOB-TOKEN` headers. */
+  | "headers";
+
+/** Who is calling, once the registry has checked the credential. */
+export interface Principal {
+  readonly kind: TokenKind;
+  /** The user or deploy-token name, for logs and `_npmUser`-like fields. */
+  readonly name: string;
+  readonly canRead: boolean;
+  readonly canWrite: boolean;
+}
+
+/** A file the store has written but not yet made visible. */
+export interface StagedFile {
+  readonly size: number;
+  readonly digests: Digests;
+}
+
+/** A stored file, as listed in a version. */
+export interface StoredFile {
+  readonly filename: string;
+  readonly size: number;
+  readonly digests: Digests;
+  readonly createdAt: string;
+}
+
+export interface StoredVersion {
+  readonly version: string;
+  readonly files: readonly StoredFile[];
+  /** The format's own per-version metadata (npm manifest, PyPI form fields). */
+  readonly metadata: unknown;
+  readonly createdAt: string;
+}
+
+export interface StoredPackage {
+  readonly name: string;
+  /** Versions in publish order. */
+  readonly versions: readonly StoredVersion[];
+  /** The format's package-level metadata (npm dist-tags). */
+  readonly metadata: Readonly<Record<string, unknown>>;
+  /** Increases on every change: formats may cache rendered metadata under it. */
+  readonly revision: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** One file to commit with a version. */
+export interface CommitFile {
+  readonly filename: string;
+  readonly staged: StagedFile & { readonly id: string };
+}
+
+/** What `commit` did. */
+export type CommitOutcome =
+  | { readonly kind: "created" }
+  /** The version existed and the policy rejects duplicates: nothing changed. */
+  | { readonly kind: "duplicate" }
+  /** The version existed and the policy allows duplicates: files added or replaced. */
+  | { readonly kind: "updated" };
+
+/**
+ * The package store of one project and one format. Every method is safe under
+ * concurrent calls: of two commits of the same new version exactly one
+ * creates it, and readers never see a version without all its files.
+ */
+export interface PackageStore {
+  /** Package names, sorted. */
+  names(): Promise<readonly string[]>;
+  get(name: string): Promise<StoredPackage | undefined>;
+  /**
+   * Streams bytes into a staged file, computing digests. Rejects with
+   * {@link ReferenceError413} past `maxSize` (0: unlimited) without keeping the rest.
+   */
+  stage(source: AsyncIterable<Uint8Array>, maxSize: number): Promise<StagedFile & { readonly id: string }>;
+  /** Drops a staged file that will not be committed. */
+  discard(staged: { readonly id: string }): Promise<void>;
+  /**
+   * Makes a version visible with its files, atomically, applying the duplicate
+   * policy. `update` may change the package-level metadata in the same step.
+   */
+  commit(input: {
+    readonly name: string;
+    readonly version: string;
+    readonly files: readonly CommitFile[];
+    readonly metadata: unknown;
+    readonly duplicates: Policies["duplicates"];
+    readonly update?: ((metadata: Record<string, unknown>) => Record<string, unknown>) | undefined;
+  }): Promise<CommitOutcome>;
+  /** Changes package-level metadata (dist-tags); false when the package is unknown. */
+  updateMetadata(name: string, update: (metadata: Record<string, unknown>) => Record<string, unknown>): Promise<boolean>;
+  /** Opens a stored file; undefined when absent. */
+  open(name: string, version: string, filename: string): Promise<(StoredFile & { stream(): Readable }) | undefined>;
+  /** Removes one version (or the whole package when `version` is absent); false when absent. */
+  remove(name: string, version?: string): Promise<boolean>;
+}
+
+/** A request as a format route sees it. */
+export interface ReferenceRequest {
+  readonly method: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: URLSearchParams;
+  /** Lowercased header names. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** The raw request body. */
+  readonly body: Readable;
+  /** Absolute URL of this format endpoint as the client reached it (for links in metadata). */
+  readonly baseUrl: string;
+  readonly project: { readonly id: number; readonly path: string };
+  readonly principal: Principal;
+  readonly store: PackageStore;
+  readonly limits: Limits;
+  readonly policies: Policies;
+}
+
+/** What a route answers. A plain object or array `body` is sent as JSON. */
+export interface ReferenceReply {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+  readonly body?: string | Uint8Array | Readable | object | undefined;
+}
+
+export interface ReferenceRoute {
+  readonly method: string;
+  /** Relative to the format endpoint, with `:param` and `*rest` (as in {@link RouteTemplate}). */
+  readonly path: string;
+  /**
+   * `read` needs a principal that can read the project, `write` one that can
+   * write; `public` needs nothing (service indexes).
+   */
+  readonly access: "read" | "write" | "public";
+  handle(req: ReferenceRequest): Promise<ReferenceReply>;
+}
+
+/** A format as the reference registry serves it. */
+export interface ReferenceFormat {
+  /** Path segment: `/api/v4/projects/:id/packages/<segment>`. */
+  readonly segment: string;
+  /** Ways credentials may travel for this format (GitLab's rules). */
+  readonly auth: readonly AuthScheme[];
+  /** The registry's defaults for this format (GitLab's). */
+  readonly policies: Policies;
+  readonly limits: Limits;
+  readonly routes: readonly ReferenceRoute[];
+}
+
+/** Thrown by routes and the store for a clear 4xx answer. */
+export class ReferenceHttpError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.name = "ReferenceHttpError";
+    this.status = status;
+  }
+}
+
+/** The store's "too large" rejection. */
+export class ReferenceError413 extends ReferenceHttpError {
+  constructor(limit: number) {
+    super(413, `File is too large (limit ${limit} bytes).`);
+    this.name = "ReferenceError413";
+  }
+}

