@@ -1,1 +1,3 @@
-export {};
+export { credentialsFromEnv, main, size } from "./cli.js";
+export type { CliIo } from "./cli.js";
+export { findKit, kits } from "./kits.js";

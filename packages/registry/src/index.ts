@@ -1,1 +1,3 @@
-export {};
+export type { ReferenceTokens, ReferenceTokensOption } from "./auth.js";
+export type { ReferenceProject, ReferenceRegistry, ReferenceRegistryOptions } from "./registry.js";
+export { createReferenceRegistry } from "./registry.js";

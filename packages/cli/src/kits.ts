@@ -1,0 +1,15 @@
+import type { FormatKit } from "@regkit/core";
+import { npmKit } from "@regkit/npm";
+
+/**
+ * Every format kit the CLI, the demo and the reference registry know.
+ * Adding a format: add its package as a dependency and one line here.
+ */
+export const kits: readonly FormatKit[] = [
+  npmKit,
+];
+
+/** The kit for `format`, or undefined. */
+export function findKit(format: string): FormatKit | undefined {
+  return kits.find((kit) => kit.format === format);
+}

@@ -1,0 +1,225 @@
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+
+const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+
+interface Served {
+  url: string;
+  registries: Record<string, string>;
+  tokens: { personal: string; deploy: string; deployUsername: string; job: string; readonlyDeploy: string; readonlyDeployUsername: string };
+}
+
+function regkit(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function startServe(args: string[] = []): Promise<{ child: ChildProcessWithoutNullStreams; served: Served; firstLine: string }> {
+  const child = spawn(process.execPath, [bin, "serve", "--port", "0", ...args]);
+  const lines = createInterface({ input: child.stdout });
+  const firstLine = await new Promise<string>((resolve, reject) => {
+    lines.once("line", resolve);
+    child.once("exit", (code) => reject(new Error(`serve exited with ${code}`)));
+  });
+  return { child, served: JSON.parse(firstLine) as Served, firstLine };
+}
+
+function stop(child: ChildProcessWithoutNullStreams, signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.once("exit", (code) => resolve(code));
+    child.kill(signal);
+  });
+}
+
+describe("regkit serve", () => {
+  test("prints one JSON object as the first line, and exits cleanly on SIGTERM and SIGINT", async () => {
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+      const { child, served, firstLine } = await startServe();
+      expect(firstLine.trim().startsWith("{")).toBe(true);
+      expect(served.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(served.registries.npm).toBe(`${served.url}/api/v4/projects/1/packages/npm`);
+      for (const key of ["personal", "deploy", "deployUsername", "job"] as const) {
+        expect(typeof served.tokens[key]).toBe("string");
+        expect(served.tokens[key].length).toBeGreaterThan(0);
+      }
+      const ping = await fetch(`${served.registries.npm}/regkit-nothing-here`, {
+        headers: { authorization: `Bearer ${served.tokens.personal}` },
+      });
+      expect(ping.status).toBe(404);
+      expect(await stop(child, signal)).toBe(0);
+    }
+  });
+
+  test("--data-dir keeps packages across restarts", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "regkit-cli-data-"));
+    try {
+      const first = await startServe(["--data-dir", dir]);
+      const tarball = Buffer.from("not really a tarball, but bytes the registry must keep");
+      const name = "regkit-cli-persisted";
+      const put = await fetch(`${first.served.registries.npm}/${name}`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${first.served.tokens.personal}`, "content-type": "application/json" },
+        body: JSON.stringify(publishDocument(first.served.registries.npm, name, "1.0.0", tarball)),
+      });
+      expect(put.status, await put.text()).toBeLessThan(300);
+      await stop(first.child);
+
+      const second = await startServe(["--data-dir", dir]);
+      try {
+        const res = await fetch(`${second.served.registries.npm}/${name}/-/${name}-1.0.0.tgz`, {
+          headers: { authorization: `Bearer ${second.served.tokens.personal}` },
+        });
+        expect(res.status).toBe(200);
+        expect(Buffer.from(await res.arrayBuffer()).equals(tarball)).toBe(true);
+      } finally {
+        await stop(second.child);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+function publishDocument(registry: string, name: string, version: string, tarball: Buffer): unknown {
+  const file = `${name}-${version}.tgz`;
+  return {
+    _id: name,
+    name,
+    "dist-tags": { latest: version },
+    versions: {
+      [version]: {
+        _id: `${name}@${version}`,
+        name,
+        version,
+        dist: {
+          integrity: `sha512-${createHash("sha512").update(tarball).digest("base64")}`,
+          shasum: createHash("sha1").update(tarball).digest("hex"),
+          tarball: `${registry}/${name}/-/${file}`,
+        },
+      },
+    },
+    _attachments: { [file]: { content_type: "application/octet-stream", data: tarball.toString("base64"), length: tarball.length } },
+  };
+}
+
+function tokenEnv(served: Served): Record<string, string> {
+  return {
+    REGKIT_PERSONAL_TOKEN: served.tokens.personal,
+    REGKIT_DEPLOY_TOKEN: served.tokens.deploy,
+    REGKIT_DEPLOY_USERNAME: served.tokens.deployUsername,
+    REGKIT_JOB_TOKEN: served.tokens.job,
+    REGKIT_READONLY_TOKEN: served.tokens.readonlyDeploy,
+    REGKIT_READONLY_USERNAME: served.tokens.readonlyDeployUsername,
+  };
+}
+
+describe("regkit run", () => {
+  let served: Served;
+  let child: ChildProcessWithoutNullStreams;
+  beforeAll(async () => {
+    ({ served, child } = await startServe());
+  });
+  afterAll(async () => {
+    await stop(child);
+  });
+
+  test("usage and configuration errors exit 2 with one line", async () => {
+    const cases: [string[], RegExp][] = [
+      [[], /missing command/],
+      [["frobnicate"], /unknown command "frobnicate"/],
+      [["run", "--registry", "http://127.0.0.1:9"], /--format is required/],
+      [["run", "--format", "cobol", "--registry", "http://127.0.0.1:9"], /unknown format "cobol"/],
+      [["run", "--format", "npm"], /--registry URL is required/],
+      [["run", "--format", "npm", "--registry", "http://127.0.0.1:9", "--profile", "nexus9"], /profile/],
+      [["run", "--format", "npm", "--registry", "not a url"], /URL|registry/],
+      [["run", "--format", "npm", "--registry", "http://127.0.0.1:9", "--scenario", "push.nothing"], /unknown scenario "push.nothing"/],
+      [["run", "--format", "npm", "--registry", "http://127.0.0.1:9", "--token", "x"], /environment only/],
+      [["run", "--format", "npm", "--registry", "http://127.0.0.1:9", "--seed", "abc"], /--seed expects a whole number/],
+      [["run", "--format", "npm", "--registry", "http://127.0.0.1:9", "--large-size", "lots"], /--large-size expects a size/],
+      [["run", "--format", "npm", "--registry", "http://127.0.0.1:9", "--bogus"], /bogus/],
+    ];
+    for (const [args, message] of cases) {
+      const { code, stderr, stdout } = await regkit(args);
+      expect(code, `${args.join(" ")}: ${stderr}`).toBe(2);
+      expect(stderr).toMatch(message);
+      expect(stderr.trim().split("\n")).toHaveLength(1);
+      expect(stdout).toBe("");
+    }
+    const half = await regkit(["run", "--format", "npm", "--registry", "http://127.0.0.1:9"], { REGKIT_DEPLOY_TOKEN: "x" });
+    expect(half.code).toBe(2);
+    expect(half.stderr).toMatch(/REGKIT_DEPLOY_USERNAME/);
+  });
+
+  test("an unreachable registry is an error in the report, exit 1, no stack trace", async () => {
+    const { code, stdout, stderr } = await regkit(
+      ["run", "--format", "npm", "--registry", "http://127.0.0.1:9/api/v4/projects/1/packages/npm", "--scenario", "push.small"],
+      { REGKIT_PERSONAL_TOKEN: "glpat-unreachable-secret" },
+    );
+    expect(code).toBe(1);
+    expect(stdout + stderr).toMatch(/unreachable|ECONNREFUSED/);
+    expect(stdout + stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+    expect(stdout + stderr).not.toContain("glpat-unreachable-secret");
+  });
+
+  test("runs scenarios against the served registry with every token kind, writes JSON and JUnit, leaks no token", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "regkit-cli-run-"));
+    try {
+      const env = tokenEnv(served);
+      const { code, stdout, stderr } = await regkit(
+        [
+          "run", "--format", "npm", "--registry", served.registries.npm, "--profile", "gitlab",
+          "--scenario", "push.small", "--scenario", "auth.matrix", "--seed", "42",
+          "--reporter", "console", "--reporter", `json=${join(dir, "r.json")}`, "--reporter", `junit=${join(dir, "r.xml")}`,
+        ],
+        env,
+      );
+      expect(code, stdout + stderr).toBe(0);
+      const json = await readFile(join(dir, "r.json"), "utf8");
+      const xml = await readFile(join(dir, "r.xml"), "utf8");
+      const report = JSON.parse(json) as { schemaVersion: number; reports: { seed: number; results: { scenario: string; tokenKind: string; status: string }[] }[] };
+      expect(report.schemaVersion).toBe(1);
+      expect(report.reports[0]!.seed).toBe(42);
+      const seen = report.reports[0]!.results.map((r) => `${r.scenario}/${r.tokenKind}/${r.status}`).sort();
+      expect(seen).toEqual(
+        [
+          "auth.matrix/anonymous/pass", "auth.matrix/invalid/pass", "auth.matrix/readonly/pass",
+          "push.small/deploy/pass", "push.small/job/pass", "push.small/personal/pass",
+        ].sort(),
+      );
+      expect(xml).toContain("<testsuites");
+      for (const secret of Object.values(env)) {
+        if (secret.length < 8) continue;
+        for (const text of [stdout, stderr, json, xml]) expect(text).not.toContain(secret);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a failing registry exits 1 (the npm profile of the wrong registry flavour)", async () => {
+    // The verdaccio profile expects 409 for duplicates; the reference (GitLab-shaped) answers 403.
+    const { code, stdout } = await regkit(
+      ["run", "--format", "npm", "--registry", served.registries.npm, "--profile", "verdaccio", "--scenario", "push.duplicate"],
+      tokenEnv(served),
+    );
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/push\.duplicate/);
+    expect(stdout).toMatch(/409/);
+    expect(stdout).toMatch(/403/);
+  });
+});

@@ -1,0 +1,107 @@
+/**
+ * Path handling: the traversal guard that runs before any routing, and the
+ * matcher for route templates (`/:name/-/:file`, `/*path`).
+ *
+ * Paths are never handed to the URL parser: it would resolve `..` and `%2e%2e`
+ * and turn backslashes into slashes, hiding exactly what the guard must see.
+ */
+
+/** Why a raw request path is refused, or undefined when it is acceptable. */
+export function pathProblem(rawPath: string): string | undefined {
+  if (!rawPath.startsWith("/")) return "the path must start with /";
+  if (rawPath.includes("\\") || rawPath.includes("\0")) return "backslashes and NUL are not allowed in paths";
+  for (const segment of rawPath.split("/")) {
+    if (safeDecode(segment) === undefined) return "malformed percent-encoding in path";
+    // Decoding repeatedly catches %2e%2e and %252e%252e alike.
+    let decoded: string | undefined = segment;
+    for (let round = 0; round < 3 && decoded !== undefined; round++) {
+      if (/[\\\0]/.test(decoded)) return "backslashes and NUL are not allowed in paths";
+      if (decoded.split("/").some((part) => part === ".." || part === ".")) return "path traversal is not allowed";
+      decoded = decoded.includes("%") ? safeDecode(decoded) : undefined;
+    }
+  }
+  return undefined;
+}
+
+/** Splits a path that passed {@link pathProblem} into its raw (still encoded) segments. */
+export function rawSegments(rawPath: string): string[] {
+  return rawPath.slice(1).split("/");
+}
+
+type Part =
+  | { readonly kind: "literal"; readonly value: string }
+  | { readonly kind: "param"; readonly name: string }
+  | { readonly kind: "rest"; readonly name: string };
+
+/** A compiled route template. */
+export interface Template {
+  readonly source: string;
+  readonly parts: readonly Part[];
+}
+
+/**
+ * Compiles `/a/:b/*c`. `""` and `"/"` both mean the endpoint itself. A trailing
+ * slash is significant (`/simple/` differs from `/simple`), but see {@link matchPath}.
+ */
+export function compileTemplate(source: string): Template {
+  if (source !== "" && !source.startsWith("/")) throw new Error(`route path "${source}" must start with /`);
+  const body = source === "" || source === "/" ? [] : source.slice(1).split("/");
+  const names = new Set<string>();
+  const parts = body.map((segment): Part => {
+    const kind = segment.startsWith(":") ? "param" : segment.startsWith("*") ? "rest" : "literal";
+    if (kind === "literal") return { kind, value: segment };
+    const name = segment.slice(1);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`route path "${source}": bad parameter "${segment}"`);
+    if (names.has(name)) throw new Error(`route path "${source}": parameter "${name}" appears twice`);
+    names.add(name);
+    return { kind, name };
+  });
+  return { source, parts };
+}
+
+/**
+ * Matches raw segments against a template; params come back percent-decoded
+ * (`@scope%2fname` -> `@scope/name`), a `*rest` as its decoded segments joined
+ * by `/` (at least one segment). A path with a trailing slash that matches
+ * nothing is tried again without it.
+ */
+export function matchPath(template: Template, segments: readonly string[]): Record<string, string> | undefined {
+  const decoded = segments.map((s) => safeDecode(s) ?? s);
+  const exact = matchFrom(template.parts, 0, decoded, 0);
+  if (exact || decoded.length === 0 || decoded.at(-1) !== "") return exact;
+  return matchFrom(template.parts, 0, decoded.slice(0, -1), 0);
+}
+
+function matchFrom(
+  parts: readonly Part[],
+  p: number,
+  segments: readonly string[],
+  s: number,
+): Record<string, string> | undefined {
+  if (p === parts.length) return s === segments.length ? {} : undefined;
+  const part = parts[p];
+  if (!part) return undefined;
+  if (part.kind === "rest") {
+    // Greedy, then backtracking: `/*path/:file` gives the last segment to :file.
+    for (let end = segments.length; end > s; end--) {
+      const tail = matchFrom(parts, p + 1, segments, end);
+      if (tail) return { ...tail, [part.name]: segments.slice(s, end).join("/") };
+    }
+    return undefined;
+  }
+  const segment = segments[s];
+  if (segment === undefined) return undefined;
+  if (part.kind === "literal" && part.value !== segment) return undefined;
+  if (part.kind === "param" && segment === "") return undefined;
+  const tail = matchFrom(parts, p + 1, segments, s + 1);
+  if (!tail) return undefined;
+  return part.kind === "param" ? { ...tail, [part.name]: segment } : tail;
+}
+
+export function safeDecode(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}

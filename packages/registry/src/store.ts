@@ -1,0 +1,469 @@
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import {
+  type CommitOutcome,
+  type PackageStore,
+  type StagedFile,
+  type StoredFile,
+  type StoredPackage,
+  type StoredVersion,
+  ReferenceError413,
+  ReferenceHttpError,
+} from "@regkit/core";
+import { KeyedMutex, Mutex } from "./mutex.js";
+
+type Staged = StagedFile & { readonly id: string };
+type CommitInput = Parameters<PackageStore["commit"]>[0];
+
+/** Where one store keeps its bytes and (optionally) its metadata. */
+export interface StoreLocation {
+  /** Content-addressed blobs of this store: `<dir>/<sha256[0:2]>/<sha256>`. */
+  readonly blobDir: string;
+  /** Shared scratch directory on the same file system (renames must not cross devices). */
+  readonly stagingDir: string;
+  /** One JSON file per package; absent: metadata lives in memory only. */
+  readonly metaDir?: string | undefined;
+  /** Where to complain about unreadable metadata files at start. */
+  readonly warn: (message: string) => void;
+}
+
+/**
+ * The reference registry's package store: metadata in memory (mirrored to
+ * JSON files when a data directory is set), file bytes always on disk.
+ *
+ * Two locks keep the promises of {@link PackageStore}: a per-package mutex
+ * makes the duplicate check and the publish one step, and a store-wide blob
+ * lock keeps "move a blob into place, then reference it" apart from "drop the
+ * last reference, then delete the blob" (two packages may share content).
+ */
+export class FilePackageStore implements PackageStore {
+  readonly #location: StoreLocation;
+  readonly #packages = new Map<string, StoredPackage>();
+  readonly #staged = new Map<string, { path: string; file: Staged }>();
+  readonly #packageLocks = new KeyedMutex();
+  readonly #blobLock = new Mutex();
+  #revision = 0;
+
+  private constructor(location: StoreLocation) {
+    this.#location = location;
+  }
+
+  static async open(location: StoreLocation): Promise<FilePackageStore> {
+    const store = new FilePackageStore(location);
+    await mkdir(location.blobDir, { recursive: true });
+    await mkdir(location.stagingDir, { recursive: true });
+    if (location.metaDir) {
+      await mkdir(location.metaDir, { recursive: true });
+      await store.#load(location.metaDir);
+    }
+    return store;
+  }
+
+  async names(): Promise<readonly string[]> {
+    return [...this.#packages.keys()].sort(compareCodeUnits);
+  }
+
+  async get(name: string): Promise<StoredPackage | undefined> {
+    return this.#packages.get(name);
+  }
+
+  async stage(source: AsyncIterable<Uint8Array>, maxSize: number): Promise<Staged> {
+    const id = randomBytes(16).toString("hex");
+    const path = join(this.#location.stagingDir, id);
+    const hashes = {
+      md5: createHash("md5"),
+      sha1: createHash("sha1"),
+      sha256: createHash("sha256"),
+      sha512: createHash("sha512"),
+    };
+    let size = 0;
+    // A request body must survive an early stop: destroying it would reset the
+    // socket before the client reads our 413.
+    const input: AsyncIterable<Uint8Array> =
+      source instanceof Readable ? source.iterator({ destroyOnReturn: false }) : source;
+    async function* measured(): AsyncGenerator<Uint8Array> {
+      for await (const piece of input) {
+        const chunk = typeof piece === "string" ? Buffer.from(piece) : piece;
+        size += chunk.byteLength;
+        if (maxSize > 0 && size > maxSize) throw new ReferenceError413(maxSize);
+        for (const hash of Object.values(hashes)) hash.update(chunk);
+        yield chunk;
+      }
+    }
+    try {
+      await pipeline(measured(), createWriteStream(path, { flags: "wx" }));
+    } catch (error) {
+      await rm(path, { force: true });
+      throw error;
+    }
+    const file: Staged = {
+      id,
+      size,
+      digests: {
+        md5: hashes.md5.digest("hex"),
+        sha1: hashes.sha1.digest("hex"),
+        sha256: hashes.sha256.digest("hex"),
+        sha512: hashes.sha512.digest("hex"),
+      },
+    };
+    this.#staged.set(id, { path, file });
+    return file;
+  }
+
+  async discard(staged: { readonly id: string }): Promise<void> {
+    const entry = this.#staged.get(staged.id);
+    if (!entry) return;
+    this.#staged.delete(staged.id);
+    await rm(entry.path, { force: true });
+  }
+
+  async commit(input: CommitInput): Promise<CommitOutcome> {
+    try {
+      return await this.#commit(input);
+    } catch (error) {
+      // Whatever the failure, files handed to a commit never linger in staging.
+      await Promise.all(input.files.map((file) => this.discard(file.staged)));
+      throw error;
+    }
+  }
+
+  async #commit(input: CommitInput): Promise<CommitOutcome> {
+    const { name, version, files } = input;
+    if (!name) throw new ReferenceHttpError(400, "Package name is empty.");
+    if (!version) throw new ReferenceHttpError(400, "Package version is empty.");
+    const filenames = new Set<string>();
+    const ids = new Set<string>();
+    for (const file of files) {
+      if (!file.filename) throw new ReferenceHttpError(400, "File name is empty.");
+      if (filenames.has(file.filename)) throw new ReferenceHttpError(400, `File ${file.filename} is given twice.`);
+      if (ids.has(file.staged.id) || !this.#staged.has(file.staged.id)) {
+        // A programming error of the format, not of the client.
+        throw new Error(`commit of ${name}@${version}: staged file ${file.staged.id} is unknown or already used`);
+      }
+      filenames.add(file.filename);
+      ids.add(file.staged.id);
+    }
+
+    return this.#packageLocks.run(name, async () => {
+      const current = this.#packages.get(name);
+      const existing = current?.versions.find((v) => v.version === version);
+      if (existing && input.duplicates === "reject") {
+        await Promise.all(files.map((file) => this.discard(file.staged)));
+        return { kind: "duplicate" } as const;
+      }
+      // The format's update runs before any blob moves, so a throwing update changes nothing.
+      let metadata = jsonClone(current?.metadata ?? {}) as Record<string, unknown>;
+      if (input.update) metadata = input.update(metadata);
+      const versionMetadata = jsonClone(input.metadata);
+
+      return this.#blobLock.run(async () => {
+        const now = new Date().toISOString();
+        const placed: string[] = [];
+        try {
+          for (const file of files) placed.push(await this.#place(file.staged.id));
+          const added: StoredFile[] = files.map((file) => ({
+            filename: file.filename,
+            size: file.staged.size,
+            digests: { ...file.staged.digests },
+            createdAt: now,
+          }));
+          const next: StoredVersion = existing
+            ? {
+                version,
+                files: [...existing.files.filter((f) => !filenames.has(f.filename)), ...added],
+                metadata: versionMetadata,
+                createdAt: existing.createdAt,
+              }
+            : { version, files: added, metadata: versionMetadata, createdAt: now };
+          const versions = existing
+            ? (current?.versions ?? []).map((v) => (v === existing ? next : v))
+            : [...(current?.versions ?? []), next];
+          await this.#publish({
+            name,
+            versions,
+            metadata: jsonClone(metadata) as Record<string, unknown>,
+            revision: ++this.#revision,
+            createdAt: current?.createdAt ?? now,
+            updatedAt: now,
+          });
+        } catch (error) {
+          await this.#collect(placed);
+          throw error;
+        }
+        if (existing) await this.#collect(existing.files.map((f) => f.digests.sha256));
+        return { kind: existing ? "updated" : "created" } as const;
+      });
+    });
+  }
+
+  async updateMetadata(
+    name: string,
+    update: (metadata: Record<string, unknown>) => Record<string, unknown>,
+  ): Promise<boolean> {
+    return this.#packageLocks.run(name, async () => {
+      const current = this.#packages.get(name);
+      if (!current) return false;
+      const metadata = jsonClone(update(jsonClone(current.metadata) as Record<string, unknown>));
+      await this.#publish({
+        ...current,
+        metadata: metadata as Record<string, unknown>,
+        revision: ++this.#revision,
+        updatedAt: new Date().toISOString(),
+      });
+      return true;
+    });
+  }
+
+  async open(
+    name: string,
+    version: string,
+    filename: string,
+  ): Promise<(StoredFile & { stream(): Readable }) | undefined> {
+    const file = this.#packages
+      .get(name)
+      ?.versions.find((v) => v.version === version)
+      ?.files.find((f) => f.filename === filename);
+    if (!file) return undefined;
+    const path = this.#blobPath(file.digests.sha256);
+    return { ...file, stream: () => createReadStream(path) };
+  }
+
+  async remove(name: string, version?: string): Promise<boolean> {
+    return this.#packageLocks.run(name, () =>
+      this.#blobLock.run(async () => {
+        const current = this.#packages.get(name);
+        if (!current) return false;
+        const gone = version === undefined ? current.versions : current.versions.filter((v) => v.version === version);
+        if (gone.length === 0) return false;
+        const versions = current.versions.filter((v) => !gone.includes(v));
+        if (versions.length === 0) {
+          await this.#unpublish(name);
+        } else {
+          await this.#publish({ ...current, versions, revision: ++this.#revision, updatedAt: new Date().toISOString() });
+        }
+        await this.#collect(gone.flatMap((v) => v.files.map((f) => f.digests.sha256)));
+        return true;
+      }),
+    );
+  }
+
+  /** Removes every staged file (at close). */
+  async discardAll(): Promise<void> {
+    await Promise.all([...this.#staged.keys()].map((id) => this.discard({ id })));
+  }
+
+  /** Moves a staged file to its content address; identical content is kept once. */
+  async #place(id: string): Promise<string> {
+    const entry = this.#staged.get(id);
+    if (!entry) throw new Error(`staged file ${id} vanished`);
+    this.#staged.delete(id);
+    const sha256 = entry.file.digests.sha256;
+    const target = this.#blobPath(sha256);
+    try {
+      if (await exists(target)) {
+        await rm(entry.path, { force: true });
+      } else {
+        await mkdir(dirname(target), { recursive: true });
+        await rename(entry.path, target);
+      }
+    } catch (error) {
+      await rm(entry.path, { force: true });
+      throw error;
+    }
+    return sha256;
+  }
+
+  /** Deletes the blobs among `candidates` that no stored file references any more. */
+  async #collect(candidates: readonly string[]): Promise<void> {
+    if (candidates.length === 0) return;
+    const referenced = new Set<string>();
+    for (const pkg of this.#packages.values()) {
+      for (const v of pkg.versions) for (const f of v.files) referenced.add(f.digests.sha256);
+    }
+    for (const sha256 of new Set(candidates)) {
+      if (!referenced.has(sha256)) await rm(this.#blobPath(sha256), { force: true });
+    }
+  }
+
+  /** Persists, then shows: readers never see what a restart would lose. */
+  async #publish(pkg: StoredPackage): Promise<void> {
+    const frozen = deepFreeze(pkg);
+    const dir = this.#location.metaDir;
+    if (dir) await writeJsonAtomic(join(dir, metaFileName(pkg.name)), frozen);
+    this.#packages.set(pkg.name, frozen);
+  }
+
+  async #unpublish(name: string): Promise<void> {
+    const dir = this.#location.metaDir;
+    if (dir) await rm(join(dir, metaFileName(name)), { force: true });
+    this.#packages.delete(name);
+  }
+
+  #blobPath(sha256: string): string {
+    return join(this.#location.blobDir, sha256.slice(0, 2), sha256);
+  }
+
+  async #load(dir: string): Promise<void> {
+    for (const entry of await readdir(dir)) {
+      const path = join(dir, entry);
+      if (!entry.endsWith(".json")) {
+        // A temp file left by a crash in the middle of a write.
+        await rm(path, { force: true });
+        continue;
+      }
+      try {
+        const pkg = JSON.parse(await readFile(path, "utf8")) as StoredPackage;
+        if (typeof pkg.name !== "string" || !Array.isArray(pkg.versions) || typeof pkg.revision !== "number") {
+          throw new Error("not a stored package");
+        }
+        this.#packages.set(pkg.name, deepFreeze(pkg));
+        this.#revision = Math.max(this.#revision, pkg.revision);
+      } catch (error) {
+        this.#location.warn(`ignoring unreadable package metadata ${path}: ${(error as Error).message}`);
+      }
+    }
+  }
+}
+
+/**
+ * The read-only view a group-level route gets: the union of its projects'
+ * stores, where each package comes from the first project (in order) that has it.
+ */
+export class GroupPackageStore implements PackageStore {
+  readonly #stores: readonly PackageStore[];
+
+  constructor(stores: readonly PackageStore[]) {
+    this.#stores = stores;
+  }
+
+  async names(): Promise<readonly string[]> {
+    const all = new Set<string>();
+    for (const store of this.#stores) for (const name of await store.names()) all.add(name);
+    return [...all].sort(compareCodeUnits);
+  }
+
+  async get(name: string): Promise<StoredPackage | undefined> {
+    return (await this.#owner(name))?.pkg;
+  }
+
+  async open(name: string, version: string, filename: string): Promise<(StoredFile & { stream(): Readable }) | undefined> {
+    return (await this.#owner(name))?.store.open(name, version, filename);
+  }
+
+  async #owner(name: string): Promise<{ store: PackageStore; pkg: StoredPackage } | undefined> {
+    for (const store of this.#stores) {
+      const pkg = await store.get(name);
+      if (pkg) return { store, pkg };
+    }
+    return undefined;
+  }
+
+  stage(): Promise<Staged> {
+    return readOnly();
+  }
+  discard(): Promise<void> {
+    return readOnly();
+  }
+  commit(): Promise<CommitOutcome> {
+    return readOnly();
+  }
+  updateMetadata(): Promise<boolean> {
+    return readOnly();
+  }
+  remove(): Promise<boolean> {
+    return readOnly();
+  }
+}
+
+function readOnly(): never {
+  throw new ReferenceHttpError(405, "405 Method Not Allowed - group-level endpoints are read-only");
+}
+
+/**
+ * The store a single request sees: whatever it stages and neither commits nor
+ * discards is discarded when the request ends, so a failing route leaves no
+ * staged bytes behind.
+ */
+export function requestScopedStore(store: PackageStore): { store: PackageStore; release(): Promise<void> } {
+  const pending = new Set<string>();
+  const scoped: PackageStore = {
+    names: () => store.names(),
+    get: (name) => store.get(name),
+    open: (name, version, filename) => store.open(name, version, filename),
+    updateMetadata: (name, update) => store.updateMetadata(name, update),
+    remove: (name, version) => store.remove(name, version),
+    async stage(source, maxSize) {
+      const staged = await store.stage(source, maxSize);
+      pending.add(staged.id);
+      return staged;
+    },
+    async discard(staged) {
+      pending.delete(staged.id);
+      await store.discard(staged);
+    },
+    async commit(input) {
+      // Only a commit that went through owns its files; after a failed one they are still ours to drop.
+      const outcome = await store.commit(input);
+      for (const file of input.files) pending.delete(file.staged.id);
+      return outcome;
+    },
+  };
+  return {
+    store: scoped,
+    async release() {
+      const ids = [...pending];
+      pending.clear();
+      await Promise.all(ids.map((id) => store.discard({ id })));
+    },
+  };
+}
+
+async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  const temp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
+  try {
+    await writeFile(temp, JSON.stringify(value));
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/** Package names may hold any character: the file name is a digest of it. */
+function metaFileName(name: string): string {
+  return `${createHash("sha256").update(name).digest("hex")}.json`;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stored metadata goes through JSON even in memory, so a format sees the same
+ * values before and after a restart with a data directory (no Dates, no Maps).
+ */
+function jsonClone(value: unknown): unknown {
+  return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+}
+
+/** Readers share the stored objects; freezing them turns an accidental write into an error. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,200 @@
+// `pnpm bench`: the reference registry and Verdaccio side by side, as ratios.
+// Goals (from the foundation issue), reported, never asserted in tests:
+//   packument GET throughput, 300 versions: reference >= 50x Verdaccio
+//   peak RSS of the reference while a 500 MB npm package is published and pulled: < 256 MB
+//   full npm catalog against the reference: < 30 s on 2 cores
+// Environment knobs: BENCH_SECONDS (per throughput measurement, default 5),
+// BENCH_LARGE_MB (default 500), BENCH_SKIP=verdaccio,rss,catalog.
+import { spawn } from "node:child_process";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { Agent, request } from "undici";
+import { startVerdaccio } from "../testing/verdaccio.mjs";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const { createHttpClient, resolveTarget, credentialFor } = await import(`${root}packages/core/dist/index.js`);
+const { npmKit } = await import(`${root}packages/npm/dist/index.js`);
+const cliBin = `${root}packages/cli/dist/bin.js`;
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const LARGE = Number(process.env.BENCH_LARGE_MB ?? 500) * 1000 * 1000;
+const skip = new Set((process.env.BENCH_SKIP ?? "").split(",").filter(Boolean));
+const VERSIONS = 300;
+
+/** Starts `regkit serve` in its own process, so its memory can be read. */
+async function serveReference() {
+  const child = spawn(process.execPath, [cliBin, "serve", "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
+  const line = await new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).once("line", resolve);
+    child.once("exit", (code) => reject(new Error(`regkit serve exited with ${code}`)));
+  });
+  const served = JSON.parse(line);
+  return {
+    ...served,
+    pid: child.pid,
+    close: () => new Promise((resolve) => { child.once("exit", resolve); child.kill("SIGTERM"); }),
+  };
+}
+
+/** Peak resident set (VmHWM) of a process, in bytes. */
+async function peakRss(pid) {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb * 1024;
+}
+
+function npmClient(registry, profile, credentials) {
+  const target = resolveTarget(npmKit, { registry, profile, credentials });
+  const credential = credentialFor(target, "personal");
+  const secrets = [credentials.personal].filter(Boolean);
+  const http = createHttpClient({
+    baseUrl: registry,
+    authHeaders: target.profile.authHeaders(credential),
+    via: "bench",
+    record: () => {},
+    secrets,
+    timeoutMs: 600_000,
+  });
+  return npmKit.connect({ target, credential, http, runId: "bench" });
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+};
+const p95 = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length * 0.95)] ?? 0;
+};
+
+/** Publishes VERSIONS versions of one package, timing each publish. */
+async function publishMany(client, name) {
+  const times = [];
+  for (let i = 0; i < VERSIONS; i++) {
+    const artifact = await npmKit.build({ name, version: `1.0.${i}`, description: "bench" });
+    const start = performance.now();
+    const outcome = await client.publish(artifact);
+    times.push(performance.now() - start);
+    if (!outcome.accepted) throw new Error(`publish ${name}@1.0.${i} refused: ${outcome.status}`);
+  }
+  return times;
+}
+
+/** GETs the packument as fast as 8 concurrent loops can for SECONDS; returns requests per second. */
+async function packumentThroughput(url, headers) {
+  const dispatcher = new Agent({ connections: 8, pipelining: 1 });
+  const deadline = performance.now() + SECONDS * 1000;
+  let count = 0;
+  let bytes = 0;
+  const loop = async () => {
+    while (performance.now() < deadline) {
+      const res = await request(url, { headers, dispatcher });
+      const body = await res.body.arrayBuffer();
+      if (res.statusCode !== 200) throw new Error(`GET ${url} -> ${res.statusCode}`);
+      bytes += body.byteLength;
+      count++;
+    }
+  };
+  const start = performance.now();
+  await Promise.all(Array.from({ length: 8 }, loop));
+  const seconds = (performance.now() - start) / 1000;
+  await dispatcher.close();
+  return { rps: count / seconds, bytes: bytes / Math.max(count, 1) };
+}
+
+const results = { date: new Date().toISOString(), node: process.version, cpus: (await import("node:os")).cpus().length };
+const rows = [];
+
+// 1 + 2: packument throughput and publish latency, reference vs Verdaccio.
+{
+  const ref = await serveReference();
+  const refCreds = { personal: ref.tokens.personal };
+  const refClient = npmClient(ref.registries.npm, "gitlab", refCreds);
+  const name = "regkit-bench-many";
+  const refPublish = await publishMany(refClient, name);
+  const refGet = await packumentThroughput(`${ref.registries.npm}/${name}`, { authorization: `Bearer ${ref.tokens.personal}` });
+  await ref.close();
+  results.reference = { publishMedianMs: median(refPublish), publishP95Ms: p95(refPublish), packumentRps: refGet.rps, packumentBytes: refGet.bytes };
+
+  if (!skip.has("verdaccio")) {
+    const vd = await startVerdaccio({ maxBodySize: "100mb" });
+    try {
+      const vdClient = npmClient(vd.url, "verdaccio", { personal: vd.token });
+      const vdPublish = await publishMany(vdClient, name);
+      const vdGet = await packumentThroughput(`${vd.url}/${name}`, { authorization: `Bearer ${vd.token}` });
+      results.verdaccio = { publishMedianMs: median(vdPublish), publishP95Ms: p95(vdPublish), packumentRps: vdGet.rps, packumentBytes: vdGet.bytes };
+    } finally {
+      await vd.close();
+    }
+    const ratio = results.reference.packumentRps / results.verdaccio.packumentRps;
+    rows.push([`packument GET, ${VERSIONS} versions (req/s)`, results.reference.packumentRps.toFixed(0), results.verdaccio.packumentRps.toFixed(0), `${ratio.toFixed(1)}x`, ">= 50x", ratio >= 50]);
+    const pubRatio = results.verdaccio.publishMedianMs / results.reference.publishMedianMs;
+    rows.push(["publish latency, median (ms)", results.reference.publishMedianMs.toFixed(2), results.verdaccio.publishMedianMs.toFixed(2), `${pubRatio.toFixed(1)}x faster`, "", true]);
+  } else {
+    rows.push([`packument GET, ${VERSIONS} versions (req/s)`, results.reference.packumentRps.toFixed(0), "skipped", "", ">= 50x", undefined]);
+  }
+}
+
+// 3: peak RSS of the reference registry during a 500 MB publish and pull.
+if (!skip.has("rss")) {
+  const ref = await serveReference();
+  try {
+    const client = npmClient(ref.registries.npm, "gitlab", { personal: ref.tokens.personal });
+    const artifact = await npmKit.build({ name: "regkit-bench-large", version: "1.0.0", size: LARGE });
+    const before = await peakRss(ref.pid);
+    const t0 = performance.now();
+    const outcome = await client.publish(artifact);
+    if (!outcome.accepted) throw new Error(`large publish refused: ${outcome.status}`);
+    const t1 = performance.now();
+    const pulled = await client.download("regkit-bench-large", "1.0.0");
+    const t2 = performance.now();
+    if (pulled.digests.sha512 !== artifact.content.digests.sha512) throw new Error("large package came back different");
+    const peak = await peakRss(ref.pid);
+    results.large = {
+      bytes: artifact.content.size,
+      idlePeakRssBytes: before,
+      peakRssBytes: peak,
+      uploadMBps: artifact.content.size / 1e6 / ((t1 - t0) / 1000),
+      downloadMBps: artifact.content.size / 1e6 / ((t2 - t1) / 1000),
+    };
+    rows.push([`peak RSS, ${(artifact.content.size / 1e6).toFixed(0)} MB publish + pull (MB)`, (peak / 1e6).toFixed(0), "", "", "< 256 MB", peak < 256 * 1024 * 1024]);
+    rows.push(["large upload / download (MB/s)", `${results.large.uploadMBps.toFixed(0)} / ${results.large.downloadMBps.toFixed(0)}`, "", "", "", true]);
+  } finally {
+    await ref.close();
+  }
+}
+
+// 4: wall time of the full npm catalog (default options) against the reference.
+if (!skip.has("catalog")) {
+  const ref = await serveReference();
+  try {
+    const env = {
+      ...process.env,
+      REGKIT_PERSONAL_TOKEN: ref.tokens.personal,
+      REGKIT_DEPLOY_TOKEN: ref.tokens.deploy,
+      REGKIT_DEPLOY_USERNAME: ref.tokens.deployUsername,
+      REGKIT_JOB_TOKEN: ref.tokens.job,
+      REGKIT_READONLY_TOKEN: ref.tokens.readonlyDeploy,
+      REGKIT_READONLY_USERNAME: ref.tokens.readonlyDeployUsername,
+    };
+    const t0 = performance.now();
+    const code = await new Promise((resolve) => {
+      const child = spawn(process.execPath, [cliBin, "run", "--format", "npm", "--registry", ref.registries.npm, "--profile", "gitlab", "--reporter", `json=${root}regkit-report/bench-catalog.json`], { env, stdio: ["ignore", "ignore", "inherit"] });
+      child.once("exit", resolve);
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    results.catalog = { seconds, exitCode: code };
+    rows.push(["full npm catalog, defaults (s)", seconds.toFixed(1), "", "", "< 30 s", seconds < 30 && code === 0]);
+  } finally {
+    await ref.close();
+  }
+}
+
+await mkdir(`${root}regkit-report`, { recursive: true });
+await writeFile(`${root}regkit-report/bench.json`, `${JSON.stringify({ results, rows }, null, 2)}\n`);
+const header = ["measure", "reference", "verdaccio", "ratio", "goal", "met"];
+const lines = [header, ...rows.map((r) => [...r.slice(0, 5), r[5] === undefined ? "" : r[5] ? "yes" : "NO"])];
+const widths = header.map((_, i) => Math.max(...lines.map((l) => String(l[i]).length)));
+for (const l of lines) console.log(l.map((c, i) => String(c).padEnd(widths[i])).join("  "));
+console.log(`\nwritten: regkit-report/bench.json (node ${process.version}, ${results.cpus} cpus)`);

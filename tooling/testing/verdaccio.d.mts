@@ -1,0 +1,7 @@
+export declare function freePort(): Promise<number>;
+export declare function startVerdaccio(options?: {
+  maxBodySize?: string;
+  user?: string;
+  password?: string;
+  timeoutMs?: number;
+}): Promise<{ url: string; token: string; username: string; pid: number; close(): Promise<void> }>;
