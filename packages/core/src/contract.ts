@@ -436,6 +436,8 @@ export interface Scenario {
   readonly requires?: readonly string[] | undefined;
   /** Per scenario timeout in ms (default from the runner). */
   readonly timeoutMs?: number | undefined;
+  /** Runs with nothing else in parallel (latency measurements). */
+  readonly exclusive?: boolean | undefined;
   run(ctx: ScenarioContext): Promise<void>;
 }
 

@@ -7,11 +7,19 @@ import type { Exchange, Expectation } from "./contract.js";
 export class ConformanceFailure extends Error {
   readonly expectation: Expectation;
   readonly exchanges: readonly Exchange[];
-  constructor(message: string, expectation: Expectation, exchanges: readonly Exchange[] = []) {
+  /** fast-check replay data when a property found the failure. */
+  readonly replay: { readonly seed: number; readonly path?: string | undefined } | undefined;
+  constructor(
+    message: string,
+    expectation: Expectation,
+    exchanges: readonly Exchange[] = [],
+    replay?: { readonly seed: number; readonly path?: string | undefined },
+  ) {
     super(message);
     this.name = "ConformanceFailure";
     this.expectation = expectation;
     this.exchanges = exchanges;
+    this.replay = replay;
   }
 }
 

@@ -1,1 +1,70 @@
-export {};
+/**
+ * vitest integration: `describeConformance(kit, target)` in your own suite
+ * gives one test per scenario × token kind, running exactly what the CLI runs.
+ *
+ * @module
+ */
+import { afterAll, describe, test } from "vitest";
+import type { FormatKit, ScenarioResult, Target, TokenKind } from "./contract.js";
+import { RunSession, kindsOf, newRunId, selectScenarios } from "./runner.js";
+
+export interface DescribeConformanceOptions {
+  /** Scenario ids or prefixes. */
+  readonly scenarios?: readonly string[];
+  readonly tokenKinds?: readonly TokenKind[];
+  /** Defaults to REGKIT_SEED, else random (printed in failures). */
+  readonly seed?: number;
+  readonly runId?: string;
+  /** Per scenario × token kind, ms (default 300 s). */
+  readonly timeoutMs?: number;
+  /** Called with every result (to feed a reporter). */
+  readonly onResult?: (result: ScenarioResult) => void;
+}
+
+/** Formats a failed result as a test failure message: expected, actual, requests, replay. */
+export function formatFailure(result: ScenarioResult): string {
+  const lines = [`${result.scenario} [${result.tokenKind}] ${result.status}: ${result.message ?? ""}`];
+  if (result.expectation) lines.push(`  expected: ${result.expectation.expected}`, `  actual:   ${result.expectation.actual}`);
+  for (const e of result.exchanges.slice(-4)) {
+    lines.push(`  request:  ${e.method} ${e.path} -> ${e.status === 0 ? "no response" : e.status} (via ${e.via})`);
+    if (e.responseSnippet) lines.push(`            ${e.responseSnippet.slice(0, 200).replace(/\s+/g, " ")}`);
+  }
+  if (result.replay) lines.push(`  replay:   REGKIT_SEED=${result.replay.seed}${result.replay.path ? ` (path ${result.replay.path})` : ""}`);
+  return lines.join("\n");
+}
+
+/** A vitest `describe` block: one test per scenario × token kind of `kit` against `target`. */
+export function describeConformance(kit: FormatKit, target: Target, options: DescribeConformanceOptions = {}): void {
+  const envSeed = Number(process.env.REGKIT_SEED);
+  const seed = options.seed ?? (Number.isInteger(envSeed) ? envSeed : Math.floor(Math.random() * 2 ** 31));
+  const runId = options.runId ?? newRunId();
+  const timeoutMs = options.timeoutMs ?? 300_000;
+  let session: RunSession | undefined;
+  const open = (): RunSession => (session ??= new RunSession(kit, target, runId, seed));
+
+  describe(`${kit.format} conformance (${target.profile ?? kit.defaultProfile}, seed ${seed}, run ${runId})`, () => {
+    for (const scenario of selectScenarios(kit, options.scenarios)) {
+      describe(scenario.id, () => {
+        for (const kind of kindsOf(scenario)) {
+          if (options.tokenKinds && !options.tokenKinds.includes(kind)) continue;
+          test(kind, { timeout: (scenario.timeoutMs ?? timeoutMs) + 10_000 }, async (ctx) => {
+            const result = await open().runOne(scenario, kind, scenario.timeoutMs ?? timeoutMs);
+            options.onResult?.(result);
+            if (result.status === "skip") {
+              ctx.skip(result.message);
+              return;
+            }
+            if (result.status !== "pass") {
+              const error = new Error(formatFailure(result));
+              error.stack = error.message;
+              throw error;
+            }
+          });
+        }
+      });
+    }
+    afterAll(async () => {
+      if (session) await session.cleanup();
+    }, 300_000);
+  });
+}

@@ -1,0 +1,77 @@
+/** Headers whose values are credentials, whatever they contain. */
+const SECRET_HEADERS = new Set([
+  "authorization",
+  "proxy-authorization",
+  "private-token",
+  "deploy-token",
+  "job-token",
+  "x-nuget-apikey",
+  "cookie",
+  "set-cookie",
+]);
+
+const REDACTED = "[REDACTED]";
+
+/**
+ * Every form a secret may take on the wire: itself, URL-encoded, and inside
+ * base64 (Basic auth carries `user:secret`; base64 of a longer string contains
+ * the secret's own encoding only at aligned offsets, so all three are listed).
+ */
+function secretForms(secret: string): string[] {
+  const forms = new Set([secret, encodeURIComponent(secret)]);
+  for (let pad = 0; pad < 3; pad++) {
+    const b64 = Buffer.from(`${"x".repeat(pad)}${secret}`).toString("base64");
+    // Drop the characters that depend on the padding prefix and on what follows.
+    const start = Math.ceil((pad * 4) / 3);
+    const inner = b64.slice(start, Math.max(start, b64.length - 4));
+    if (inner.length >= 8) forms.add(inner);
+  }
+  return [...forms].filter((f) => f.length >= 4).sort((a, b) => b.length - a.length);
+}
+
+/** Replaces every occurrence of every secret (raw, URL-encoded, base64) with `[REDACTED]`. */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (!secret || secret.length < 4) continue;
+    for (const form of secretForms(secret)) out = out.split(form).join(REDACTED);
+  }
+  return out;
+}
+
+/** Copies headers with credential headers blanked and secrets removed from the rest. */
+export function redactHeaders(
+  headers: Readonly<Record<string, string | readonly string[] | undefined>>,
+  secrets: readonly string[],
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, raw] of Object.entries(headers)) {
+    if (raw === undefined) continue;
+    const value = Array.isArray(raw) ? raw.join(", ") : String(raw);
+    const lower = key.toLowerCase();
+    if (SECRET_HEADERS.has(lower)) {
+      // Keep the scheme: "Bearer [REDACTED]" says how the credential travelled.
+      const scheme = /^(Bearer|Basic|Token)\s/i.exec(value)?.[1];
+      out[lower] = scheme ? `${scheme} ${REDACTED}` : REDACTED;
+    } else {
+      out[lower] = redact(value, secrets);
+    }
+  }
+  return out;
+}
+
+/** Removes user info from a URL and redacts secrets in it. */
+export function redactUrl(url: string, secrets: readonly string[]): string {
+  let out = url;
+  try {
+    const parsed = new URL(url);
+    if (parsed.username || parsed.password) {
+      parsed.username = parsed.username ? "REDACTED" : "";
+      parsed.password = parsed.password ? "REDACTED" : "";
+      out = parsed.toString();
+    }
+  } catch {
+    // not a URL: redact as text
+  }
+  return redact(out, secrets);
+}

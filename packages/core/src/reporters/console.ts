@@ -1,0 +1,74 @@
+import type { ResultStatus, ScenarioResult, TokenKind } from "../contract.js";
+import { ALL_TOKEN_KINDS } from "../contract.js";
+import type { RunReport } from "../runner.js";
+import type { Reporter } from "./types.js";
+
+const SYMBOL: Record<ResultStatus, string> = { pass: "pass", fail: "FAIL", skip: "skip", error: "ERROR" };
+const COLOR: Record<ResultStatus, string> = { pass: "\x1b[32m", fail: "\x1b[31m", skip: "\x1b[90m", error: "\x1b[35m" };
+
+/** The result table (scenario rows, token kind columns), then every failure in full. */
+export function renderConsole(reports: readonly RunReport[], color = false): string {
+  const paint = (status: ResultStatus, text: string): string => (color ? `${COLOR[status]}${text}\x1b[0m` : text);
+  const lines: string[] = [];
+  for (const report of reports) {
+    const kinds = ALL_TOKEN_KINDS.filter((k) => report.results.some((r) => r.tokenKind === k));
+    const scenarios = [...new Set(report.results.map((r) => r.scenario))];
+    const width = Math.max(8, ...scenarios.map((s) => s.length));
+    lines.push("", `${report.format} · ${report.registry} · profile ${report.profile} · run ${report.runId} · seed ${report.seed}`);
+    lines.push(`${"scenario".padEnd(width)}  ${kinds.map((k) => k.padEnd(9)).join(" ")}`);
+    for (const scenario of scenarios) {
+      const cells = kinds.map((kind: TokenKind) => {
+        const r = report.results.find((x) => x.scenario === scenario && x.tokenKind === kind);
+        return r ? paint(r.status, SYMBOL[r.status].padEnd(9)) : "".padEnd(9);
+      });
+      lines.push(`${scenario.padEnd(width)}  ${cells.join(" ")}`);
+    }
+    const { pass, fail, skip, error } = report.summary;
+    lines.push(`${pass} passed, ${fail} failed, ${skip} skipped, ${error} errors in ${(report.durationMs / 1000).toFixed(1)} s`);
+    const problems = report.results.filter((r) => r.status === "fail" || r.status === "error");
+    for (const r of problems) lines.push("", ...renderProblem(r, report, paint));
+    const skips = report.results.filter((r) => r.status === "skip");
+    if (skips.length > 0) {
+      lines.push("", "skipped:");
+      const reasons = new Map<string, string[]>();
+      for (const r of skips) reasons.set(r.message ?? "", [...(reasons.get(r.message ?? "") ?? []), `${r.scenario} [${r.tokenKind}]`]);
+      for (const [reason, which] of reasons) lines.push(`  ${reason}: ${which.slice(0, 6).join(", ")}${which.length > 6 ? ` (+${which.length - 6})` : ""}`);
+    }
+    if (report.cleanup.left.length > 0) {
+      lines.push("", `left on the registry (no delete through the protocol): ${report.cleanup.left.slice(0, 10).join(", ")}${report.cleanup.left.length > 10 ? ` (+${report.cleanup.left.length - 10})` : ""}`);
+    }
+    if (problems.some((r) => r.replay)) lines.push("", `replay: regkit run --format ${report.format} --seed ${report.seed} --scenario <id> ...`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+function renderProblem(r: ScenarioResult, report: RunReport, paint: (s: ResultStatus, t: string) => string): string[] {
+  const out = [`${paint(r.status, SYMBOL[r.status])} ${r.scenario} [${r.tokenKind}]: ${r.message ?? ""}`];
+  if (r.expectation) out.push(`  expected: ${r.expectation.expected}`, `  actual:   ${r.expectation.actual}`);
+  for (const e of r.exchanges.slice(-4)) {
+    out.push(`  request:  ${e.method} ${e.path} -> ${e.status === 0 ? "no response" : e.status} (${e.durationMs.toFixed(0)} ms, via ${e.via})`);
+    if (e.responseSnippet) out.push(`            ${e.responseSnippet.slice(0, 200).replace(/\s+/g, " ")}`);
+  }
+  if (r.replay) out.push(`  replay:   --seed ${r.replay.seed}${r.replay.path ? ` (path ${r.replay.path})` : ""} --scenario ${r.scenario} --token-kind ${r.tokenKind} (run ${report.runId})`);
+  return out;
+}
+
+/** Prints the table when the run ends, and progress lines while it runs on a TTY. */
+export function consoleReporter(options: { stream?: NodeJS.WritableStream; color?: boolean; progress?: boolean } = {}): Reporter {
+  const stream = options.stream ?? process.stdout;
+  const tty = (stream as { isTTY?: boolean }).isTTY === true;
+  const color = options.color ?? (tty && !process.env.NO_COLOR);
+  const progress = options.progress ?? tty;
+  let done = 0;
+  return {
+    name: "console",
+    onResult(result) {
+      done++;
+      if (progress) stream.write(`\r\x1b[2K${done} done · last ${result.scenario} [${result.tokenKind}] ${result.status}`);
+    },
+    async finish(reports) {
+      if (progress) stream.write("\r\x1b[2K");
+      stream.write(renderConsole(reports, color));
+    },
+  };
+}

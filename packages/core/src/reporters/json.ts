@@ -1,0 +1,115 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { RunReport } from "../runner.js";
+import type { Reporter } from "./types.js";
+
+/** The document `jsonReporter` writes. */
+export interface JsonReport {
+  readonly schemaVersion: 1;
+  readonly reports: readonly RunReport[];
+}
+
+/** JSON Schema (draft 2020-12) of {@link JsonReport}: what outside tools may rely on. */
+export const reportJsonSchema = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://regkit.dev/schema/report-v1.json",
+  title: "regkit report",
+  type: "object",
+  required: ["schemaVersion", "reports"],
+  properties: {
+    schemaVersion: { const: 1 },
+    reports: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["schemaVersion", "tool", "runId", "format", "registry", "profile", "seed", "startedAt", "durationMs", "results", "summary", "cleanup"],
+        properties: {
+          schemaVersion: { const: 1 },
+          tool: { type: "object", required: ["name", "version"], properties: { name: { const: "regkit" }, version: { type: "string" } } },
+          runId: { type: "string" },
+          format: { type: "string" },
+          registry: { type: "string" },
+          profile: { type: "string" },
+          seed: { type: "integer" },
+          startedAt: { type: "string", format: "date-time" },
+          durationMs: { type: "number" },
+          summary: {
+            type: "object",
+            required: ["pass", "fail", "skip", "error"],
+            properties: { pass: { type: "integer" }, fail: { type: "integer" }, skip: { type: "integer" }, error: { type: "integer" } },
+          },
+          cleanup: {
+            type: "object",
+            required: ["removed", "left", "errors"],
+            properties: { removed: { type: "integer" }, left: { type: "array", items: { type: "string" } }, errors: { type: "array", items: { type: "string" } } },
+          },
+          results: {
+            type: "array",
+            items: {
+              type: "object",
+              required: ["format", "scenario", "title", "tokenKind", "status", "exchanges", "durationMs", "notes", "latency", "throughput"],
+              properties: {
+                format: { type: "string" },
+                scenario: { type: "string" },
+                title: { type: "string" },
+                tokenKind: { enum: ["personal", "deploy", "job", "readonly", "anonymous", "invalid"] },
+                status: { enum: ["pass", "fail", "skip", "error"] },
+                message: { type: "string" },
+                expectation: { type: "object", required: ["expected", "actual"], properties: { expected: { type: "string" }, actual: { type: "string" } } },
+                exchanges: {
+                  type: "array",
+                  items: {
+                    type: "object",
+                    required: ["method", "url", "path", "status", "durationMs", "requestHeaders", "responseHeaders", "via"],
+                    properties: {
+                      method: { type: "string" },
+                      url: { type: "string" },
+                      path: { type: "string" },
+                      status: { type: "integer" },
+                      durationMs: { type: "number" },
+                      requestHeaders: { type: "object", additionalProperties: { type: "string" } },
+                      responseHeaders: { type: "object", additionalProperties: { type: "string" } },
+                      responseSnippet: { type: "string" },
+                      via: { type: "string" },
+                    },
+                  },
+                },
+                durationMs: { type: "number" },
+                notes: { type: "array", items: { type: "string" } },
+                latency: {
+                  type: "array",
+                  items: {
+                    type: "object",
+                    required: ["label", "points", "budgetMs", "firstTenthMedianMs", "lastTenthMedianMs", "maxMs"],
+                    properties: {
+                      label: { type: "string" },
+                      points: { type: "array", items: { type: "array", prefixItems: [{ type: "integer" }, { type: "number" }], minItems: 2, maxItems: 2 } },
+                      budgetMs: { type: "number" },
+                      firstTenthMedianMs: { type: "number" },
+                      lastTenthMedianMs: { type: "number" },
+                      maxMs: { type: "number" },
+                    },
+                  },
+                },
+                throughput: { type: "object", additionalProperties: { type: "number" } },
+                replay: { type: "object", required: ["seed"], properties: { seed: { type: "integer" }, path: { type: "string" } } },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+/** Writes `{ schemaVersion: 1, reports }` to `file`. */
+export function jsonReporter(file: string): Reporter {
+  return {
+    name: "json",
+    async finish(reports) {
+      await mkdir(dirname(file), { recursive: true });
+      const doc: JsonReport = { schemaVersion: 1, reports };
+      await writeFile(file, `${JSON.stringify(doc, null, 2)}\n`);
+    },
+  };
+}

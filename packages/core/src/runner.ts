@@ -1,0 +1,400 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  NEGATIVE_TOKEN_KINDS,
+  WRITE_TOKEN_KINDS,
+  type ClientDriver,
+  type Credential,
+  type DriverContext,
+  type Exchange,
+  type FormatKit,
+  type LatencySeries,
+  type RegistryClient,
+  type ResolvedTarget,
+  type Scenario,
+  type ScenarioContext,
+  type ScenarioResult,
+  type Target,
+  type TokenKind,
+} from "./contract.js";
+import { ConformanceFailure, ProtocolError, ScenarioSkip } from "./errors.js";
+import { createHttpClient } from "./http.js";
+import { startRecordingProxy } from "./proxy.js";
+import { redact } from "./redact.js";
+import { coreScenarios } from "./scenarios/index.js";
+import { credentialFor, credentialHint, resolveTarget, targetSecrets } from "./target.js";
+
+/** The version of regkit written into reports. */
+export const REGKIT_VERSION = "0.1.0";
+
+/** What the run created and what it could not remove. */
+export interface CleanupReport {
+  readonly removed: number;
+  readonly left: readonly string[];
+  readonly errors: readonly string[];
+}
+
+/** One kit against one target: the unit every reporter renders. */
+export interface RunReport {
+  readonly schemaVersion: 1;
+  readonly tool: { readonly name: "regkit"; readonly version: string };
+  readonly runId: string;
+  readonly format: string;
+  /** The registry URL (credentials never appear in it). */
+  readonly registry: string;
+  readonly profile: string;
+  readonly seed: number;
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly results: readonly ScenarioResult[];
+  readonly summary: { readonly pass: number; readonly fail: number; readonly skip: number; readonly error: number };
+  readonly cleanup: CleanupReport;
+}
+
+/** Options of {@link runConformance}. */
+export interface RunOptions {
+  readonly kit: FormatKit;
+  readonly target: Target;
+  /** Scenario ids or prefixes (`push` selects `push.small`, `push.many`, ...). */
+  readonly scenarios?: readonly string[] | undefined;
+  readonly tokenKinds?: readonly TokenKind[] | undefined;
+  readonly seed?: number | undefined;
+  /** Scenario × token kind pairs run at once (default 2); exclusive scenarios run alone. */
+  readonly concurrency?: number | undefined;
+  /** Per scenario × token kind (default 300 s). */
+  readonly timeoutMs?: number | undefined;
+  readonly runId?: string | undefined;
+  readonly onResult?: ((result: ScenarioResult) => void) | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+const FAILURE_EVIDENCE = 6;
+
+/** Every scenario of a kit: the core catalog, then the format's own. */
+export function scenariosOf(kit: FormatKit): readonly Scenario[] {
+  return [...coreScenarios, ...kit.scenarios];
+}
+
+/** Scenarios selected by ids or prefixes. */
+export function selectScenarios(kit: FormatKit, selection?: readonly string[]): readonly Scenario[] {
+  const all = scenariosOf(kit);
+  if (!selection || selection.length === 0) return all;
+  return all.filter((s) => selection.some((id) => s.id === id || s.id.startsWith(`${id}.`)));
+}
+
+/** Token kinds a scenario runs under. */
+export function kindsOf(scenario: Scenario): readonly TokenKind[] {
+  return scenario.audience === "negative" ? NEGATIVE_TOKEN_KINDS : WRITE_TOKEN_KINDS;
+}
+
+/** A fresh run id: short, lowercase, safe in every format's names. */
+export function newRunId(): string {
+  return randomBytes(4).toString("hex").slice(0, 6);
+}
+
+/** Shared state of one run: tracked packages and secrets. */
+export class RunSession {
+  readonly target: ResolvedTarget;
+  readonly secrets: string[];
+  readonly created = new Map<string, Set<string>>();
+
+  constructor(
+    readonly kit: FormatKit,
+    target: Target,
+    readonly runId: string,
+    readonly seed: number,
+  ) {
+    this.target = resolveTarget(kit, target);
+    this.secrets = targetSecrets(this.target);
+  }
+
+  /** The first write credential the target has and its profile allows. */
+  writer(): Credential | undefined {
+    for (const kind of WRITE_TOKEN_KINDS) {
+      if (!this.target.profile.tokenKinds.includes(kind)) continue;
+      const credential = credentialFor(this.target, kind);
+      if (credential) return credential;
+    }
+    return undefined;
+  }
+
+  connect(credential: Credential, record: (e: Exchange) => void, via = "adapter"): RegistryClient {
+    const secrets = credential.token ? [...this.secrets, credential.token] : this.secrets;
+    const http = createHttpClient({
+      baseUrl: this.target.registry,
+      authHeaders: this.target.profile.authHeaders(credential),
+      via,
+      record,
+      secrets,
+    });
+    return this.kit.connect({ target: this.target, credential, http, runId: this.runId });
+  }
+
+  /** Why a scenario cannot run under a kind here, or undefined. */
+  skipReason(scenario: Scenario, kind: TokenKind): string | undefined {
+    const { profile, capabilities } = this.target;
+    if (!profile.tokenKinds.includes(kind)) return `the ${profile.name} profile has no ${kind} tokens`;
+    if (!credentialFor(this.target, kind)) return credentialHint(kind);
+    for (const capability of scenario.requires ?? []) {
+      if (!capabilities[capability]) return `target lacks capability ${capability} (profile ${profile.name})`;
+    }
+    if (scenario.audience === "negative" && !this.writer()) {
+      return "no write credential to prepare the package (set REGKIT_PERSONAL_TOKEN, REGKIT_DEPLOY_TOKEN or REGKIT_JOB_TOKEN)";
+    }
+    return undefined;
+  }
+
+  /** Runs one scenario under one token kind; never throws. */
+  async runOne(scenario: Scenario, kind: TokenKind, timeoutMs: number, signal?: AbortSignal): Promise<ScenarioResult> {
+    const started = performance.now();
+    const notes: string[] = [];
+    const latency: LatencySeries[] = [];
+    const throughput: Record<string, number> = {};
+    const exchanges: Exchange[] = [];
+    const closers: (() => Promise<void>)[] = [];
+    const record = (e: Exchange): void => {
+      exchanges.push(e);
+    };
+    const result = (fields: Partial<ScenarioResult> & Pick<ScenarioResult, "status">): ScenarioResult => ({
+      format: this.kit.format,
+      scenario: scenario.id,
+      title: scenario.title,
+      tokenKind: kind,
+      exchanges: [],
+      durationMs: performance.now() - started,
+      notes,
+      latency,
+      throughput,
+      ...fields,
+      ...(fields.message === undefined ? {} : { message: redact(fields.message, this.secrets) }),
+    });
+
+    const reason = this.skipReason(scenario, kind);
+    if (reason) return result({ status: "skip", message: reason });
+    const credential = credentialFor(this.target, kind)!;
+    const abort = new AbortController();
+    const onAbort = (): void => abort.abort(signal?.reason);
+    signal?.addEventListener("abort", onAbort);
+    const seed = this.seed;
+    const ctx: ScenarioContext = {
+      kit: this.kit,
+      target: this.target,
+      credential,
+      client: this.connect(credential, record),
+      connect: (other) => this.connect(other, record),
+      writer: this.writer(),
+      runId: this.runId,
+      fc: { seed, numRuns: this.target.options.numRuns },
+      options: this.target.options,
+      signal: abort.signal,
+      name: (base) => this.kit.packageName(this.runId, base),
+      build: (spec) => this.kit.build(spec),
+      track: (name, version) => {
+        if (!this.created.has(name)) this.created.set(name, new Set());
+        this.created.get(name)!.add(version);
+      },
+      skip: (why) => {
+        throw new ScenarioSkip(why);
+      },
+      note: (message) => notes.push(redact(message, this.secrets)),
+      latency: (series) => latency.push(series),
+      throughput: (label, bytesPerSecond) => {
+        throughput[label] = bytesPerSecond;
+      },
+      exchanges: () => exchanges,
+      driverContext: async (driver: ClientDriver, as?: Credential): Promise<DriverContext> => {
+        const proxy = await startRecordingProxy({
+          registry: this.target.registry,
+          record,
+          secrets: [...this.secrets, ...(as?.token ? [as.token] : [])],
+          via: driver.name,
+        });
+        const workdir = await mkdtemp(join(tmpdir(), `regkit-${driver.name}-`));
+        closers.push(async () => {
+          await proxy.close();
+          await rm(workdir, { recursive: true, force: true });
+        });
+        return { registry: proxy.url, target: this.target, credential: as ?? credential, workdir, signal: abort.signal };
+      },
+    };
+
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        abort.abort(new Error("timeout"));
+        reject(new ProtocolError(`timed out after ${Math.round(timeoutMs / 1000)} s`));
+      }, timeoutMs);
+    });
+    try {
+      await Promise.race([scenario.run(ctx), timeout]);
+      return result({ status: "pass", exchanges: scenario.id === "endpoints.audit" ? exchanges.slice(-200) : [] });
+    } catch (error) {
+      return this.classify(error, result, exchanges, seed);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      for (const close of closers) await close().catch(() => {});
+    }
+  }
+
+  private classify(
+    error: unknown,
+    result: (fields: Partial<ScenarioResult> & Pick<ScenarioResult, "status">) => ScenarioResult,
+    exchanges: readonly Exchange[],
+    seed: number,
+  ): ScenarioResult {
+    if (error instanceof ScenarioSkip) return result({ status: "skip", message: error.message });
+    const evidence = (own: readonly Exchange[]): Exchange[] => (own.length > 0 ? [...own] : exchanges.slice(-FAILURE_EVIDENCE));
+    if (error instanceof ConformanceFailure) {
+      return result({
+        status: "fail",
+        message: error.message,
+        expectation: {
+          expected: redact(error.expectation.expected, this.secrets),
+          actual: redact(error.expectation.actual, this.secrets),
+        },
+        exchanges: evidence(error.exchanges),
+        replay: error.replay ?? { seed },
+      });
+    }
+    if (error instanceof ProtocolError) {
+      return result({
+        status: "error",
+        message: error.message,
+        expectation: error.expectation,
+        exchanges: evidence(error.exchanges),
+      });
+    }
+    const message = error instanceof Error ? `${error.name === "Error" ? "" : `${error.name}: `}${error.message}` : String(error);
+    return result({ status: "error", message: `unexpected error: ${message}`, exchanges: exchanges.slice(-FAILURE_EVIDENCE) });
+  }
+
+  /** Removes what the run created, and only that. */
+  async cleanup(): Promise<CleanupReport> {
+    const left: string[] = [];
+    const errors: string[] = [];
+    let removed = 0;
+    const owned = [...this.created.entries()].filter(([name]) => this.kit.ownsName(this.runId, name));
+    if (owned.length === 0) return { removed, left, errors };
+    const writer = this.writer();
+    if (!this.target.capabilities.delete || !writer) {
+      for (const [name, versions] of owned) for (const v of versions) left.push(`${name}@${v}`);
+      return { removed, left, errors };
+    }
+    const client = this.connect(writer, () => {});
+    if (!client.remove) {
+      for (const [name, versions] of owned) for (const v of versions) left.push(`${name}@${v}`);
+      return { removed, left, errors };
+    }
+    for (const [name] of owned) {
+      try {
+        await client.remove(name);
+        removed++;
+      } catch (error) {
+        errors.push(redact(`${name}: ${(error as Error).message}`, this.secrets));
+        left.push(name);
+      }
+    }
+    return { removed, left, errors };
+  }
+}
+
+/** Reachability check: one GET of the registry URL, any status counts as reachable. */
+async function unreachable(session: RunSession): Promise<string | undefined> {
+  const http = createHttpClient({ baseUrl: session.target.registry, authHeaders: {}, via: "regkit", record: () => {}, secrets: session.secrets, timeoutMs: 15_000 });
+  try {
+    const res = await http.request({ method: "GET", path: "/", noAuth: true });
+    await res.dump();
+    return undefined;
+  } catch (error) {
+    return `registry unreachable: GET ${session.target.registry} failed: ${(error as Error).message.replace(/^GET \S+ failed without a response: /, "")}`;
+  }
+}
+
+/** Runs tasks with bounded concurrency; exclusive tasks run alone. */
+async function schedule(tasks: readonly { exclusive: boolean; run: () => Promise<void> }[], concurrency: number): Promise<void> {
+  const shared = tasks.filter((t) => !t.exclusive);
+  const exclusive = tasks.filter((t) => t.exclusive);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < shared.length) {
+      const task = shared[next++]!;
+      await task.run();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+  for (const task of exclusive) await task.run();
+}
+
+/**
+ * Runs a kit's scenarios against a target under every token kind, and cleans
+ * up. Never throws for what the registry does: every problem is a result.
+ * Throws ConfigError for a target that cannot be resolved.
+ */
+export async function runConformance(options: RunOptions): Promise<RunReport> {
+  const startedAt = new Date();
+  const started = performance.now();
+  const runId = options.runId ?? newRunId();
+  const seed = options.seed ?? (Date.now() ^ (Math.random() * 0x7fffffff)) >>> 1;
+  const session = new RunSession(options.kit, options.target, runId, seed);
+  const scenarios = selectScenarios(options.kit, options.scenarios);
+  const results: ScenarioResult[] = [];
+  const emit = (r: ScenarioResult): void => {
+    results.push(r);
+    options.onResult?.(r);
+  };
+
+  const down = await unreachable(session);
+  const pairs = scenarios.flatMap((scenario) =>
+    kindsOf(scenario)
+      .filter((kind) => !options.tokenKinds || options.tokenKinds.includes(kind))
+      .map((kind) => ({ scenario, kind })),
+  );
+  if (down) {
+    for (const { scenario, kind } of pairs) {
+      const skip = session.skipReason(scenario, kind);
+      emit({
+        format: options.kit.format,
+        scenario: scenario.id,
+        title: scenario.title,
+        tokenKind: kind,
+        status: skip ? "skip" : "error",
+        message: skip ?? down,
+        exchanges: [],
+        durationMs: 0,
+        notes: [],
+        latency: [],
+        throughput: {},
+      });
+    }
+  } else {
+    const timeoutMs = options.timeoutMs ?? 300_000;
+    await schedule(
+      pairs.map(({ scenario, kind }) => ({
+        exclusive: scenario.exclusive === true,
+        run: async () => emit(await session.runOne(scenario, kind, timeoutMs, options.signal)),
+      })),
+      options.concurrency ?? 2,
+    );
+  }
+  const order = new Map(pairs.map((p, i) => [`${p.scenario.id}/${p.kind}`, i]));
+  results.sort((a, b) => (order.get(`${a.scenario}/${a.tokenKind}`) ?? 0) - (order.get(`${b.scenario}/${b.tokenKind}`) ?? 0));
+  const cleanup = down ? { removed: 0, left: [], errors: [] } : await session.cleanup();
+  const count = (status: ScenarioResult["status"]): number => results.filter((r) => r.status === status).length;
+  return {
+    schemaVersion: 1,
+    tool: { name: "regkit", version: REGKIT_VERSION },
+    runId,
+    format: options.kit.format,
+    registry: redact(session.target.registry, session.secrets),
+    profile: session.target.profile.name,
+    seed,
+    startedAt: startedAt.toISOString(),
+    durationMs: performance.now() - started,
+    results,
+    summary: { pass: count("pass"), fail: count("fail"), skip: count("skip"), error: count("error") },
+    cleanup,
+  };
+}

@@ -1,0 +1,113 @@
+import * as fc from "fast-check";
+import type { Digests, RegistryClient, Scenario, ScenarioContext } from "../contract.js";
+import { ConformanceFailure, ProtocolError } from "../errors.js";
+import { listed, marker, mustAccept, mustMatch, mustRefuse } from "./helpers.js";
+
+/** What the registry should hold: version -> digests of the bytes it must serve. */
+type Model = Map<string, Digests>;
+interface Real {
+  readonly ctx: ScenarioContext;
+  readonly client: RegistryClient;
+  readonly name: string;
+}
+
+const VERSIONS = ["1.0.0", "1.0.1", "1.1.0", "2.0.0"];
+
+class Publish implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly version: string, readonly salt: number) {}
+  check(): boolean {
+    return true;
+  }
+  async run(model: Model, real: Real): Promise<void> {
+    const artifact = await real.ctx.build({ name: real.name, version: this.version, files: marker(`model ${this.salt}`) });
+    real.ctx.track(real.name, this.version);
+    const outcome = await real.client.publish(artifact);
+    const exists = model.has(this.version);
+    if (exists && real.ctx.target.policies.duplicates === "reject") {
+      mustRefuse(outcome, `duplicate publish of ${real.name}@${this.version}`, real.ctx.target.policies.duplicateStatus);
+      return;
+    }
+    mustAccept(outcome, `publishing ${real.name}@${this.version}`);
+    model.set(this.version, artifact.content.digests);
+  }
+  toString(): string {
+    return `publish(${this.version}, #${this.salt})`;
+  }
+}
+
+class Pull implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly version: string) {}
+  check(model: Readonly<Model>): boolean {
+    return model.has(this.version);
+  }
+  async run(model: Model, real: Real): Promise<void> {
+    const digests = model.get(this.version)!;
+    const downloaded = await real.client.download(real.name, this.version);
+    mustMatch(
+      { name: real.name, version: this.version, filename: `${real.name}@${this.version}`, content: { size: downloaded.size, digests, stream: async function* () {} } },
+      downloaded,
+      `pulling ${real.name}@${this.version}`,
+    );
+  }
+  toString(): string {
+    return `pull(${this.version})`;
+  }
+}
+
+class List implements fc.AsyncCommand<Model, Real> {
+  check(): boolean {
+    return true;
+  }
+  async run(model: Model, real: Real): Promise<void> {
+    const versions = await real.client.versions(real.name);
+    const expected = [...model.keys()];
+    const wrong = expected.some((v) => listed(real.ctx, versions, v) !== 1) || versions.length !== expected.length;
+    if (wrong) {
+      throw new ConformanceFailure(
+        `the versions listed for ${real.name} differ from the model`,
+        { expected: `[${expected.join(", ")}]`, actual: `[${versions.join(", ")}]` },
+        real.ctx.exchanges().slice(-1),
+      );
+    }
+  }
+  toString(): string {
+    return "list()";
+  }
+}
+
+export const modelRandomOps: Scenario = {
+  id: "model.random-ops",
+  title: "Random operation sequences against a model",
+  checklist: 4,
+  description:
+    "Model-based test (fast-check commands): random sequences of publish, duplicate publish, pull and list on a fresh package, each checked against an in-memory model that applies the registry's duplicate policy. The failing sequence and the seed are in the report for replay.",
+  audience: "write",
+  async run(ctx) {
+    let n = 0;
+    const version = fc.constantFrom(...VERSIONS);
+    const commands = fc.commands(
+      [
+        fc.tuple(version, fc.nat(1_000_000)).map(([v, salt]) => new Publish(v, salt)),
+        version.map((v) => new Pull(v)),
+        fc.constant(new List()),
+      ],
+      { maxCommands: ctx.options.maxCommands },
+    );
+    const details = await fc.check(
+      fc.asyncProperty(commands, async (cmds) => {
+        const real: Real = { ctx, client: ctx.client, name: ctx.name(`model${n++}`) };
+        await fc.asyncModelRun(() => ({ model: new Map(), real }), cmds);
+      }),
+      { seed: ctx.fc.seed, numRuns: ctx.options.numRuns, endOnFailure: true },
+    );
+    if (!details.failed) return;
+    const error = details.errorInstance;
+    const replay = { seed: details.seed, path: details.counterexamplePath ?? undefined };
+    const sequence = details.counterexample ? String(details.counterexample[0]) : "?";
+    if (error instanceof ConformanceFailure) {
+      throw new ConformanceFailure(`${error.message} [sequence ${sequence}]`, error.expectation, error.exchanges, replay);
+    }
+    if (error instanceof ProtocolError) throw error;
+    throw new ProtocolError(`model run crashed: ${(error as Error | undefined)?.message ?? String(error)} [sequence ${sequence}]`);
+  },
+};

@@ -1,0 +1,101 @@
+import { randomBytes } from "node:crypto";
+import {
+  DEFAULT_OPTIONS,
+  type Capabilities,
+  type Credential,
+  type FormatKit,
+  type ResolvedTarget,
+  type Target,
+  type TokenKind,
+} from "./contract.js";
+import { ConfigError } from "./errors.js";
+
+/** Merges a target with its kit profile; a ConfigError for an unknown profile or a bad URL. */
+export function resolveTarget(kit: FormatKit, target: Target): ResolvedTarget {
+  const profileName = target.profile ?? kit.defaultProfile;
+  const profile = kit.profiles[profileName];
+  if (!profile) {
+    throw new ConfigError(
+      `unknown profile "${profileName}" for ${kit.format} (known: ${Object.keys(kit.profiles).join(", ")})`,
+    );
+  }
+  let url: URL;
+  try {
+    url = new URL(target.registry);
+  } catch {
+    throw new ConfigError(`registry "${target.registry}" is not a URL (expected http(s)://host/path)`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(`registry "${target.registry}" must be an http or https URL`);
+  }
+  if (url.username || url.password) {
+    throw new ConfigError("put credentials in the environment (REGKIT_*_TOKEN), not in the registry URL");
+  }
+  const options = { ...DEFAULT_OPTIONS, ...stripUndefined(target.options ?? {}) };
+  for (const [key, value] of Object.entries(options)) {
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+      throw new ConfigError(`option ${key} must be a non-negative number, not ${String(value)}`);
+    }
+  }
+  return {
+    registry: url.toString().replace(/\/+$/, ""),
+    profile,
+    credentials: target.credentials ?? {},
+    capabilities: { ...profile.capabilities, ...stripUndefined(target.capabilities ?? {}) } as Capabilities,
+    policies: { ...profile.policies, ...stripUndefined(target.policies ?? {}) },
+    limits: { ...profile.limits, ...stripUndefined(target.limits ?? {}) },
+    options,
+  };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * The credential of a token kind, or undefined when the target has none.
+ * `invalid` is a well-formed secret nobody issued (shaped like the personal
+ * token when there is one); `anonymous` carries nothing.
+ */
+export function credentialFor(target: ResolvedTarget, kind: TokenKind): Credential | undefined {
+  const { credentials } = target;
+  switch (kind) {
+    case "personal":
+      return credentials.personal ? { kind, token: credentials.personal } : undefined;
+    case "job":
+      return credentials.job ? { kind, token: credentials.job } : undefined;
+    case "deploy":
+      return credentials.deploy ? { kind, token: credentials.deploy.token, username: credentials.deploy.username } : undefined;
+    case "readonly":
+      return credentials.readonly ? { kind, token: credentials.readonly.token, username: credentials.readonly.username } : undefined;
+    case "anonymous":
+      return { kind };
+    case "invalid": {
+      const shape = credentials.personal ?? credentials.job ?? "regkit-invalid-xxxxxxxxxxxxxxxxxxxx";
+      const prefix = /^[a-z]+-/.exec(shape)?.[0] ?? "";
+      return { kind, token: `${prefix}${randomBytes(Math.max(10, shape.length - prefix.length)).toString("hex").slice(0, Math.max(20, shape.length - prefix.length))}`, username: "regkit-invalid" };
+    }
+  }
+}
+
+/** Where a missing credential comes from, for skip reasons. */
+export function credentialHint(kind: TokenKind): string {
+  switch (kind) {
+    case "personal":
+      return "no personal access token given: set REGKIT_PERSONAL_TOKEN";
+    case "deploy":
+      return "no deploy token given: set REGKIT_DEPLOY_TOKEN and REGKIT_DEPLOY_USERNAME";
+    case "job":
+      return "no CI job token given: set REGKIT_JOB_TOKEN (CI_JOB_TOKEN in a GitLab job)";
+    case "readonly":
+      return "no read-only deploy token given: set REGKIT_READONLY_TOKEN and REGKIT_READONLY_USERNAME";
+    default:
+      return `no ${kind} credential`;
+  }
+}
+
+/** Every secret of a target, for redaction. */
+export function targetSecrets(target: ResolvedTarget): string[] {
+  const c = target.credentials;
+  return [c.personal, c.job, c.deploy?.token, c.readonly?.token].filter((s): s is string => typeof s === "string" && s.length > 0);
+}
