@@ -223,6 +223,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           return { size: digester.size, digests: digester.digests() };
         },
         async dump() {
+          // An error body is evidence: keep its start instead of discarding it.
+          if (res.statusCode >= 400) {
+            const body = await readAll(TEXT_LIMIT).catch(() => Buffer.alloc(0));
+            finish(body.toString("utf8"));
+            return;
+          }
           try {
             await res.body.dump();
           } finally {

@@ -72,6 +72,8 @@ export interface RunOptions {
 
 const FAILURE_EVIDENCE = 6;
 
+const KIND_TAG: Record<TokenKind, string> = { personal: "pat", deploy: "dpl", job: "job", readonly: "ro", anonymous: "anon", invalid: "inv" };
+
 /** Every scenario of a kit: the core catalog, then the format's own. */
 export function scenariosOf(kit: FormatKit): readonly Scenario[] {
   return [...coreScenarios, ...kit.scenarios];
@@ -189,7 +191,8 @@ export class RunSession {
       fc: { seed, numRuns: this.target.options.numRuns },
       options: this.target.options,
       signal: abort.signal,
-      name: (base) => this.kit.packageName(this.runId, base),
+      // One name space per token kind: the kinds run side by side and must not collide.
+      name: (base) => this.kit.packageName(this.runId, `${base}-${KIND_TAG[kind]}`),
       build: (spec) => this.kit.build(spec),
       track: (name, version) => {
         if (!this.created.has(name)) this.created.set(name, new Set());
