@@ -1,1 +1,10 @@
-export {};
+export { npmArbitraries, npmFiles, npmName, npmVersion, invalidNpmName } from "./arbitraries.js";
+export { ABBREVIATED, connectNpm, integrityOf, publishDocument, sha512OfIntegrity, streamPublishBody } from "./client.js";
+export type { NpmClient, NpmManifest, Packument } from "./client.js";
+export { npmCli } from "./driver.js";
+export { npmKit, npmRoutes } from "./kit.js";
+export { basename, encodeName, invalidNameReason, tarballName } from "./names.js";
+export { gitlab, npmProfiles, verdaccio } from "./profiles.js";
+export { npmReference } from "./reference/index.js";
+export { npmAbbreviated, npmDistTags, npmIntegrity, npmInvalidNames, npmScenarios, npmScoped } from "./scenarios.js";
+export { buildTarball, tarHeader, tarStream } from "./tarball.js";

@@ -1,0 +1,264 @@
+import {
+  ConformanceFailure,
+  ProtocolError,
+  expectStatus,
+  type Artifact,
+  type Downloaded,
+  type Exchange,
+  type HttpClient,
+  type HttpResponse,
+  type PublishOutcome,
+  type RegistryClient,
+  type Session,
+} from "@regkit/core";
+import { encodeName, tarballName } from "./names.js";
+
+/** `application/vnd.npm.install-v1+json`: the abbreviated packument npm install asks for. */
+export const ABBREVIATED = "application/vnd.npm.install-v1+json";
+
+export interface NpmManifest {
+  readonly name: string;
+  readonly version: string;
+  readonly description?: string;
+  readonly dist: { readonly tarball: string; readonly shasum: string; readonly integrity?: string };
+  readonly [key: string]: unknown;
+}
+
+export interface Packument {
+  readonly name: string;
+  readonly "dist-tags"?: Record<string, string>;
+  readonly versions: Record<string, NpmManifest>;
+  readonly time?: Record<string, string>;
+  readonly _rev?: string;
+  readonly modified?: string;
+  readonly [key: string]: unknown;
+}
+
+/** The npm adapter, with the npm-only calls the npm scenarios use. */
+export interface NpmClient extends RegistryClient {
+  /** GET /<name>, full or abbreviated; undefined on 404. */
+  packument(name: string, abbreviated?: boolean): Promise<{ packument: Packument; contentType: string; exchange: Exchange } | undefined>;
+  distTags(name: string): Promise<Record<string, string>>;
+  setDistTag(name: string, tag: string, version: string): Promise<Exchange>;
+  removeDistTag(name: string, tag: string): Promise<Exchange>;
+  /** Publishes a raw publish document (for invalid-name checks). */
+  publishDocument(name: string, document: unknown): Promise<PublishOutcome>;
+}
+
+/** sha512 hex -> `sha512-<base64>` (Subresource Integrity). */
+export function integrityOf(sha512Hex: string): string {
+  return `sha512-${Buffer.from(sha512Hex, "hex").toString("base64")}`;
+}
+
+/** The sha512 hex of an SRI string, or undefined when it has no sha512 entry. */
+export function sha512OfIntegrity(integrity: string | undefined): string | undefined {
+  const entry = integrity?.split(/\s+/).find((e) => e.startsWith("sha512-"));
+  return entry ? Buffer.from(entry.slice(7), "base64").toString("hex") : undefined;
+}
+
+const SENTINEL = "__regkit_attachment_data__";
+
+/** The publish document npm sends, with the manifest's dist fields from the tarball's digests. */
+export function publishDocument(registry: string, artifact: Artifact, description?: string): { document: Record<string, unknown>; file: string } {
+  const { name, version } = artifact;
+  const file = tarballName(name, version);
+  const manifest = {
+    name,
+    version,
+    description: description ?? `regkit conformance package ${name}`,
+    license: "MIT",
+    main: "index.js",
+    _id: `${name}@${version}`,
+    dist: {
+      integrity: integrityOf(artifact.content.digests.sha512),
+      shasum: artifact.content.digests.sha1,
+      tarball: `${registry}/${name}/-/${file}`,
+    },
+  };
+  return {
+    file,
+    document: {
+      _id: name,
+      name,
+      description: manifest.description,
+      "dist-tags": { latest: version },
+      versions: { [version]: manifest },
+      access: null,
+      _attachments: { [file]: { content_type: "application/octet-stream", length: artifact.content.size, data: SENTINEL } },
+    },
+  };
+}
+
+/** Streams the publish document: JSON around the tarball, base64-encoded chunk by chunk. */
+export function streamPublishBody(document: Record<string, unknown>, content: Artifact["content"]): { body: AsyncIterable<Uint8Array>; length: number } {
+  const json = JSON.stringify(document);
+  const at = json.indexOf(`"${SENTINEL}"`);
+  const prefix = Buffer.from(`${json.slice(0, at)}"`);
+  const suffix = Buffer.from(`"${json.slice(at + SENTINEL.length + 2)}`);
+  const length = prefix.byteLength + 4 * Math.ceil(content.size / 3) + suffix.byteLength;
+  async function* body(): AsyncIterable<Uint8Array> {
+    yield prefix;
+    let carry = Buffer.alloc(0);
+    for await (const chunk of content.stream()) {
+      const bytes = carry.byteLength ? Buffer.concat([carry, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      const whole = bytes.byteLength - (bytes.byteLength % 3);
+      if (whole > 0) yield Buffer.from(bytes.subarray(0, whole).toString("base64"));
+      carry = Buffer.from(bytes.subarray(whole));
+    }
+    if (carry.byteLength) yield Buffer.from(carry.toString("base64"));
+    yield suffix;
+  }
+  return { body: body(), length };
+}
+
+async function outcome(res: HttpResponse): Promise<PublishOutcome> {
+  await res.dump();
+  return { accepted: res.status >= 200 && res.status < 300, status: res.status, exchange: res.exchange };
+}
+
+/** Connects the npm protocol adapter to a session. */
+export function connectNpm({ http, target }: Session): NpmClient {
+  const registry = target.registry;
+  const origin = new URL(registry).origin;
+  const pkgPath = (name: string): string => `/${encodeName(name)}`;
+
+  const packument: NpmClient["packument"] = async (name, abbreviated = false) => {
+    const res = await http.request({ method: "GET", path: pkgPath(name), headers: { accept: abbreviated ? `${ABBREVIATED}, application/json;q=0.8` : "application/json" } });
+    if (res.status === 404) {
+      await res.dump();
+      return undefined;
+    }
+    await expectStatus(res, [200], `reading the packument of ${name}`);
+    const doc = await res.json<Packument>();
+    if (!doc || typeof doc !== "object" || typeof doc.versions !== "object" || doc.versions === null) {
+      throw new ProtocolError(`GET ${pkgPath(name)} -> 200: not a packument (no versions object)`, [res.exchange]);
+    }
+    return { packument: doc, contentType: res.headers["content-type"] ?? "", exchange: res.exchange };
+  };
+
+  const write = async (method: string, path: string, body: unknown, what: string): Promise<Exchange> => {
+    const res = await http.request({ method, path, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+    await expectStatus(res, [200, 201, 204], what);
+    await res.dump();
+    return res.exchange;
+  };
+
+  return {
+    async publish(artifact) {
+      const { document } = publishDocument(registry, artifact);
+      const { body, length } = streamPublishBody(document, artifact.content);
+      const res = await http.request({
+        method: "PUT",
+        path: pkgPath(artifact.name),
+        headers: { "content-type": "application/json", "content-length": String(length), "npm-command": "publish" },
+        body,
+      });
+      return outcome(res);
+    },
+
+    async publishDocument(name, document) {
+      const res = await http.request({ method: "PUT", path: pkgPath(name), headers: { "content-type": "application/json" }, body: JSON.stringify(document) });
+      return outcome(res);
+    },
+
+    packument,
+
+    async download(name, version): Promise<Downloaded> {
+      const got = await packument(name, true);
+      if (!got) {
+        throw new ConformanceFailure(`${name} is unknown to the registry (GET ${pkgPath(name)} -> 404)`, { expected: `the packument of ${name}`, actual: "404" });
+      }
+      const manifest = got.packument.versions[version];
+      if (!manifest) {
+        throw new ConformanceFailure(
+          `${name}@${version} is missing from the packument`,
+          { expected: `versions["${version}"]`, actual: `versions [${Object.keys(got.packument.versions).join(", ")}]` },
+          [got.exchange],
+        );
+      }
+      const tarball = manifest.dist?.tarball;
+      if (typeof tarball !== "string" || !/^https?:\/\//.test(tarball)) {
+        throw new ConformanceFailure(`${name}@${version}: dist.tarball is not an absolute URL`, { expected: "an http(s) URL", actual: String(tarball) }, [got.exchange]);
+      }
+      // Credentials go only to the registry's own origin, as the npm CLI does.
+      const res = await http.request({ method: "GET", path: tarball, noAuth: new URL(tarball).origin !== origin });
+      await expectStatus(res, [200], `downloading ${name}@${version}`);
+      const { size, digests } = await res.digest();
+      const integrity = sha512OfIntegrity(manifest.dist.integrity);
+      if (manifest.dist.integrity !== undefined && integrity !== digests.sha512) {
+        throw new ConformanceFailure(
+          `dist.integrity of ${name}@${version} does not match the tarball bytes`,
+          { expected: String(manifest.dist.integrity), actual: integrityOf(digests.sha512) },
+          [got.exchange, res.exchange],
+        );
+      }
+      if (manifest.dist.shasum !== digests.sha1) {
+        throw new ConformanceFailure(
+          `dist.shasum of ${name}@${version} does not match the tarball bytes`,
+          { expected: String(manifest.dist.shasum), actual: digests.sha1 },
+          [got.exchange, res.exchange],
+        );
+      }
+      return { size, digests, exchange: res.exchange };
+    },
+
+    async versions(name) {
+      const got = await packument(name, true);
+      return got ? Object.keys(got.packument.versions) : [];
+    },
+
+    async metadata(name) {
+      const res = await http.request({ method: "GET", path: pkgPath(name), headers: { accept: "application/json" } });
+      await res.text();
+      return res.exchange;
+    },
+
+    async latest(name) {
+      return (await packument(name, true))?.packument["dist-tags"]?.latest;
+    },
+
+    async search(text) {
+      const res = await http.request({ method: "GET", path: `/-/v1/search?text=${encodeURIComponent(text)}&size=20` });
+      await expectStatus(res, [200], `searching for ${text}`);
+      const body = await res.json<{ objects?: { package?: { name?: string } }[] }>();
+      if (!Array.isArray(body.objects)) throw new ProtocolError(`GET /-/v1/search -> 200: no objects array`, [res.exchange]);
+      return body.objects.map((o) => o.package?.name).filter((n): n is string => typeof n === "string");
+    },
+
+    async remove(name, version) {
+      const res = await http.request({ method: "GET", path: `${pkgPath(name)}?write=true`, headers: { accept: "application/json" } });
+      if (res.status === 404) {
+        await res.dump();
+        return;
+      }
+      await expectStatus(res, [200], `reading ${name} to unpublish it`);
+      const doc = await res.json<Packument>();
+      const rev = doc._rev ?? "0";
+      if (!version || Object.keys(doc.versions).length <= 1) {
+        await write("DELETE", `${pkgPath(name)}/-rev/${encodeURIComponent(rev)}`, undefined, `unpublishing ${name}`);
+        return;
+      }
+      const manifest = doc.versions[version];
+      if (!manifest) return;
+      const versions = { ...doc.versions };
+      delete versions[version];
+      const tags = Object.fromEntries(Object.entries(doc["dist-tags"] ?? {}).filter(([, v]) => v !== version));
+      await write("PUT", `${pkgPath(name)}/-rev/${encodeURIComponent(rev)}`, { ...doc, versions, "dist-tags": tags }, `unpublishing ${name}@${version}`);
+      const again = await packument(name);
+      const file = manifest.dist.tarball.split("/-/").pop() ?? tarballName(name, version);
+      await write("DELETE", `${pkgPath(name)}/-/${file}/-rev/${encodeURIComponent(again?.packument._rev ?? rev)}`, undefined, `deleting the tarball of ${name}@${version}`);
+    },
+
+    async distTags(name) {
+      const res = await http.request({ method: "GET", path: `/-/package/${encodeName(name)}/dist-tags` });
+      await expectStatus(res, [200], `reading the dist-tags of ${name}`);
+      return res.json<Record<string, string>>();
+    },
+
+    setDistTag: (name, tag, version) => write("PUT", `/-/package/${encodeName(name)}/dist-tags/${encodeURIComponent(tag)}`, version, `setting dist-tag ${tag} of ${name}`),
+
+    removeDistTag: (name, tag) => write("DELETE", `/-/package/${encodeName(name)}/dist-tags/${encodeURIComponent(tag)}`, undefined, `removing dist-tag ${tag} of ${name}`),
+  };
+}
+
+export type { HttpClient };

@@ -1,0 +1,71 @@
+import { createHash } from "node:crypto";
+import semver from "semver";
+import { defineKit, type FormatKit, type PackageSpec, type RouteTemplate } from "@regkit/core";
+import { npmArbitraries } from "./arbitraries.js";
+import { connectNpm } from "./client.js";
+import { npmCli } from "./driver.js";
+import { tarballName } from "./names.js";
+import { npmProfiles } from "./profiles.js";
+import { npmReference } from "./reference/index.js";
+import { npmScenarios } from "./scenarios.js";
+import { buildTarball } from "./tarball.js";
+
+/**
+ * The npm registry API as the npm CLI uses it. Scoped names travel as one
+ * segment (`@scope%2fname`); tarball URLs of scoped packages keep the slash.
+ */
+export const npmRoutes: readonly RouteTemplate[] = [
+  { method: "PUT", path: "/:name", summary: "publish (packument with base64 attachment)" },
+  { method: "GET", path: "/:name", summary: "packument (full, or abbreviated with Accept: application/vnd.npm.install-v1+json)" },
+  { method: "GET", path: "/:name/:version", summary: "one version's manifest" },
+  { method: "GET", path: "/:name/-/:file", summary: "tarball" },
+  { method: "GET", path: "/:scope/:name/-/:file", summary: "tarball of a scoped package" },
+  { method: "GET", path: "/-/package/:name/dist-tags", summary: "dist-tags" },
+  { method: "PUT", path: "/-/package/:name/dist-tags/:tag", summary: "set a dist-tag" },
+  { method: "DELETE", path: "/-/package/:name/dist-tags/:tag", summary: "remove a dist-tag" },
+  { method: "GET", path: "/-/v1/search", summary: "search" },
+  { method: "PUT", path: "/:name/-rev/:rev", summary: "unpublish a version (packument without it)" },
+  { method: "DELETE", path: "/:name/-rev/:rev", summary: "unpublish the package" },
+  { method: "DELETE", path: "/:name/-/:file/-rev/:rev", summary: "delete a tarball" },
+  { method: "GET", path: "/-/whoami", summary: "who am I" },
+  { method: "GET", path: "/-/ping", summary: "ping" },
+  { method: "PUT", path: "/-/user/:user", summary: "login / adduser" },
+  { method: "POST", path: "/-/npm/v1/security/advisories/bulk", summary: "audit (bulk advisories)" },
+  { method: "POST", path: "/-/npm/v1/security/audits/quick", summary: "audit (quick)" },
+];
+
+const RUN_PREFIX = "regkit-";
+
+async function build(spec: PackageSpec) {
+  const encoder = new TextEncoder();
+  const manifest = { name: spec.name, version: spec.version, description: spec.description ?? `regkit conformance package ${spec.name}`, license: "MIT", main: "index.js" };
+  const files: Record<string, Uint8Array> = {
+    ...spec.files,
+    "package.json": encoder.encode(`${JSON.stringify(manifest, null, 2)}\n`),
+    "README.md": encoder.encode(`# ${spec.name}\n\nPublished by regkit.\n`),
+    "index.js": encoder.encode(`module.exports = ${JSON.stringify(`${spec.name}@${spec.version}`)};\n`),
+  };
+  const seed = createHash("sha1").update(`${spec.name}@${spec.version}`).digest().readUInt32LE(0);
+  const content = spec.size ? await buildTarball(files, { path: "regkit-padding.bin", size: Math.max(0, spec.size - 2048), seed }) : await buildTarball(files);
+  return { name: spec.name, version: spec.version, filename: tarballName(spec.name, spec.version), content };
+}
+
+/** The npm kit. */
+export const npmKit: FormatKit = defineKit({
+  format: "npm",
+  title: "npm",
+  description: "The npm registry protocol: publish, packuments (full and abbreviated), tarballs, dist-tags, search, unpublish.",
+  profiles: npmProfiles,
+  defaultProfile: "gitlab",
+  instanceLimit: 500 * 1024 * 1024,
+  routes: npmRoutes,
+  arbitraries: npmArbitraries,
+  packageName: (runId, base) => `${RUN_PREFIX}${runId}-${base}`,
+  ownsName: (runId, name) => name.replace(/^@/, "").startsWith(`${RUN_PREFIX}${runId}-`),
+  build,
+  compareVersions: (a, b) => semver.compare(a, b),
+  connect: connectNpm,
+  drivers: [npmCli],
+  scenarios: npmScenarios,
+  reference: npmReference,
+});
