@@ -5,6 +5,7 @@ export { npmCli } from "./driver.js";
 export { npmKit, npmRoutes } from "./kit.js";
 export { basename, encodeName, invalidNameReason, tarballName } from "./names.js";
 export { gitlab, npmProfiles, verdaccio } from "./profiles.js";
-export { npmReference } from "./reference/index.js";
+export { Base64Decoder, ScanError, npmReference, scanPublishDocument } from "./reference/index.js";
+export type { AttachmentSink } from "./reference/index.js";
 export { npmAbbreviated, npmDistTags, npmIntegrity, npmInvalidNames, npmScenarios, npmScoped } from "./scenarios.js";
 export { buildTarball, tarHeader, tarStream } from "./tarball.js";

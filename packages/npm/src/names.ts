@@ -22,6 +22,19 @@ const BUILTINS = new Set([
   "perf_hooks", "worker_threads", "async_hooks", "trace_events", "v8", "wasi",
 ]);
 
+/** Rules validate-npm-package-name applies to new packages only (old ones may break them). */
+export const NEW_PACKAGE_RULES = new Set([
+  "name is longer than 214 characters",
+  "name has uppercase letters",
+  "name has special characters ~'!()*",
+  "core-module",
+]);
+
+/** Whether a reason from {@link invalidNameReason} is one of the new-packages-only rules. */
+export function isNewPackageRule(reason: string): boolean {
+  return NEW_PACKAGE_RULES.has(reason) || reason.endsWith("is a Node.js core module name");
+}
+
 /**
  * Why `name` is not valid for a new npm package (validate-npm-package-name's
  * rules for new packages), or undefined when it is.

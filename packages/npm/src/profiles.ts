@@ -29,12 +29,28 @@ export const gitlab: Profile = defineProfile({
  * duplicates refused with 409, bodies up to `max_body_size` (10mb by default:
  * override `limits.maxFileSize` to match your config). An invalid token on a
  * read is treated as anonymous, so reads with it succeed (`invalidTokenRead`).
+ * Known deviations the kit found and the profile records: the abbreviated
+ * packument comes as `application/json` (`abbreviatedContentType: false`);
+ * names that break npm's rules for new packages (uppercase, over 214
+ * characters, `~'!()*`, core module names) are accepted
+ * (`enforcesNewNameRules: false`), and so are names with a leading underscore
+ * (`rejectsLeadingUnderscore: false`).
  */
 export const verdaccio: Profile = defineProfile({
   name: "verdaccio",
   description: "Verdaccio 6 with its default access rules ($all read, $authenticated publish)",
   tokenKinds: ["personal", "anonymous", "invalid"],
-  capabilities: { search: true, listVersions: true, delete: true, distTags: true, anonymousRead: true, invalidTokenRead: true },
+  capabilities: {
+    search: true,
+    listVersions: true,
+    delete: true,
+    distTags: true,
+    anonymousRead: true,
+    invalidTokenRead: true,
+    abbreviatedContentType: false,
+    enforcesNewNameRules: false,
+    rejectsLeadingUnderscore: false,
+  },
   policies: { duplicates: "reject", duplicateStatus: [409] },
   limits: { maxFileSize: 10 * MB },
   authHeaders: bearer,

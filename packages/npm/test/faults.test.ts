@@ -1,0 +1,140 @@
+// The npm kit catches registries that get npm wrong: each fault is injected by
+// a proxy in front of the reference registry, and the test names the scenario
+// that must fail (or error) and what its report must say.
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { runConformance, type RunReport, type TokenKind } from "@regkit/core";
+import { npmKit, npmReference, type Packument } from "@regkit/npm";
+import { createReferenceRegistry, type ReferenceRegistry } from "@regkit/registry";
+import {
+  acceptDuplicates,
+  corruptBody,
+  delayResponses,
+  ignoreCredentials,
+  mapJson,
+  startFaultyProxy,
+  truncateBody,
+  type Fault,
+} from "@regkit/registry/faults";
+
+let registry: ReferenceRegistry;
+beforeAll(async () => {
+  registry = await createReferenceRegistry({ formats: [npmReference] });
+});
+afterAll(async () => {
+  await registry.close();
+});
+
+const isTarball = (e: { method: string; path: string }): boolean => e.method === "GET" && e.path.endsWith(".tgz");
+const isPackument = (e: { method: string; path: string }): boolean => e.method === "GET" && !e.path.includes("/-/") && !e.path.endsWith(".tgz");
+
+async function runWith(fault: Fault, scenarios: string[], tokenKinds: TokenKind[] = ["personal"], options = {}): Promise<RunReport> {
+  const proxy = await startFaultyProxy({ upstream: registry.url, fault });
+  try {
+    const { tokens } = registry;
+    return await runConformance({
+      kit: npmKit,
+      target: {
+        registry: registry.registries.npm!.replace(registry.url, proxy.url),
+        profile: "gitlab",
+        credentials: { personal: tokens.personal, readonly: { username: tokens.readonlyDeployUsername, token: tokens.readonlyDeploy } },
+        options: { numRuns: 3, manyVersions: 30, manyPackages: 2, ...options },
+      },
+      scenarios,
+      tokenKinds,
+      seed: 4242,
+    });
+  } finally {
+    await proxy.close();
+  }
+}
+
+function only(report: RunReport, scenario: string, kind: TokenKind = "personal") {
+  const result = report.results.find((r) => r.scenario === scenario && r.tokenKind === kind);
+  expect(result, `${scenario} [${kind}] ran`).toBeDefined();
+  return result!;
+}
+
+describe("npm faults are caught by the right scenario", () => {
+  test("corrupted tarball bytes: pull.package fails, dist.integrity names the mismatch", async () => {
+    const r = only(await runWith(corruptBody({ when: isTarball }), ["pull.package"]), "pull.package");
+    expect(r.status).toBe("fail");
+    expect(r.message).toMatch(/dist\.integrity of regkit-\w+-pull0-pat@1\.0\.0 does not match the tarball bytes/);
+    expect(r.exchanges.some((e) => e.path.endsWith(".tgz") && e.status === 200)).toBe(true);
+    expect(r.replay?.seed).toBe(4242);
+  });
+
+  test("truncated tarball: pull.package reports the truncation", async () => {
+    const r = only(await runWith(truncateBody({ when: isTarball }), ["pull.package"]), "pull.package");
+    expect(["fail", "error"]).toContain(r.status);
+    expect(r.message).toMatch(/truncated|broke off/);
+  });
+
+  test("wrong dist.integrity in the packument: npm.integrity fails", async () => {
+    const wrong = `sha512-${Buffer.alloc(64, 7).toString("base64")}`;
+    const fault = mapJson({
+      when: isPackument,
+      map: (doc) => {
+        for (const v of Object.values((doc as Packument).versions ?? {})) (v.dist as { integrity?: string }).integrity = wrong;
+        return doc;
+      },
+    });
+    const r = only(await runWith(fault, ["npm.integrity"]), "npm.integrity");
+    expect(r.status).toBe("fail");
+    expect(r.expectation?.actual).toBe(wrong);
+  });
+
+  test("a version missing from the packument: metadata.versions fails", async () => {
+    const fault = mapJson({
+      when: isPackument,
+      map: (doc) => {
+        const versions = (doc as Packument).versions ?? {};
+        const first = Object.keys(versions)[0];
+        if (first && Object.keys(versions).length > 1) delete versions[first];
+        return doc;
+      },
+    });
+    const r = only(await runWith(fault, ["metadata.versions"], ["personal"], { numRuns: 8 }), "metadata.versions");
+    expect(r.status).toBe("fail");
+    expect(r.message).toMatch(/differ from the versions published/);
+  });
+
+  test("credentials ignored: auth.matrix fails for anonymous, invalid and read-only tokens", async () => {
+    const report = await runWith(ignoreCredentials({ as: { authorization: `Bearer ${registry.tokens.personal}` } }), ["auth.matrix"], ["anonymous", "invalid", "readonly"]);
+    for (const kind of ["anonymous", "invalid", "readonly"] as const) {
+      const r = only(report, "auth.matrix", kind);
+      expect(r.status, kind).toBe("fail");
+      expect(r.expectation?.expected).toMatch(/refused with status 401 or 403 or 404/);
+    }
+  });
+
+  test("duplicates accepted under a reject policy: push.duplicate fails", async () => {
+    const r = only(await runWith(acceptDuplicates(), ["push.duplicate"]), "push.duplicate");
+    expect(r.status).toBe("fail");
+    expect(r.expectation).toEqual({ expected: "refused with status 403", actual: "status 201" });
+  });
+
+  test("metadata that slows down as packages accumulate: push.many fails", async () => {
+    const r = only(await runWith(delayResponses({ when: isPackument, stepMs: 5 }), ["push.many"], ["personal"], { latencyGrowthFloorMs: 40 }), "push.many");
+    expect(r.status).toBe("fail");
+    expect(r.message).toMatch(/grows with the package count/);
+    expect(r.latency[0]!.points.length).toBe(30);
+  });
+
+  test("HTML where JSON was due and a 5xx are clear errors; the other scenarios still run", async () => {
+    const fault: Fault = (e) => {
+      if (isPackument(e) && e.path.includes("-small-")) {
+        return { response: () => ({ status: 200, headers: { "content-type": "text/html; charset=utf-8" }, body: "<!DOCTYPE html><html><title>Sign in · GitLab</title></html>" }) };
+      }
+      if (e.method === "PUT" && e.path.includes("-dup-")) return { response: () => ({ status: 502, headers: { "content-type": "text/html" }, body: "<html>502 Bad Gateway</html>" }) };
+      return undefined;
+    };
+    const report = await runWith(fault, ["push.small", "push.duplicate", "pull.duplicate"]);
+    const small = only(report, "push.small");
+    expect(small.status).toBe("error");
+    expect(small.message).toMatch(/expected JSON from GET \/regkit-\w+-small-pat -> 200, got text\/html; charset=utf-8: <!DOCTYPE html><html><title>Sign in · GitLab/);
+    const dup = only(report, "push.duplicate");
+    expect(dup.status).toBe("error");
+    expect(dup.message).toMatch(/server error \(PUT \/regkit-\w+-dup-pat -> 502\)/);
+    expect(only(report, "pull.duplicate").status).toBe("pass");
+  });
+});
