@@ -1,0 +1,49 @@
+// The real npm CLI against the reference registry with each token kind.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { resolveTarget, runConformance, type Credential } from "@regkit/core";
+import { npmCli, npmKit, npmReference } from "@regkit/npm";
+import { createReferenceRegistry, type ReferenceRegistry } from "@regkit/registry";
+
+let registry: ReferenceRegistry;
+const why = await npmCli.unavailable();
+
+beforeAll(async () => {
+  registry = await createReferenceRegistry({ formats: [npmReference] });
+});
+afterAll(async () => {
+  await registry?.close();
+});
+
+describe.skipIf(why !== undefined)(`npm CLI${why ? ` (${why})` : ""}`, () => {
+  test("publishes and installs byte for byte with personal, deploy and job tokens", async () => {
+    const { tokens } = registry;
+    const report = await runConformance({
+      kit: npmKit,
+      target: {
+        registry: registry.registries.npm!,
+        credentials: { personal: tokens.personal, deploy: { username: tokens.deployUsername, token: tokens.deploy }, job: tokens.job },
+      },
+      scenarios: ["clients.roundtrip"],
+    });
+    expect(report.results.map((r) => `${r.tokenKind}:${r.status}`)).toEqual(["personal:pass", "deploy:pass", "job:pass"]);
+    for (const r of report.results) expect(r.notes.join("\n")).toMatch(/npm-cli: published and installed byte for byte/);
+  });
+
+  test("a read-only deploy token cannot publish, and npm says so; the token is not in its output", async () => {
+    const workdir = await mkdtemp(join(tmpdir(), "regkit-npm-ro-"));
+    try {
+      const target = resolveTarget(npmKit, { registry: registry.registries.npm! });
+      const credential: Credential = { kind: "readonly", token: registry.tokens.readonlyDeploy, username: registry.tokens.readonlyDeployUsername };
+      const artifact = await npmKit.build({ name: "regkit-ro-probe", version: "1.0.0" });
+      const result = await npmCli.publish!(artifact, { registry: registry.registries.npm!, target, credential, workdir, signal: AbortSignal.timeout(120_000) });
+      expect(result.accepted).toBe(false);
+      expect(result.output).toMatch(/E403|403 Forbidden/);
+      expect(result.output).not.toContain(registry.tokens.readonlyDeploy);
+    } finally {
+      await rm(workdir, { recursive: true, force: true });
+    }
+  });
+});
