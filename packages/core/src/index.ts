@@ -17,5 +17,6 @@ export { consoleReporter, renderConsole } from "./reporters/console.js";
 export { jsonReporter, reportJsonSchema } from "./reporters/json.js";
 export type { JsonReport } from "./reporters/json.js";
 export { junitReporter, renderJunit, xmlEscape } from "./reporters/junit.js";
+export { markdownReporter, renderMarkdown } from "./reporters/markdown.js";
 export { parseReporterSpec, reporterFactories } from "./reporters/index.js";
 export type { Reporter } from "./reporters/types.js";

@@ -1,12 +1,14 @@
 import { consoleReporter } from "./console.js";
 import { jsonReporter } from "./json.js";
 import { junitReporter } from "./junit.js";
+import { markdownReporter } from "./markdown.js";
 import type { Reporter } from "./types.js";
 
 /** Reporter factories by name, for `--reporter name=FILE`; other packages may add theirs. */
 export const reporterFactories = new Map<string, (file: string) => Reporter>([
   ["json", jsonReporter],
   ["junit", junitReporter],
+  ["markdown", markdownReporter],
 ]);
 
 /** `console`, `json=FILE`, `junit=FILE`, or any registered `name=FILE`. */

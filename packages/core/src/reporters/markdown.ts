@@ -1,0 +1,51 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { ALL_TOKEN_KINDS, type ResultStatus } from "../contract.js";
+import type { RunReport } from "../runner.js";
+import type { Reporter } from "./types.js";
+
+const MARK: Record<ResultStatus, string> = { pass: "✅", fail: "❌", skip: "⏭️", error: "⚠️" };
+const LIMIT = 60_000;
+
+const cell = (text: string): string => text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+
+/** Markdown for merge-request comments: a summary per format, the matrix, then the failures. */
+export function renderMarkdown(reports: readonly RunReport[]): string {
+  const out: string[] = ["## regkit conformance", ""];
+  for (const r of reports) {
+    const s = r.summary;
+    out.push(`- **${r.format}** (${r.profile}): ${s.pass} passed, ${s.fail} failed, ${s.error} errors, ${s.skip} skipped · run \`${r.runId}\` · seed \`${r.seed}\``);
+  }
+  for (const r of reports) {
+    const kinds = ALL_TOKEN_KINDS.filter((k) => r.results.some((x) => x.tokenKind === k));
+    out.push("", `### ${r.format} · \`${cell(r.registry)}\``, "", `| scenario | ${kinds.join(" | ")} |`, `| --- | ${kinds.map(() => ":---:").join(" | ")} |`);
+    for (const scenario of [...new Set(r.results.map((x) => x.scenario))]) {
+      const row = kinds.map((k) => {
+        const x = r.results.find((y) => y.scenario === scenario && y.tokenKind === k);
+        return x ? MARK[x.status] : "";
+      });
+      out.push(`| \`${scenario}\` | ${row.join(" | ")} |`);
+    }
+    const problems = r.results.filter((x) => x.status === "fail" || x.status === "error");
+    if (problems.length) out.push("", "#### Failures", "");
+    for (const x of problems) {
+      out.push(`- ${MARK[x.status]} **${x.scenario}** [${x.tokenKind}]: ${cell(x.message ?? "")}`);
+      if (x.expectation) out.push(`  - expected: ${cell(x.expectation.expected)}`, `  - actual: ${cell(x.expectation.actual)}`);
+      for (const e of x.exchanges.slice(-3)) out.push(`  - request: \`${e.method} ${cell(e.path)}\` → ${e.status === 0 ? "no response" : e.status} (via ${e.via})`);
+      if (x.replay) out.push(`  - replay: \`--seed ${x.replay.seed} --scenario ${x.scenario} --token-kind ${x.tokenKind}\``);
+    }
+  }
+  let text = `${out.join("\n")}\n`;
+  if (text.length > LIMIT) text = `${text.slice(0, LIMIT)}\n\n… truncated (${text.length - LIMIT} more characters: see the JSON or HTML report)\n`;
+  return text;
+}
+
+export function markdownReporter(file: string): Reporter {
+  return {
+    name: "markdown",
+    async finish(reports) {
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, renderMarkdown(reports));
+    },
+  };
+}
