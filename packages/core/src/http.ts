@@ -247,8 +247,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
  */
 export async function expectStatus(res: HttpResponse, ok: readonly number[], what: string): Promise<void> {
   if (ok.includes(res.status)) return;
-  const body = await res.text().catch(() => "");
+  await res.text().catch(() => "");
+  // The exchange's snippet is redacted; the raw body may echo a token.
   const e = res.exchange;
+  const body = e.responseSnippet ?? "";
   throw new ProtocolError(
     `${what}: ${e.method} ${e.path} answered ${res.status}${res.status >= 500 ? " (server error)" : ""}, expected ${ok.join(" or ")}${body ? `: ${body.slice(0, 200).replace(/\s+/g, " ")}` : ""}`,
     [res.exchange],

@@ -31,9 +31,14 @@ function secretForms(secret: string): string[] {
 
 /** Replaces every occurrence of every secret (raw, URL-encoded, base64) with `[REDACTED]`. */
 export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (!secret || secret.length < 4) continue;
+  const usable = secrets.filter((s) => s && s.length >= 4);
+  if (usable.length === 0) return text;
+  // Base64 words that decode to something holding a secret (Basic `user:token`).
+  let out = text.replace(/[A-Za-z0-9+/]{8,}={0,2}/g, (word) => {
+    const decoded = Buffer.from(word, "base64").toString("utf8");
+    return usable.some((s) => decoded.includes(s)) ? REDACTED : word;
+  });
+  for (const secret of usable) {
     for (const form of secretForms(secret)) out = out.split(form).join(REDACTED);
   }
   return out;
