@@ -1,4 +1,5 @@
 import type { FormatKit } from "@regkit/core";
+import { mavenKit } from "@regkit/maven";
 import { npmKit } from "@regkit/npm";
 
 /**
@@ -7,6 +8,7 @@ import { npmKit } from "@regkit/npm";
  */
 export const kits: readonly FormatKit[] = [
   npmKit,
+  mavenKit,
 ];
 
 /** The kit for `format`, or undefined. */

@@ -26,6 +26,8 @@ const HOP_BY_HOP = new Set([
   "host",
   "content-length",
   "accept-encoding",
+  // Node's server already answered `100 Continue` to the client (Maven sends it on every PUT).
+  "expect",
 ]);
 
 function isText(contentType: string | undefined): boolean {

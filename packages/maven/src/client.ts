@@ -1,0 +1,377 @@
+/**
+ * The Maven protocol adapter: deploys and resolves the way Maven does, over
+ * nothing but GET and PUT on the repository layout.
+ *
+ * A deploy PUTs every file followed by its `.sha1`, `.md5`, `.sha256` and
+ * `.sha512`, then (SNAPSHOTs) the version-level `maven-metadata.xml`, then
+ * reads, merges and writes back the artifact-level one, each with its
+ * checksums. Metadata is the client's job in Maven: a plain repository stores
+ * what it is given, so the adapter serializes its own read-modify-writes of
+ * one artifact's metadata (parallel deploys in one run would otherwise lose
+ * versions, as parallel `mvn deploy` runs do).
+ *
+ * @module
+ */
+import {
+  type Artifact,
+  type Content,
+  ConformanceFailure,
+  contentFromBytes,
+  type Digests,
+  type Downloaded,
+  type Exchange,
+  type HttpClient,
+  type HttpResponse,
+  ProtocolError,
+  type PublishOutcome,
+  type RegistryClient,
+  type Session,
+  describeExchange,
+} from "@regkit/core";
+import {
+  CHECKSUM_ALGORITHMS,
+  type ChecksumAlgorithm,
+  type Coordinates,
+  METADATA_FILE,
+  artifactFileName,
+  artifactSegments,
+  fileKind,
+  mavenTimestamps,
+  parseCoordinates,
+  repositoryPath,
+  timestampedVersion,
+} from "./layout.js";
+import {
+  type MavenMetadata,
+  MetadataParseError,
+  mergeArtifactMetadata,
+  mergeSnapshotMetadata,
+  parseMavenMetadata,
+  renderMavenMetadata,
+  resolveSnapshotFile,
+} from "./metadata.js";
+import { isSnapshotVersion } from "./version.js";
+
+/** Checksum files the adapter requires next to a downloaded file; the others are checked when present. */
+const REQUIRED_CHECKSUMS: readonly ChecksumAlgorithm[] = ["sha1"];
+
+const locks = new Map<string, Promise<unknown>>();
+
+/** Runs `task` after every earlier task of the same key (one artifact's metadata in one repository). */
+async function serialized<T>(key: string, task: () => Promise<T>): Promise<T> {
+  const previous = locks.get(key) ?? Promise.resolve();
+  const run = previous.then(task, task);
+  const settled = run.catch(() => undefined);
+  locks.set(key, settled);
+  try {
+    return await run;
+  } finally {
+    if (locks.get(key) === settled) locks.delete(key);
+  }
+}
+
+function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300;
+}
+
+function contentType(filename: string): string {
+  if (/\.(sha1|md5|sha256|sha512)$/.test(filename)) return "text/plain";
+  if (filename.endsWith(".pom") || filename.endsWith(".xml")) return "text/xml";
+  if (filename.endsWith(".jar")) return "application/java-archive";
+  return "application/octet-stream";
+}
+
+/** The hex digest a checksum file states: its first word (some tools append the file name). */
+export function checksumValue(text: string): string {
+  return (text.trim().split(/\s+/)[0] ?? "").toLowerCase();
+}
+
+/** A refused or broken answer: 5xx and unreachable are protocol errors, the rest is for the caller. */
+function ensureUsable(res: HttpResponse, what: string): void {
+  if (res.status === 0 || res.status >= 500) {
+    throw new ProtocolError(`${what}: ${describeExchange(res.exchange)}`, [res.exchange]);
+  }
+}
+
+export class MavenClient implements RegistryClient {
+  readonly #http: HttpClient;
+
+  constructor(session: Pick<Session, "http">) {
+    this.#http = session.http;
+  }
+
+  async publish(artifact: Artifact): Promise<PublishOutcome> {
+    const coordinates = parseCoordinates(artifact.name);
+    return serialized(`${this.#http.baseUrl}\u0000${artifact.name}`, () => this.#deploy(coordinates, artifact));
+  }
+
+  async #deploy(coordinates: Coordinates, artifact: Artifact): Promise<PublishOutcome> {
+    const { version } = artifact;
+    const versionDir = [...artifactSegments(coordinates), version];
+    const prefix = `${coordinates.artifactId}-${version}`;
+    const files = [{ filename: artifact.filename, content: artifact.content }, ...(artifact.extra ?? [])].map((file) => {
+      const kind = fileKind(file.filename, prefix);
+      if (!kind) throw new Error(`${file.filename} is not a file of ${artifact.name}:${version} (expected ${prefix}[-classifier].ext)`);
+      return { ...file, kind };
+    });
+    const { timestamp, lastUpdated } = mavenTimestamps(new Date());
+
+    let fileVersion = version;
+    let snapshotMetadata: MavenMetadata | undefined;
+    let buildNumber = 0;
+    const snapshot = isSnapshotVersion(version);
+    if (snapshot) {
+      const current = await this.#readMetadata([...versionDir, METADATA_FILE]);
+      if (current.kind === "refused") return current.outcome;
+      snapshotMetadata = current.metadata;
+      buildNumber = (snapshotMetadata?.versioning.snapshot?.buildNumber ?? 0) + 1;
+      fileVersion = timestampedVersion(version, timestamp, buildNumber);
+    }
+
+    let first: PublishOutcome | undefined;
+    for (const file of files) {
+      const filename = artifactFileName(coordinates.artifactId, fileVersion, file.kind);
+      const outcome = await this.#putWithChecksums([...versionDir, filename], file.content);
+      if (!outcome.accepted) return outcome;
+      first ??= outcome;
+    }
+
+    if (snapshot) {
+      const merged = mergeSnapshotMetadata(snapshotMetadata, {
+        ...coordinates,
+        version,
+        timestamp,
+        buildNumber,
+        lastUpdated,
+        files: files.map((f) => ({ classifier: f.kind.classifier, extension: f.kind.extension, value: fileVersion })),
+      });
+      const outcome = await this.#putWithChecksums([...versionDir, METADATA_FILE], xmlContent(merged));
+      if (!outcome.accepted) return outcome;
+    }
+
+    const artifactMetadataPath = [...artifactSegments(coordinates), METADATA_FILE];
+    const current = await this.#readMetadata(artifactMetadataPath);
+    if (current.kind === "refused") return current.outcome;
+    const merged = mergeArtifactMetadata(current.metadata, { ...coordinates, version, lastUpdated });
+    const outcome = await this.#putWithChecksums(artifactMetadataPath, xmlContent(merged));
+    if (!outcome.accepted) return outcome;
+    return first ?? outcome;
+  }
+
+  /** PUTs a file, then its checksum files; the first refusal ends it. */
+  async #putWithChecksums(segments: readonly string[], content: Content): Promise<PublishOutcome> {
+    const path = repositoryPath(segments);
+    const filename = segments.at(-1) ?? "";
+    const res = await this.#http.request({
+      method: "PUT",
+      path,
+      headers: { "content-type": contentType(filename), "content-length": String(content.size) },
+      body: content.bytes ?? content.stream(),
+    });
+    await drain(res);
+    ensureUsable(res, `deploying ${filename}`);
+    if (!isSuccess(res.status)) return { accepted: false, status: res.status, exchange: res.exchange };
+    for (const algorithm of CHECKSUM_ALGORITHMS) {
+      const body = content.digests[algorithm];
+      const sum = await this.#http.request({
+        method: "PUT",
+        path: `${path}.${algorithm}`,
+        headers: { "content-type": "text/plain", "content-length": String(Buffer.byteLength(body)) },
+        body,
+      });
+      await drain(sum);
+      ensureUsable(sum, `deploying ${filename}.${algorithm}`);
+      if (!isSuccess(sum.status)) return { accepted: false, status: sum.status, exchange: sum.exchange };
+    }
+    return { accepted: true, status: res.status, exchange: res.exchange };
+  }
+
+  /** GETs and parses metadata; absent is `undefined`, a refusal ends the deploy. */
+  async #readMetadata(
+    segments: readonly string[],
+  ): Promise<
+    | { readonly kind: "read"; readonly metadata: MavenMetadata | undefined; readonly exchange: Exchange }
+    | { readonly kind: "refused"; readonly outcome: PublishOutcome }
+  > {
+    const res = await this.#http.request({ method: "GET", path: repositoryPath(segments) });
+    if (res.status === 404) {
+      await res.dump();
+      return { kind: "read", metadata: undefined, exchange: res.exchange };
+    }
+    if (!isSuccess(res.status)) {
+      await drain(res);
+      ensureUsable(res, `reading ${segments.at(-1)}`);
+      return { kind: "refused", outcome: { accepted: false, status: res.status, exchange: res.exchange } };
+    }
+    return { kind: "read", metadata: await parseResponse(res), exchange: res.exchange };
+  }
+
+  async download(name: string, version: string): Promise<Downloaded> {
+    const coordinates = parseCoordinates(name);
+    const versionDir = [...artifactSegments(coordinates), version];
+    let fileVersion = version;
+    const exchanges: Exchange[] = [];
+    if (isSnapshotVersion(version)) {
+      const res = await this.#http.request({ method: "GET", path: repositoryPath([...versionDir, METADATA_FILE]) });
+      exchanges.push(res.exchange);
+      await refuseUnless2xx(res, `resolving ${name}:${version}`);
+      const metadata = await parseResponse(res);
+      const resolved = resolveSnapshotFile(metadata, { extension: "jar" }, version);
+      if (!resolved) {
+        throw new ConformanceFailure(
+          `the version-level ${METADATA_FILE} of ${name}:${version} names no jar build`,
+          { expected: "<snapshotVersion> with extension jar, or <snapshot> with timestamp and buildNumber", actual: "neither" },
+          exchanges,
+        );
+      }
+      fileVersion = resolved;
+    }
+    const filename = artifactFileName(coordinates.artifactId, fileVersion, { classifier: undefined, extension: "jar" });
+    return this.downloadFile([...versionDir, filename], exchanges);
+  }
+
+  /**
+   * GETs one file and checks it against each checksum file: `.sha1` must be
+   * there, `.md5`, `.sha256` and `.sha512` are checked when present.
+   */
+  async downloadFile(segments: readonly string[], earlier: readonly Exchange[] = []): Promise<Downloaded> {
+    const filename = segments.at(-1) ?? "";
+    const res = await this.#http.request({ method: "GET", path: repositoryPath(segments) });
+    await refuseUnless2xx(res, `downloading ${filename}`, earlier);
+    const { size, digests } = await res.digest();
+    await this.verifyChecksums(segments, digests, [...earlier, res.exchange]);
+    return { size, digests, exchange: res.exchange };
+  }
+
+  /** Compares the registry's checksum files of a file with the digests of its bytes. */
+  async verifyChecksums(
+    segments: readonly string[],
+    digests: Digests,
+    earlier: readonly Exchange[] = [],
+  ): Promise<{ readonly checked: readonly ChecksumAlgorithm[] }> {
+    const filename = segments.at(-1) ?? "";
+    const checked: ChecksumAlgorithm[] = [];
+    for (const algorithm of CHECKSUM_ALGORITHMS) {
+      const res = await this.#http.request({ method: "GET", path: `${repositoryPath(segments)}.${algorithm}` });
+      if (res.status === 404 && !REQUIRED_CHECKSUMS.includes(algorithm)) {
+        await res.dump();
+        continue;
+      }
+      if (!isSuccess(res.status)) {
+        await drain(res);
+        ensureUsable(res, `reading ${filename}.${algorithm}`);
+        throw new ConformanceFailure(
+          `${filename}.${algorithm} is not served: ${describeExchange(res.exchange)}`,
+          { expected: `200 with the ${algorithm} of ${filename}`, actual: String(res.status) },
+          [...earlier, res.exchange],
+        );
+      }
+      const stated = checksumValue(await res.text());
+      if (stated !== digests[algorithm]) {
+        throw new ConformanceFailure(
+          `${filename}.${algorithm} does not match ${filename} (${describeExchange(res.exchange)})`,
+          { expected: `${algorithm} ${digests[algorithm]} (of the ${filename} bytes served)`, actual: `${algorithm} ${stated || "(empty)"}` },
+          [...earlier, res.exchange],
+        );
+      }
+      checked.push(algorithm);
+    }
+    return { checked };
+  }
+
+  /** The artifact-level `maven-metadata.xml`, or undefined when the registry has none (404). */
+  async mavenMetadata(name: string): Promise<{ readonly metadata: MavenMetadata | undefined; readonly exchange: Exchange }> {
+    const res = await this.#http.request({
+      method: "GET",
+      path: repositoryPath([...artifactSegments(parseCoordinates(name)), METADATA_FILE]),
+    });
+    if (res.status === 404) {
+      await res.dump();
+      return { metadata: undefined, exchange: res.exchange };
+    }
+    await refuseUnless2xx(res, `reading the ${METADATA_FILE} of ${name}`);
+    return { metadata: await parseResponse(res), exchange: res.exchange };
+  }
+
+  /** The version-level `maven-metadata.xml` of a SNAPSHOT, or undefined (404). */
+  async snapshotMetadata(
+    name: string,
+    version: string,
+  ): Promise<{ readonly metadata: MavenMetadata | undefined; readonly exchange: Exchange }> {
+    const res = await this.#http.request({
+      method: "GET",
+      path: repositoryPath([...artifactSegments(parseCoordinates(name)), version, METADATA_FILE]),
+    });
+    if (res.status === 404) {
+      await res.dump();
+      return { metadata: undefined, exchange: res.exchange };
+    }
+    await refuseUnless2xx(res, `reading the ${METADATA_FILE} of ${name}:${version}`);
+    return { metadata: await parseResponse(res), exchange: res.exchange };
+  }
+
+  async versions(name: string): Promise<readonly string[]> {
+    return (await this.mavenMetadata(name)).metadata?.versioning.versions ?? [];
+  }
+
+  async latest(name: string): Promise<string | undefined> {
+    return (await this.mavenMetadata(name)).metadata?.versioning.latest;
+  }
+
+  async metadata(name: string): Promise<Exchange> {
+    const res = await this.#http.request({
+      method: "GET",
+      path: repositoryPath([...artifactSegments(parseCoordinates(name)), METADATA_FILE]),
+    });
+    await res.text();
+    ensureUsable(res, `reading the ${METADATA_FILE} of ${name}`);
+    return res.exchange;
+  }
+
+  /** A raw request through the recording client (scenarios that look at single files). */
+  request(method: string, segments: readonly string[], body?: string | Uint8Array): Promise<HttpResponse> {
+    return this.#http.request({ method, path: repositoryPath(segments), body });
+  }
+}
+
+/** Reads an answer's body: refusals keep a snippet of it as evidence, the rest is discarded. */
+async function drain(res: HttpResponse): Promise<void> {
+  if (isSuccess(res.status)) await res.dump();
+  else await res.text().catch(() => undefined);
+}
+
+async function refuseUnless2xx(res: HttpResponse, what: string, earlier: readonly Exchange[] = []): Promise<void> {
+  if (!isSuccess(res.status)) await drain(res);
+  ensureUsable(res, what);
+  if (!isSuccess(res.status)) {
+    throw new ProtocolError(`${what}: ${describeExchange(res.exchange)}`, [...earlier, res.exchange]);
+  }
+}
+
+async function parseResponse(res: HttpResponse): Promise<MavenMetadata> {
+  const type = res.headers["content-type"] ?? "";
+  const body = await res.text();
+  if (/html/i.test(type)) {
+    throw new ProtocolError(`${describeExchange(res.exchange)}: HTML where ${METADATA_FILE} was due`, [res.exchange]);
+  }
+  try {
+    return parseMavenMetadata(body);
+  } catch (error) {
+    if (error instanceof MetadataParseError) {
+      throw new ProtocolError(`${describeExchange(res.exchange)}: ${error.message}`, [res.exchange], {
+        expected: `a ${METADATA_FILE} document`,
+        actual: body.slice(0, 200),
+      });
+    }
+    throw error;
+  }
+}
+
+function xmlContent(metadata: MavenMetadata): Content {
+  return contentFromBytes(Buffer.from(renderMavenMetadata(metadata), "utf8"));
+}
+
+/** The kit's `connect`. */
+export function connectMaven(session: Session): MavenClient {
+  return new MavenClient(session);
+}

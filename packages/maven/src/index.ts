@@ -1,0 +1,42 @@
+export { mavenKit, mavenRoutes } from "./kit.js";
+export { davProfile, gitlabBasicProfile, gitlabProfile, mavenProfiles, GITLAB_MAVEN_LIMIT, VERIFIES_CHECKSUMS } from "./profiles.js";
+export { mavenReference, locateMavenPath, ARTIFACT_LEVEL } from "./reference.js";
+export type { MavenLocation } from "./reference.js";
+export { MavenClient, connectMaven, checksumValue } from "./client.js";
+export { mvnDriver, settingsXml } from "./mvn.js";
+export { mavenScenarios } from "./scenarios.js";
+export { buildMavenArtifact, buildJar, buildPom, buildClassifierJar, renderPom, IN_MEMORY_JAR_LIMIT } from "./build.js";
+export { compareMavenVersions, canonicalMavenVersion, isSnapshotVersion } from "./version.js";
+export {
+  parseMavenMetadata,
+  renderMavenMetadata,
+  mergeArtifactMetadata,
+  mergeSnapshotMetadata,
+  resolveSnapshotFile,
+  highestVersion,
+  MetadataParseError,
+} from "./metadata.js";
+export type { MavenMetadata, Versioning, SnapshotVersion } from "./metadata.js";
+export {
+  parseCoordinates,
+  coordinatesName,
+  artifactSegments,
+  repositoryPath,
+  timestampedVersion,
+  mavenTimestamps,
+  fileKind,
+  artifactFileName,
+  CHECKSUM_ALGORITHMS,
+  METADATA_FILE,
+} from "./layout.js";
+export type { Coordinates, ChecksumAlgorithm, FileKind } from "./layout.js";
+export {
+  mavenArbitraries,
+  artifactIdArbitrary,
+  invalidArtifactIdArbitrary,
+  versionArbitrary,
+  snapshotVersionArbitrary,
+  distinctVersionsArbitrary,
+  filesArbitrary,
+} from "./arbitraries.js";
+export { readZipEntries } from "./zip.js";

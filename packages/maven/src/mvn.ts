@@ -1,0 +1,267 @@
+/**
+ * The real Maven client: `mvn deploy:deploy-file` to publish and
+ * `maven-dependency-plugin:get` to resolve, with a generated `settings.xml`.
+ *
+ * - Credentials go where Maven users put them: the profile's headers as
+ *   `<server><configuration><httpHeaders>` (GitLab's `PRIVATE-TOKEN`, ...), or a
+ *   Basic profile's username and password as `<username>/<password>`.
+ * - Offline: when `/usr/share/maven-repo` exists (Debian's `maven-repo-helper`
+ *   layout) or `REGKIT_MAVEN_MIRROR` names a repository URL, Maven Central is
+ *   mirrored there, so plugins resolve without the internet.
+ * - Downloads use `checksumPolicy fail`: Maven itself rejects a file whose
+ *   checksum files do not match, and the driver digests the file Maven stored.
+ * - Every run gets its own local repository under the driver's workdir; output
+ *   is redacted before it is returned.
+ *
+ * @module
+ */
+import { spawn } from "node:child_process";
+import { createReadStream, createWriteStream, existsSync } from "node:fs";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import {
+  type Artifact,
+  type ClientDriver,
+  type Credential,
+  type DriverContext,
+  ConformanceFailure,
+  digestOf,
+  redact,
+} from "@regkit/core";
+import { artifactSegments, fileKind, parseCoordinates } from "./layout.js";
+
+/** Debian's offline copy of the plugins Maven needs. */
+const DEBIAN_REPOSITORY = "/usr/share/maven-repo";
+const DEPENDENCY_PLUGIN = process.env.REGKIT_MVN_DEPENDENCY_PLUGIN ?? "org.apache.maven.plugins:maven-dependency-plugin:3.5.0";
+const OUTPUT_LIMIT = 6000;
+
+function mirrorUrl(): string | undefined {
+  if (process.env.REGKIT_MAVEN_MIRROR) return process.env.REGKIT_MAVEN_MIRROR;
+  return existsSync(DEBIAN_REPOSITORY) ? `file://${DEBIAN_REPOSITORY}` : undefined;
+}
+
+function escapeXml(value: string): string {
+  return value.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
+}
+
+/** How the profile presents `credential`, turned into a `<server>` block. */
+export function serverBlock(headers: Readonly<Record<string, string>>): string {
+  const lines = ["    <server>", "      <id>regkit</id>"];
+  const properties: string[] = [];
+  let preemptive = false;
+  for (const [name, value] of Object.entries(headers)) {
+    const basic = /^basic\s+(.+)$/i.exec(value);
+    if (name.toLowerCase() === "authorization" && basic) {
+      const decoded = Buffer.from(basic[1]!, "base64").toString("utf8");
+      const colon = decoded.indexOf(":");
+      lines.push(`      <username>${escapeXml(decoded.slice(0, colon))}</username>`);
+      lines.push(`      <password>${escapeXml(decoded.slice(colon + 1))}</password>`);
+      preemptive = true;
+    } else {
+      properties.push(
+        `          <property><name>${escapeXml(name)}</name><value>${escapeXml(value)}</value></property>`,
+      );
+    }
+  }
+  if (properties.length > 0 || preemptive) {
+    lines.push("      <configuration>");
+    if (properties.length > 0) lines.push("        <httpHeaders>", ...properties, "        </httpHeaders>");
+    // Send Basic credentials with the first request instead of waiting for a 401 to every PUT.
+    if (preemptive) lines.push("        <httpConfiguration><all><usePreemptive>true</usePreemptive></all></httpConfiguration>");
+    lines.push("      </configuration>");
+  }
+  lines.push("    </server>");
+  return lines.join("\n");
+}
+
+/** A `settings.xml` for one run: the offline mirror, the `regkit` server, and the registry as a fail-on-bad-checksum repository. */
+export function settingsXml(options: { readonly registry: string; readonly headers: Readonly<Record<string, string>>; readonly mirror?: string | undefined }): string {
+  const url = escapeXml(options.registry);
+  const policy = "<enabled>true</enabled><updatePolicy>always</updatePolicy><checksumPolicy>fail</checksumPolicy>";
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    "<settings>",
+    "  <interactiveMode>false</interactiveMode>",
+    ...(options.mirror
+      ? [
+          "  <mirrors>",
+          `    <mirror><id>regkit-offline</id><mirrorOf>central</mirrorOf><url>${escapeXml(options.mirror)}</url></mirror>`,
+          "  </mirrors>",
+        ]
+      : []),
+    "  <servers>",
+    serverBlock(options.headers),
+    "  </servers>",
+    "  <profiles>",
+    "    <profile>",
+    "      <id>regkit</id>",
+    "      <repositories>",
+    `        <repository><id>regkit</id><url>${url}</url><releases>${policy}</releases><snapshots>${policy}</snapshots></repository>`,
+    "      </repositories>",
+    "    </profile>",
+    "  </profiles>",
+    "  <activeProfiles><activeProfile>regkit</activeProfile></activeProfiles>",
+    "</settings>",
+    "",
+  ].join("\n");
+}
+
+/** Secrets of a credential as they may show up in output (the token, and the profile's header values). */
+function secretsOf(credential: Credential, headers: Readonly<Record<string, string>>): string[] {
+  return [credential.token, ...Object.values(headers)].filter((s): s is string => typeof s === "string" && s.length > 0);
+}
+
+interface RunResult {
+  readonly code: number | null;
+  readonly output: string;
+}
+
+function run(args: readonly string[], options: { cwd: string; signal: AbortSignal; secrets: readonly string[] }): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("mvn", args, {
+      cwd: options.cwd,
+      signal: options.signal,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const chunks: Buffer[] = [];
+    child.stdout.on("data", (c: Buffer) => chunks.push(c));
+    child.stderr.on("data", (c: Buffer) => chunks.push(c));
+    child.once("error", (error) => reject(error));
+    child.once("close", (code) => {
+      // ANSI colour codes: Maven 3.8 emits some even in batch mode.
+      const text = Buffer.concat(chunks).toString("utf8").replace(/\u001b\[[0-9;]*m/g, "");
+      const redacted = redact(text, options.secrets);
+      resolve({ code, output: redacted.length > OUTPUT_LIMIT ? `...${redacted.slice(-OUTPUT_LIMIT)}` : redacted });
+    });
+  });
+}
+
+async function writeContent(path: string, content: { stream(): AsyncIterable<Uint8Array>; bytes?: Uint8Array | undefined }): Promise<void> {
+  if (content.bytes) await writeFile(path, content.bytes);
+  else await pipeline(Readable.from(content.stream()), createWriteStream(path));
+}
+
+/**
+ * Debian's maven-dependency-plugin declares `junit:junit:4.x`, which Debian's
+ * offline repository does not carry; an empty placeholder in the run's local
+ * repository lets the plugin resolve (it never loads JUnit).
+ */
+async function seedDebianPlaceholders(localRepository: string, mirror: string | undefined): Promise<void> {
+  if (mirror !== `file://${DEBIAN_REPOSITORY}` || existsSync(join(DEBIAN_REPOSITORY, "junit/junit/4.x"))) return;
+  const dir = join(localRepository, "junit/junit/4.x");
+  await mkdir(dir, { recursive: true });
+  await writeFile(
+    join(dir, "junit-4.x.pom"),
+    '<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion><groupId>junit</groupId><artifactId>junit</artifactId><version>4.x</version></project>\n',
+  );
+  // The smallest valid ZIP: an empty archive.
+  await writeFile(join(dir, "junit-4.x.jar"), Buffer.from([0x50, 0x4b, 0x05, 0x06, ...new Array<number>(18).fill(0)]));
+}
+
+async function prepare(ctx: DriverContext, label: string): Promise<{ dir: string; settings: string; local: string; secrets: string[]; mirror: string | undefined }> {
+  const dir = join(ctx.workdir, `${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`);
+  const local = join(dir, "repository");
+  await mkdir(join(dir, "project"), { recursive: true });
+  const headers = ctx.target.profile.authHeaders(ctx.credential);
+  const mirror = mirrorUrl();
+  const settings = join(dir, "settings.xml");
+  await writeFile(settings, settingsXml({ registry: ctx.registry, headers, mirror }), { mode: 0o600 });
+  await seedDebianPlaceholders(local, mirror);
+  return { dir, settings, local, secrets: secretsOf(ctx.credential, headers), mirror };
+}
+
+function commonArgs(settings: string, local: string): string[] {
+  return ["-B", "-Dstyle.color=never", "-s", settings, `-Dmaven.repo.local=${local}`];
+}
+
+export const mvnDriver: ClientDriver = {
+  name: "mvn",
+
+  async unavailable() {
+    const probe = await new Promise<string | undefined>((resolve) => {
+      const child = spawn("mvn", ["-v"], { stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+      child.once("error", (error) => resolve(`mvn cannot run: ${error.message}`));
+      child.once("close", (code) => resolve(code === 0 ? undefined : `mvn -v exited with ${code}: ${out.slice(0, 200)}`));
+    });
+    if (probe) return probe.includes("ENOENT") ? "mvn not found on PATH" : probe;
+    return undefined;
+  },
+
+  async publish(artifact: Artifact, ctx: DriverContext) {
+    const coordinates = parseCoordinates(artifact.name);
+    const run1 = await prepare(ctx, "deploy");
+    try {
+      const jar = join(run1.dir, artifact.filename);
+      await writeContent(jar, artifact.content);
+      const prefix = `${coordinates.artifactId}-${artifact.version}`;
+      let pom: string | undefined;
+      const files: string[] = [];
+      const classifiers: string[] = [];
+      const types: string[] = [];
+      for (const extra of artifact.extra ?? []) {
+        const kind = fileKind(extra.filename, prefix);
+        const path = join(run1.dir, extra.filename);
+        await writeContent(path, extra.content);
+        if (kind && !kind.classifier && kind.extension === "pom") {
+          pom = path;
+        } else if (kind) {
+          files.push(path);
+          classifiers.push(kind.classifier ?? "");
+          types.push(kind.extension);
+        }
+      }
+      const args = [
+        ...commonArgs(run1.settings, run1.local),
+        "deploy:deploy-file",
+        `-Dfile=${jar}`,
+        ...(pom
+          ? [`-DpomFile=${pom}`]
+          : [`-DgroupId=${coordinates.groupId}`, `-DartifactId=${coordinates.artifactId}`, `-Dversion=${artifact.version}`, "-Dpackaging=jar", "-DgeneratePom=true"]),
+        ...(files.length > 0 ? [`-Dfiles=${files.join(",")}`, `-Dclassifiers=${classifiers.join(",")}`, `-Dtypes=${types.join(",")}`] : []),
+        `-Durl=${ctx.registry}`,
+        "-DrepositoryId=regkit",
+        "-DretryFailedDeploymentCount=1",
+      ];
+      const result = await run(args, { cwd: join(run1.dir, "project"), signal: ctx.signal, secrets: run1.secrets });
+      return { accepted: result.code === 0, output: result.output };
+    } finally {
+      await rm(run1.settings, { force: true });
+    }
+  },
+
+  async install(name: string, version: string, ctx: DriverContext) {
+    const coordinates = parseCoordinates(name);
+    const run2 = await prepare(ctx, "get");
+    try {
+      const args = [
+        ...commonArgs(run2.settings, run2.local),
+        `${DEPENDENCY_PLUGIN}:get`,
+        `-Dartifact=${coordinates.groupId}:${coordinates.artifactId}:${version}`,
+        "-Dtransitive=false",
+      ];
+      const result = await run(args, { cwd: join(run2.dir, "project"), signal: ctx.signal, secrets: run2.secrets });
+      if (result.code !== 0) {
+        throw new ConformanceFailure(`mvn could not resolve ${name}:${version}`, {
+          expected: `mvn dependency:get ${name}:${version} succeeds`,
+          actual: `exit code ${result.code}: ${result.output.slice(-1500)}`,
+        });
+      }
+      // Maven keeps a resolved SNAPSHOT under its base version name as well as its timestamped one.
+      const file = join(run2.local, ...artifactSegments(coordinates), version, `${coordinates.artifactId}-${version}.jar`);
+      if (!existsSync(file)) {
+        throw new ConformanceFailure(`mvn reported success but stored no ${coordinates.artifactId}-${version}.jar`, {
+          expected: file,
+          actual: "missing",
+        });
+      }
+      const { digests } = await digestOf(createReadStream(file));
+      return { digests, output: result.output };
+    } finally {
+      await rm(run2.settings, { force: true });
+    }
+  },
+};

@@ -1,0 +1,342 @@
+/**
+ * Scenarios only Maven has: version order in `maven-metadata.xml`, SNAPSHOT
+ * builds, checksum files and classifier artifacts.
+ *
+ * @module
+ */
+import * as fc from "fast-check";
+import {
+  type Artifact,
+  ConformanceFailure,
+  type Exchange,
+  type RegistryClient,
+  type Scenario,
+  type ScenarioContext,
+  describeExchange,
+  expectThat,
+} from "@regkit/core";
+import { distinctVersionsArbitrary, versionArbitrary } from "./arbitraries.js";
+import { buildClassifierJar } from "./build.js";
+import { MavenClient } from "./client.js";
+import { METADATA_FILE, artifactFileName, artifactSegments, parseCoordinates } from "./layout.js";
+import { highestVersion, resolveSnapshotFile } from "./metadata.js";
+import { VERIFIES_CHECKSUMS } from "./profiles.js";
+import { compareMavenVersions, isSnapshotVersion } from "./version.js";
+
+
+function maven(client: RegistryClient): MavenClient {
+  if (!(client instanceof MavenClient)) throw new Error("the Maven scenarios need the Maven kit's own adapter");
+  return client;
+}
+
+function sample<T>(ctx: ScenarioContext, arbitrary: fc.Arbitrary<T>, salt: number): T {
+  const [value] = fc.sample(arbitrary, { seed: ctx.fc.seed + salt, numRuns: 1 });
+  if (value === undefined) throw new Error("fast-check gave no sample");
+  return value;
+}
+
+function last(ctx: ScenarioContext, count = 4): readonly Exchange[] {
+  return ctx.exchanges().slice(-count);
+}
+
+async function publishOrFail(ctx: ScenarioContext, artifact: Artifact, what: string): Promise<void> {
+  const outcome = await ctx.client.publish(artifact);
+  if (outcome.accepted) ctx.track(artifact.name, artifact.version);
+  expectThat(
+    outcome.accepted,
+    `deploying ${what} was refused: ${describeExchange(outcome.exchange)}`,
+    { expected: "every PUT of the deploy accepted (2xx)", actual: String(outcome.status) },
+    [outcome.exchange],
+  );
+}
+
+const versionOrder: Scenario = {
+  id: "maven.version-order",
+  title: "maven-metadata.xml lists every version; latest and release follow Maven's order",
+  checklist: 5,
+  description:
+    "Deploys generated versions (numbers, qualifiers such as alpha, rc, sp, ga and unknown ones, mixed `.`/`-` separators) in random order, then reads the artifact-level maven-metadata.xml: every version must be listed once, and `<latest>` and `<release>` must be the highest version by Maven's ComparableVersion.",
+  audience: "write",
+  async run(ctx) {
+    const client = maven(ctx.client);
+    const name = ctx.name("order");
+    const count = Math.max(3, Math.min(8, ctx.options.numRuns));
+    const versions = sample(ctx, distinctVersionsArbitrary({ minLength: count, maxLength: count }), 1);
+    ctx.note(`deployed in this order: ${versions.join(", ")}`);
+    for (const version of versions) await publishOrFail(ctx, await ctx.build({ name, version }), `${name}:${version}`);
+
+    const { metadata, exchange } = await client.mavenMetadata(name);
+    expectThat(metadata !== undefined, `${METADATA_FILE} of ${name} is missing after ${versions.length} deploys`, {
+      expected: `${METADATA_FILE} listing ${versions.join(", ")}`,
+      actual: `${exchange.status}`,
+    }, [exchange]);
+    const listed = metadata.versioning.versions;
+    const missing = versions.filter((v) => !listed.includes(v));
+    expectThat(missing.length === 0, `${METADATA_FILE} of ${name} does not list ${missing.join(", ")}`, {
+      expected: `<versions> with ${[...versions].sort(compareMavenVersions).join(", ")}`,
+      actual: `<versions> with ${listed.join(", ") || "(none)"}`,
+    }, [exchange]);
+    const repeated = listed.filter((v, i) => listed.indexOf(v) !== i);
+    expectThat(repeated.length === 0, `${METADATA_FILE} of ${name} lists ${repeated.join(", ")} more than once`, {
+      expected: "each version once",
+      actual: listed.join(", "),
+    }, [exchange]);
+
+    const highest = highestVersion(versions);
+    const highestRelease = highestVersion(versions.filter((v) => !isSnapshotVersion(v)));
+    expectThat(
+      metadata.versioning.latest !== undefined && compareMavenVersions(metadata.versioning.latest, highest ?? "") === 0,
+      `<latest> of ${name} is ${metadata.versioning.latest ?? "missing"}, but the highest version by Maven's order is ${highest}`,
+      { expected: `<latest>${highest}</latest>`, actual: `<latest>${metadata.versioning.latest ?? ""}</latest>` },
+      [exchange],
+    );
+    expectThat(
+      metadata.versioning.release !== undefined && compareMavenVersions(metadata.versioning.release, highestRelease ?? "") === 0,
+      `<release> of ${name} is ${metadata.versioning.release ?? "missing"}, but the highest release by Maven's order is ${highestRelease}`,
+      { expected: `<release>${highestRelease}</release>`, actual: `<release>${metadata.versioning.release ?? ""}</release>` },
+      [exchange],
+    );
+    const lastUpdated = metadata.versioning.lastUpdated ?? "";
+    expectThat(/^\d{14}$/.test(lastUpdated), `<lastUpdated> of ${name} is not yyyyMMddHHmmss`, {
+      expected: "14 digits (UTC yyyyMMddHHmmss)",
+      actual: lastUpdated || "(missing)",
+    }, [exchange]);
+    const viaAdapter = await client.latest(name);
+    expectThat(viaAdapter === metadata.versioning.latest, `two reads of ${METADATA_FILE} disagree on <latest>`, {
+      expected: metadata.versioning.latest ?? "",
+      actual: viaAdapter ?? "(none)",
+    }, last(ctx, 2));
+  },
+};
+
+const snapshots: Scenario = {
+  id: "maven.snapshots",
+  title: "SNAPSHOT deploys get new timestamped files and resolve to the newest build",
+  checklist: 1,
+  description:
+    "Deploys one SNAPSHOT version three times with different bytes. Each deploy must store new timestamped files (`<artifactId>-<base>-<yyyyMMdd.HHmmss>-<buildNumber>.jar`), the version-level maven-metadata.xml must point at the newest build, and resolving the SNAPSHOT must download the newest bytes. Under a reject-duplicates policy the second deploy must be refused instead and the first build stay.",
+  audience: "write",
+  async run(ctx) {
+    const client = maven(ctx.client);
+    const name = ctx.name("snapshot");
+    const version = `${sample(ctx, versionArbitrary(), 2)}-SNAPSHOT`;
+    const { artifactId } = parseCoordinates(name);
+    const dir = [...artifactSegments(parseCoordinates(name)), version];
+    const seen: { value: string; artifact: Artifact }[] = [];
+    let previousBuild = 0;
+    for (let build = 1; build <= 3; build++) {
+      const artifact = await ctx.build({ name, version, description: `build ${build} of ${name}` });
+      const outcome = await client.publish(artifact);
+      if (build > 1 && ctx.target.policies.duplicates === "reject") {
+        const statuses = ctx.target.policies.duplicateStatus;
+        const refused = !outcome.accepted && (statuses.length === 0 ? outcome.status >= 400 && outcome.status < 500 : statuses.includes(outcome.status));
+        expectThat(refused, `a second deploy of ${name}:${version} was not refused although duplicates are rejected`, {
+          expected: statuses.length ? `refused with ${statuses.join(" or ")}` : "refused with a 4xx",
+          actual: outcome.accepted ? `accepted (${outcome.status})` : String(outcome.status),
+        }, [outcome.exchange]);
+        const again = await client.download(name, version);
+        const first = seen[0]!.artifact.content;
+        expectThat(again.digests.sha256 === first.digests.sha256, `${name}:${version} changed after a refused deploy`, {
+          expected: `sha256 ${first.digests.sha256} (build 1)`,
+          actual: `sha256 ${again.digests.sha256}`,
+        }, [again.exchange]);
+        ctx.note("duplicates are rejected: the SNAPSHOT was deployed once, the second deploy refused");
+        return;
+      }
+      expectThat(outcome.accepted, `deploy ${build} of ${name}:${version} was refused: ${describeExchange(outcome.exchange)}`, {
+        expected: "every PUT of the deploy accepted (2xx)",
+        actual: String(outcome.status),
+      }, [outcome.exchange]);
+      ctx.track(name, version);
+
+      const { metadata, exchange } = await client.snapshotMetadata(name, version);
+      expectThat(metadata !== undefined, `the version-level ${METADATA_FILE} of ${name}:${version} is missing`, {
+        expected: `200 with <snapshot> for build ${build}`,
+        actual: String(exchange.status),
+      }, [exchange]);
+      const buildNumber = metadata.versioning.snapshot?.buildNumber ?? 0;
+      const timestamp = metadata.versioning.snapshot?.timestamp ?? "";
+      expectThat(buildNumber > previousBuild, `<buildNumber> of ${name}:${version} did not increase after deploy ${build}`, {
+        expected: `more than ${previousBuild}`,
+        actual: String(buildNumber),
+      }, [exchange]);
+      expectThat(/^\d{8}\.\d{6}$/.test(timestamp), `<timestamp> of ${name}:${version} is not yyyyMMdd.HHmmss`, {
+        expected: "yyyyMMdd.HHmmss (UTC)",
+        actual: timestamp || "(missing)",
+      }, [exchange]);
+      const value = resolveSnapshotFile(metadata, { extension: "jar" }, version);
+      const expectedValue = `${version.slice(0, -"-SNAPSHOT".length)}-${timestamp}-${buildNumber}`;
+      expectThat(value === expectedValue, `the jar of ${name}:${version} in <snapshotVersions> is not the newest build`, {
+        expected: `<value>${expectedValue}</value>`,
+        actual: `<value>${value ?? ""}</value>`,
+      }, [exchange]);
+      expectThat(!seen.some((s) => s.value === value), `deploy ${build} of ${name}:${version} reused a timestamped file name`, {
+        expected: "a new file name per build",
+        actual: `${artifactFileName(artifactId, value, { classifier: undefined, extension: "jar" })} again`,
+      }, [exchange]);
+      previousBuild = buildNumber;
+      seen.push({ value, artifact });
+
+      const downloaded = await client.download(name, version);
+      expectThat(downloaded.digests.sha256 === artifact.content.digests.sha256, `${name}:${version} did not resolve to build ${build}`, {
+        expected: `sha256 ${artifact.content.digests.sha256} (build ${build})`,
+        actual: `sha256 ${downloaded.digests.sha256}`,
+      }, [downloaded.exchange]);
+    }
+
+    // Older builds stay addressable by their timestamped names (a repository may purge them later).
+    for (const { value, artifact } of seen.slice(0, -1)) {
+      const filename = artifactFileName(artifactId, value, { classifier: undefined, extension: "jar" });
+      const res = await client.request("GET", [...dir, filename]);
+      if (res.status === 404) {
+        await res.dump();
+        ctx.note(`${filename} is gone (404): the repository keeps only the newest SNAPSHOT build`);
+        continue;
+      }
+      const { digests } = await res.digest();
+      expectThat(digests.sha256 === artifact.content.digests.sha256, `${filename} no longer holds the build it was deployed with`, {
+        expected: `sha256 ${artifact.content.digests.sha256}`,
+        actual: `sha256 ${digests.sha256} (${describeExchange(res.exchange)})`,
+      }, [res.exchange]);
+    }
+
+    const { metadata, exchange } = await client.mavenMetadata(name);
+    const listed = metadata?.versioning.versions ?? [];
+    expectThat(listed.filter((v) => v === version).length === 1, `${METADATA_FILE} of ${name} must list ${version} once`, {
+      expected: `<version>${version}</version> once`,
+      actual: listed.join(", ") || "(none)",
+    }, [exchange]);
+    expectThat(metadata?.versioning.release === undefined || !isSnapshotVersion(metadata.versioning.release), `<release> of ${name} is a SNAPSHOT`, {
+      expected: "no SNAPSHOT in <release>",
+      actual: metadata?.versioning.release ?? "",
+    }, [exchange]);
+  },
+};
+
+const checksums: Scenario = {
+  id: "maven.checksums",
+  title: "Checksum files match their files; a wrong checksum is refused or served as uploaded",
+  checklist: 4,
+  description:
+    "Deploys a jar and its pom with .sha1, .md5, .sha256 and .sha512 files, then checks every checksum the registry serves (jar, pom, maven-metadata.xml) against the bytes it serves. Then uploads a wrong .sha1: a registry that verifies checksums (capability verifiesChecksums, GitLab: 409) must refuse it and keep serving the right one; a plain repository stores what it is given, so the wrong value must be what it serves, and downloading must flag it.",
+  audience: "write",
+  async run(ctx) {
+    const client = maven(ctx.client);
+    const name = ctx.name("checksums");
+    const version = sample(ctx, versionArbitrary(), 3);
+    const artifact = await ctx.build({ name, version, files: { "data/one.txt": Buffer.from(`checksums ${ctx.runId}\n`) } });
+    await publishOrFail(ctx, artifact, `${name}:${version}`);
+    const dir = [...artifactSegments(parseCoordinates(name)), version];
+    const files: { segments: string[]; expected?: string }[] = [
+      { segments: [...dir, artifact.filename], expected: artifact.content.digests.sha256 },
+      ...(artifact.extra ?? []).map((f) => ({ segments: [...dir, f.filename], expected: f.content.digests.sha256 })),
+      { segments: [...artifactSegments(parseCoordinates(name)), METADATA_FILE] },
+    ];
+    for (const file of files) {
+      const downloaded = await client.downloadFile(file.segments);
+      if (file.expected !== undefined) {
+        expectThat(downloaded.digests.sha256 === file.expected, `${file.segments.at(-1)} is not the file that was deployed`, {
+          expected: `sha256 ${file.expected}`,
+          actual: `sha256 ${downloaded.digests.sha256}`,
+        }, [downloaded.exchange]);
+      }
+    }
+    ctx.note(`checked the checksum files of ${files.map((f) => f.segments.at(-1)).join(", ")}`);
+
+    const jar = [...dir, artifact.filename];
+    const wrong = "0".repeat(40) === artifact.content.digests.sha1 ? "1".repeat(40) : "0".repeat(40);
+    const put = await client.request("PUT", [...jar.slice(0, -1), `${artifact.filename}.sha1`], wrong);
+    await put.dump();
+    if (ctx.target.capabilities[VERIFIES_CHECKSUMS]) {
+      expectThat(put.status >= 400 && put.status < 500, `a wrong ${artifact.filename}.sha1 was accepted`, {
+        expected: "refused (GitLab: 409 Conflict)",
+        actual: `${describeExchange(put.exchange)}`,
+      }, [put.exchange]);
+      ctx.note(`a wrong .sha1 was refused with ${put.status}`);
+      // Still served right: the refused upload changed nothing.
+      await client.downloadFile(jar);
+      return;
+    }
+    expectThat(put.status >= 200 && put.status < 300, `a plain repository refused a .sha1 upload`, {
+      expected: "2xx (a plain repository stores what it is given)",
+      actual: describeExchange(put.exchange),
+    }, [put.exchange]);
+    const served = await client.request("GET", [...jar.slice(0, -1), `${artifact.filename}.sha1`]);
+    const text = (await served.text()).trim();
+    expectThat(text === wrong, `${artifact.filename}.sha1 is not served as uploaded`, {
+      expected: wrong,
+      actual: `${text} (${describeExchange(served.exchange)})`,
+    }, [served.exchange]);
+    let flagged = false;
+    try {
+      await client.download(name, version);
+    } catch (error) {
+      if (!(error instanceof ConformanceFailure)) throw error;
+      flagged = true;
+    }
+    expectThat(flagged, `downloading ${name}:${version} did not flag the wrong .sha1`, {
+      expected: "a checksum mismatch",
+      actual: "download passed",
+    }, last(ctx));
+    ctx.note("the repository stores checksum files as given; a wrong one is caught on download");
+    // Put the right checksum back so the artifact is consistent again.
+    const fix = await client.request("PUT", [...jar.slice(0, -1), `${artifact.filename}.sha1`], artifact.content.digests.sha1);
+    await fix.dump();
+    await client.download(name, version);
+  },
+};
+
+const classifiers: Scenario = {
+  id: "maven.classifiers",
+  title: "-sources and -javadoc jars deploy and download byte for byte",
+  checklist: 4,
+  description:
+    "Deploys a jar with its pom, -sources and -javadoc jars (once as a release, once as a SNAPSHOT), then downloads each file and compares its bytes; SNAPSHOT classifiers are resolved through the version-level maven-metadata.xml.",
+  audience: "write",
+  async run(ctx) {
+    const client = maven(ctx.client);
+    const name = ctx.name("classifiers");
+    const release = sample(ctx, versionArbitrary(), 4);
+    for (const version of [release, `${release}-SNAPSHOT`]) {
+      const spec = { name, version };
+      const artifact = await ctx.build(spec);
+      const extras = await Promise.all(["sources", "javadoc"].map((c) => buildClassifierJar(spec, c)));
+      const all: Artifact = { ...artifact, extra: [...(artifact.extra ?? []), ...extras] };
+      await publishOrFail(ctx, all, `${name}:${version} with sources and javadoc`);
+      const dir = [...artifactSegments(parseCoordinates(name)), version];
+      const snapshot = isSnapshotVersion(version)
+        ? (await client.snapshotMetadata(name, version)).metadata
+        : undefined;
+      const { artifactId } = parseCoordinates(name);
+      for (const [classifier, extension, content] of [
+        [undefined, "jar", artifact.content],
+        [undefined, "pom", artifact.extra?.[0]?.content],
+        ["sources", "jar", extras[0]?.content],
+        ["javadoc", "jar", extras[1]?.content],
+      ] as const) {
+        if (!content) throw new Error("the kit built no pom");
+        let fileVersion = version;
+        if (snapshot) {
+          const resolved = resolveSnapshotFile(snapshot, { classifier, extension }, version);
+          if (!resolved) {
+            throw new ConformanceFailure(
+              `the version-level ${METADATA_FILE} of ${name}:${version} has no ${classifier ?? "main"} ${extension}`,
+              { expected: `<snapshotVersion> for ${classifier ?? "(no classifier)"} ${extension}`, actual: "none" },
+              last(ctx, 2),
+            );
+          }
+          fileVersion = resolved;
+        }
+        const filename = artifactFileName(artifactId, fileVersion, { classifier, extension });
+        const downloaded = await client.downloadFile([...dir, filename]);
+        expectThat(downloaded.digests.sha256 === content.digests.sha256 && downloaded.size === content.size, `${filename} is not the file that was deployed`, {
+          expected: `${content.size} bytes, sha256 ${content.digests.sha256}`,
+          actual: `${downloaded.size} bytes, sha256 ${downloaded.digests.sha256}`,
+        }, [downloaded.exchange]);
+      }
+    }
+  },
+};
+
+/** The Maven kit's own scenarios. */
+export const mavenScenarios: readonly Scenario[] = [versionOrder, snapshots, checksums, classifiers];

@@ -1,0 +1,148 @@
+// Every Maven check must be able to fail: the reference registry behind a
+// faulty proxy that gets one thing wrong, and the scenario that must catch it.
+import { type ScenarioResult, runConformance } from "@regkit/core";
+import { type ReferenceRegistry } from "@regkit/registry";
+import { type Fault, startFaultyProxy, truncateBody } from "@regkit/registry/faults";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mavenKit } from "@regkit/maven";
+import { referenceTarget, startReference } from "./helpers.js";
+
+let registry: ReferenceRegistry;
+
+beforeAll(async () => {
+  registry = await startReference();
+});
+afterAll(async () => {
+  await registry?.close();
+});
+
+/** Runs `scenario` as the personal token through a proxy applying `fault`. */
+async function runFaulty(fault: Fault, scenario: string): Promise<ScenarioResult> {
+  const proxy = await startFaultyProxy({ upstream: registry.url, fault });
+  try {
+    const target = referenceTarget(registry, { options: { numRuns: 5 } });
+    const report = await runConformance({
+      kit: mavenKit,
+      target: { ...target, registry: target.registry.replace(registry.url, proxy.url) },
+      scenarios: [scenario],
+      tokenKinds: ["personal"],
+      seed: 42,
+    });
+    const result = report.results.find((r) => r.scenario === scenario);
+    if (!result) throw new Error(`${scenario} did not run`);
+    return result;
+  } finally {
+    await proxy.close();
+  }
+}
+
+const artifactMetadata = (path: string) => /\/maven-metadata\.xml$/.test(path) && !/-SNAPSHOT\/maven-metadata\.xml$/.test(path);
+const versionMetadata = (path: string) => /-SNAPSHOT\/maven-metadata\.xml$/.test(path);
+
+/**
+ * A registry that keeps the first maven-metadata.xml written at a path and
+ * answers later writes (and their checksum files) with `status` without storing them.
+ */
+function dropRewrites(metadata: (path: string) => boolean, status: number): () => Fault {
+  return () => {
+    const kept = new Set<string>();
+    const dropping = new Set<string>();
+    return (ex) => {
+      if (ex.method !== "PUT") return undefined;
+      const base = ex.path.replace(/\.(sha1|md5|sha256|sha512)$/, "");
+      if (!metadata(base)) return undefined;
+      if (base === ex.path) {
+        if (kept.has(base)) dropping.add(base);
+        kept.add(base);
+      }
+      return dropping.has(base) ? { request: { answer: { status } } } : undefined;
+    };
+  };
+}
+
+/** Rewrites the XML text of matching GET answers. */
+function rewriteXml(when: (path: string) => boolean, change: (xml: string) => string): Fault {
+  return (ex) =>
+    ex.method === "GET" && when(ex.path)
+      ? { response: (res) => (res.status === 200 ? { body: change(res.body.toString("utf8")) } : undefined) }
+      : undefined;
+}
+
+describe("Maven checks fail against a registry that gets Maven wrong", () => {
+  it("the scenario passes through a faithful proxy (the baseline for the cases below)", async () => {
+    const result = await runFaulty(() => undefined, "maven.version-order");
+    expect(result.status, result.message).toBe("pass");
+  });
+
+  it("maven.version-order fails when maven-metadata.xml misses a version", async () => {
+    const result = await runFaulty(rewriteXml(artifactMetadata, (xml) => xml.replace(/<version>[^<]*<\/version>\s*/, "")), "maven.version-order");
+    expect(result.status).toBe("fail");
+    expect(result.message).toMatch(/does not list/);
+    expect(result.exchanges.at(-1)?.path).toMatch(/maven-metadata\.xml$/);
+  });
+
+  it("maven.version-order fails when <latest> points at the wrong version", async () => {
+    const fault = rewriteXml(artifactMetadata, (xml) => {
+      const first = /<version>([^<]*)<\/version>/.exec(xml)?.[1] ?? "0";
+      return xml.replace(/<latest>[^<]*<\/latest>/, `<latest>${first}</latest>`);
+    });
+    const result = await runFaulty(fault, "maven.version-order");
+    expect(result.status).toBe("fail");
+    expect(result.message).toMatch(/<latest>/);
+    expect(result.expectation?.expected).toMatch(/^<latest>/);
+  });
+
+  it("maven.version-order and metadata.versions fail when the metadata is not updated after a deploy", async () => {
+    // The first write of each artifact's metadata goes through; later ones are answered 200 and dropped.
+    const stale = dropRewrites(artifactMetadata, 200);
+    const result = await runFaulty(stale(), "maven.version-order");
+    expect(result.status).toBe("fail");
+    expect(result.message).toMatch(/does not list/);
+    const listing = await runFaulty(stale(), "metadata.versions");
+    expect(listing.status).toBe("fail");
+  });
+
+  it("maven.checksums and pulls fail when a checksum file does not match", async () => {
+    const fault: Fault = (ex) =>
+      ex.method === "GET" && /\.jar\.sha1$/.test(ex.path) ? { response: () => ({ body: "0123456789abcdef0123456789abcdef01234567" }) } : undefined;
+    const result = await runFaulty(fault, "maven.checksums");
+    expect(result.status).toBe("fail");
+    expect(result.message).toMatch(/\.jar\.sha1 does not match/);
+    expect(result.expectation?.actual).toContain("0123456789abcdef0123456789abcdef01234567");
+    expect(result.exchanges.at(-1)?.path).toMatch(/\.jar\.sha1$/);
+    const pull = await runFaulty(fault, "push.small");
+    expect(pull.status).toBe("fail");
+  });
+
+  it("maven.checksums fails when a registry that should verify checksums accepts a wrong one", async () => {
+    const fault: Fault = (ex) => (ex.method === "PUT" && /\.sha1$/.test(ex.path) ? { request: { answer: { status: 204 } } } : undefined);
+    const result = await runFaulty(fault, "maven.checksums");
+    expect(result.status).toBe("fail");
+    expect(result.message).toMatch(/wrong .*\.sha1 was accepted/);
+  });
+
+  it("pulls fail on a truncated jar: cut off mid-body, or served short", async () => {
+    const cut = await runFaulty(truncateBody({ when: (ex) => ex.method === "GET" && ex.path.endsWith(".jar") }), "maven.classifiers");
+    expect(cut.status).toBe("error");
+    expect(cut.message).toMatch(/truncated|broke off/);
+    const short: Fault = (ex) =>
+      ex.method === "GET" && ex.path.endsWith(".jar") ? { response: (res) => ({ body: res.body.subarray(0, res.body.byteLength - 100) }) } : undefined;
+    const served = await runFaulty(short, "push.small");
+    expect(served.status).toBe("fail");
+    expect(served.message).toMatch(/does not match/);
+  });
+
+  it("maven.snapshots fails when the version-level metadata is not updated", async () => {
+    const result = await runFaulty(dropRewrites(versionMetadata, 201)(), "maven.snapshots");
+    expect(result.status).toBe("fail");
+    expect(result.message).toMatch(/buildNumber|newest/);
+  });
+
+  it("maven.classifiers fails when a classifier jar is served with other bytes", async () => {
+    const fault: Fault = (ex) =>
+      ex.method === "GET" && /-sources\.jar$/.test(ex.path) ? { request: { answer: { status: 200, body: "not the sources jar" } } } : undefined;
+    const result = await runFaulty(fault, "maven.classifiers");
+    expect(result.status).toBe("fail");
+    expect(result.message).toMatch(/-sources\.jar/);
+  });
+});

@@ -1,0 +1,163 @@
+// The real mvn against the reference registry: deploy-file and dependency:get
+// with each write token kind, in GitLab's headers and as HTTP Basic, plus
+// SNAPSHOTs, classifiers and the refusals mvn must report.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ConformanceFailure, type Credential, type DriverContext, type Target, resolveTarget } from "@regkit/core";
+import { type ReferenceRegistry } from "@regkit/registry";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildClassifierJar, mavenKit, mvnDriver, settingsXml } from "@regkit/maven";
+import { adapter, referenceTarget, startReference } from "./helpers.js";
+
+const unavailable = await mvnDriver.unavailable();
+let registry: ReferenceRegistry;
+let workdir: string;
+let n = 0;
+const fresh = (base: string) => mavenKit.packageName(`mvn${++n}${Date.now().toString(36)}`, base);
+
+beforeAll(async () => {
+  registry = await startReference();
+  workdir = await mkdtemp(join(tmpdir(), "regkit-mvn-test-"));
+});
+afterAll(async () => {
+  await registry?.close();
+  await rm(workdir, { recursive: true, force: true });
+});
+
+function credentials(): Record<"personal" | "deploy" | "job" | "readonly", Credential> {
+  const t = registry.tokens;
+  return {
+    personal: { kind: "personal", token: t.personal },
+    deploy: { kind: "deploy", token: t.deploy, username: t.deployUsername },
+    job: { kind: "job", token: t.job },
+    readonly: { kind: "readonly", token: t.readonlyDeploy, username: t.readonlyDeployUsername },
+  };
+}
+
+function context(target: Target, credential: Credential): DriverContext {
+  return {
+    registry: target.registry,
+    target: resolveTarget(mavenKit, target),
+    credential,
+    workdir,
+    signal: AbortSignal.timeout(120_000),
+  };
+}
+
+describe("settings.xml", () => {
+  it("puts GitLab's headers in <httpHeaders> and Basic credentials in <username>/<password>", () => {
+    const headers = settingsXml({ registry: "http://r/maven", headers: { "PRIVATE-TOKEN": "glpat-x<y" }, mirror: "file:///m" });
+    expect(headers).toContain("<property><name>PRIVATE-TOKEN</name><value>glpat-x&lt;y</value></property>");
+    expect(headers).toContain("<mirrorOf>central</mirrorOf><url>file:///m</url>");
+    expect(headers).toContain("<checksumPolicy>fail</checksumPolicy>");
+    const basic = settingsXml({
+      registry: "http://r/maven",
+      headers: { Authorization: `Basic ${Buffer.from("gitlab-ci-token:glcbt-1").toString("base64")}` },
+    });
+    expect(basic).toContain("<username>gitlab-ci-token</username>");
+    expect(basic).toContain("<password>glcbt-1</password>");
+    expect(basic).toContain("<usePreemptive>true</usePreemptive>");
+  });
+});
+
+describe.skipIf(unavailable !== undefined)(`mvn against the reference registry${unavailable ? ` (skipped: ${unavailable})` : ""}`, () => {
+  for (const profile of ["gitlab", "gitlab-basic"] as const) {
+    for (const kind of ["personal", "deploy", "job"] as const) {
+      it(`deploys and resolves with a ${kind} token (${profile})`, async () => {
+        const target = referenceTarget(registry, { profile });
+        const credential = credentials()[kind];
+        const name = fresh(`${kind}-${profile}`);
+        const artifact = await mavenKit.build({ name, version: "1.0.0" });
+        const deployed = await mvnDriver.publish!(artifact, context(target, credential));
+        expect(deployed.accepted, deployed.output).toBe(true);
+        expect(deployed.output).not.toContain(credential.token!);
+
+        // What mvn wrote is what the adapter reads, checksums included.
+        const client = adapter(target, credential);
+        expect((await client.download(name, "1.0.0")).digests).toEqual(artifact.content.digests);
+        expect(await client.versions(name)).toEqual(["1.0.0"]);
+
+        const installed = await mvnDriver.install!(name, "1.0.0", context(target, credential));
+        expect(installed.digests).toEqual(artifact.content.digests);
+      });
+    }
+  }
+
+  it("reports a refused deploy (read-only token) without leaking the token", async () => {
+    const target = referenceTarget(registry);
+    const credential = credentials().readonly;
+    const artifact = await mavenKit.build({ name: fresh("readonly"), version: "1.0" });
+    const result = await mvnDriver.publish!(artifact, context(target, credential));
+    expect(result.accepted).toBe(false);
+    expect(result.output).toMatch(/403|Forbidden/);
+    expect(result.output).not.toContain(credential.token!);
+  });
+
+  it("deploys SNAPSHOTs with timestamps and resolves the newest build", async () => {
+    const target = referenceTarget(registry);
+    const credential = credentials().personal;
+    const name = fresh("snapshot");
+    const first = await mavenKit.build({ name, version: "2.0-SNAPSHOT", description: "first" });
+    const second = await mavenKit.build({ name, version: "2.0-SNAPSHOT", description: "second" });
+    expect((await mvnDriver.publish!(first, context(target, credential))).accepted).toBe(true);
+    expect((await mvnDriver.publish!(second, context(target, credential))).accepted).toBe(true);
+    const client = adapter(target, credential);
+    const { metadata } = await client.snapshotMetadata(name, "2.0-SNAPSHOT");
+    expect(metadata?.versioning.snapshot?.buildNumber).toBe(2);
+    expect((await client.download(name, "2.0-SNAPSHOT")).digests).toEqual(second.content.digests);
+    expect((await mvnDriver.install!(name, "2.0-SNAPSHOT", context(target, credential))).digests).toEqual(second.content.digests);
+  });
+
+  it("deploys classifier jars with -Dfiles and the adapter reads them", async () => {
+    const target = referenceTarget(registry);
+    const credential = credentials().deploy;
+    const name = fresh("classifiers");
+    const artifact = await mavenKit.build({ name, version: "3.0" });
+    const sources = await buildClassifierJar({ name, version: "3.0" }, "sources");
+    const result = await mvnDriver.publish!({ ...artifact, extra: [...(artifact.extra ?? []), sources] }, context(target, credential));
+    expect(result.accepted, result.output).toBe(true);
+    const client = adapter(target, credential);
+    const got = await client.downloadFile([...name.replace(":", ".").split("."), "3.0", sources.filename]);
+    expect(got.digests).toEqual(sources.content.digests);
+  });
+
+  it("fails when the registry serves a checksum that does not match", async () => {
+    const target = referenceTarget(registry);
+    const credential = credentials().personal;
+    const name = fresh("badsum");
+    const artifact = await mavenKit.build({ name, version: "1.0" });
+    expect((await adapter(target, credential).publish(artifact)).accepted).toBe(true);
+    const { startFaultyProxy } = await import("@regkit/registry/faults");
+    const proxy = await startFaultyProxy({
+      upstream: registry.url,
+      fault: (ex) =>
+        ex.method === "GET" && ex.path.endsWith(".jar.sha1")
+          ? { response: () => ({ body: "0".repeat(40) }) }
+          : undefined,
+    });
+    try {
+      const faulty = { ...target, registry: target.registry.replace(registry.url, proxy.url) };
+      const error = await mvnDriver.install!(name, "1.0", context(faulty, credential)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConformanceFailure);
+      expect((error as ConformanceFailure).expectation.actual).toMatch(/Checksum validation failed/);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("is refused a duplicate under a reject policy", async () => {
+    const target = referenceTarget(registry);
+    const credential = credentials().personal;
+    const artifact = await mavenKit.build({ name: fresh("dup"), version: "1.0" });
+    expect((await mvnDriver.publish!(artifact, context(target, credential))).accepted).toBe(true);
+    registry.setPolicies("maven", { duplicates: "reject" });
+    try {
+      const again = await mvnDriver.publish!(artifact, context(target, credential));
+      expect(again.accepted).toBe(false);
+      expect(again.output).toMatch(/400|Bad Request/i);
+    } finally {
+      registry.setPolicies("maven", { duplicates: "allow" });
+    }
+  });
+});
