@@ -27,7 +27,7 @@ export interface CliIo {
 const USAGE = `Usage:
   regkit serve [--host 127.0.0.1] [--port N|0] [--data-dir DIR]
   regkit run --format FORMAT --registry URL [--profile NAME] [--scenario ID]...
-             [--token-kind KIND]... [--seed N] [--reporter console|json=FILE|junit=FILE|markdown=FILE|html=FILE]...
+             [--token-kind KIND]... [--seed N] [--reporter console|json=FILE|junit=FILE|markdown=FILE|html=FILE|badge=FILE]...
              [--many-versions N] [--many-packages N] [--large-size SIZE] [--latency-budget MS]
              [--max-file-size SIZE] [--duplicates reject|allow] [--num-runs N] [--concurrency N] [--timeout SECONDS]
   regkit list [--format FORMAT]
@@ -191,9 +191,11 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     ...(values.duplicates !== undefined ? { policies: { duplicates: values.duplicates as "reject" | "allow" } } : {}),
   };
 
+  const c = target.credentials!;
+  const secrets = [c.personal, c.job, c.deploy?.token, c.readonly?.token].filter((s): s is string => Boolean(s));
   const reporters: Reporter[] = (values.reporter ?? ["console"]).map((spec) => {
     try {
-      return spec === "console" ? consoleReporter({ stream: io.stdout }) : parseReporterSpec(spec, { stream: io.stdout });
+      return spec === "console" ? consoleReporter({ stream: io.stdout }) : parseReporterSpec(spec, { stream: io.stdout, secrets });
     } catch (error) {
       throw new UsageError(error instanceof Error ? error.message : String(error));
     }

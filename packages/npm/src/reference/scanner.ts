@@ -79,8 +79,11 @@ export async function scanPublishDocument(
           segment = i;
           continue;
         }
-        let end = i;
-        while (end < buf.length && buf[end] !== QUOTE && buf[end] !== BACKSLASH) end++;
+        // Native searches: this loop sees every byte of a 500 MB tarball.
+        const quote = buf.indexOf(QUOTE, i);
+        const backslash = buf.indexOf(BACKSLASH, i);
+        let end = quote < 0 ? buf.length : quote;
+        if (backslash >= 0 && backslash < end) end = backslash;
         if (end > i) {
           const text = buf.toString("latin1", i, end);
           const bytes = data.decoder.decode(text);
