@@ -1,6 +1,7 @@
 import type { FormatKit } from "@regkit/core";
 import { mavenKit } from "@regkit/maven";
 import { npmKit } from "@regkit/npm";
+import { pypiKit } from "@regkit/pypi";
 
 /**
  * Every format kit the CLI, the demo and the reference registry know.
@@ -9,6 +10,7 @@ import { npmKit } from "@regkit/npm";
 export const kits: readonly FormatKit[] = [
   npmKit,
   mavenKit,
+  pypiKit,
 ];
 
 /** The kit for `format`, or undefined. */

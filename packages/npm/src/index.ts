@@ -8,4 +8,4 @@ export { gitlab, npmProfiles, verdaccio } from "./profiles.js";
 export { Base64Decoder, ScanError, npmReference, scanPublishDocument } from "./reference/index.js";
 export type { AttachmentSink } from "./reference/index.js";
 export { npmAbbreviated, npmDistTags, npmIntegrity, npmInvalidNames, npmScenarios, npmScoped } from "./scenarios.js";
-export { buildTarball, tarHeader, tarStream } from "./tarball.js";
+export { buildTarball } from "./tarball.js";

@@ -1,0 +1,13 @@
+export { invalidPypiName, pep440Version, pypiArbitraries, pypiFiles, pypiName } from "./arbitraries.js";
+export { buildRelease, buildSdist, buildWheel, coreMetadata } from "./build.js";
+export { connectPypi, uploadForm } from "./client.js";
+export type { ProjectPage, PypiClient } from "./client.js";
+export { pip, twine } from "./drivers.js";
+export { pypiKit, pypiRoutes } from "./kit.js";
+export { fileName, normalizeName, parseDistFilename, validName } from "./names.js";
+export { gitlab, pypi, pypiProfiles } from "./profiles.js";
+export type { PypiProfile } from "./profiles.js";
+export { negotiate, pypiReference } from "./reference.js";
+export { pypiContentNegotiation, pypiHashes, pypiNormalization, pypiPep440Order, pypiScenarios, spellings } from "./scenarios.js";
+export { HTML_TYPE, JSON_TYPE, escapeHtml, parseSimpleHtml, parseSimpleJson, unescapeHtml } from "./simple.js";
+export type { SimpleFile } from "./simple.js";

@@ -1,0 +1,141 @@
+import * as fc from "fast-check";
+import { execFile } from "node:child_process";
+import { mkdir, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { ConformanceFailure, scenarioHelpers, type Scenario, type ScenarioContext } from "@regkit/core";
+import { compare } from "@renovatebot/pep440";
+import type { PypiClient } from "./client.js";
+import { pip } from "./drivers.js";
+import { normalizeName, parseDistFilename } from "./names.js";
+import type { PypiProfile } from "./profiles.js";
+import { HTML_TYPE, JSON_TYPE } from "./simple.js";
+
+const { property, publishNew, lastExchanges } = scenarioHelpers;
+const pypi = (ctx: ScenarioContext): PypiClient => ctx.client as PypiClient;
+
+/** Other PEP 503 spellings of a name: case and separators changed. */
+export function spellings(name: string): string[] {
+  const upper = name.toUpperCase();
+  const dots = name.replace(/[-_.]+/g, ".");
+  const unders = name.replace(/[-_.]+/g, "_");
+  const mixed = name.replace(/[-_.]+/g, (s, i: number) => (i % 2 ? "-_" : "._"));
+  return [...new Set([upper, dots, unders, mixed, `${dots.slice(0, 1).toUpperCase()}${dots.slice(1)}`])].filter((s) => s !== normalizeName(name));
+}
+
+export const pypiNormalization: Scenario = {
+  id: "pypi.normalization",
+  title: "PEP 503 name normalization",
+  checklist: 5,
+  description:
+    "Property: a project published under a generated name (mixed case, `-`, `_`, `.`) is reached from every PEP 503 spelling of it (Foo.Bar, foo_bar, FOO-bar): each spelling either serves the normalized project page or redirects to it, and the page lists the uploaded files.",
+  audience: "write",
+  async run(ctx) {
+    let n = 0;
+    await property(ctx, ctx.kit.arbitraries.name(), async (base) => {
+      const name = `${ctx.name(`n${n++}`)}.${base}`;
+      const artifact = await publishNew(ctx, ctx.client, { name, version: "1.0.0" }, `publishing ${name}`);
+      for (const spelling of spellings(name)) {
+        const page = await pypi(ctx).projectPage(spelling, "text/html", true);
+        const listed = page?.files.some((f) => f.filename === artifact.filename);
+        if (!listed) {
+          throw new ConformanceFailure(
+            `the spelling ${spelling} of ${name} does not reach its project page`,
+            { expected: `/simple/${normalizeName(name)}/ (directly or by redirect) listing ${artifact.filename}`, actual: page ? `a page listing [${page.files.map((f) => f.filename).join(", ")}]` : "404" },
+            lastExchanges(ctx, 2),
+          );
+        }
+      }
+    });
+  },
+};
+
+export const pypiHashes: Scenario = {
+  id: "pypi.hashes",
+  title: "Index hashes match the uploaded bytes; wheel and sdist both listed",
+  checklist: 4,
+  description:
+    "After uploading a wheel and an sdist of one version, the project page (HTML and PEP 691 JSON) lists both files, and each `#sha256=` fragment / `hashes.sha256` equals the digest of the bytes uploaded. pip refuses files whose hash does not match.",
+  audience: "write",
+  async run(ctx) {
+    const artifact = await publishNew(ctx, ctx.client, { name: ctx.name("hashes"), version: "1.0.0" }, "publishing a wheel and an sdist");
+    const expected = new Map([[artifact.filename, artifact.content.digests.sha256], ...(artifact.extra ?? []).map((e) => [e.filename, e.content.digests.sha256] as const)]);
+    for (const accept of ["text/html", JSON_TYPE]) {
+      const page = await pypi(ctx).projectPage(artifact.name, accept);
+      if (!page) throw new ConformanceFailure(`${artifact.name} has no project page`, { expected: "200", actual: "404" }, lastExchanges(ctx, 1));
+      for (const [filename, sha256] of expected) {
+        const file = page.files.find((f) => f.filename === filename);
+        if (!file) throw new ConformanceFailure(`${filename} is not listed (${accept})`, { expected: `${[...expected.keys()].join(", ")} listed`, actual: `[${page.files.map((f) => f.filename).join(", ")}]` }, [page.exchange]);
+        if (file.sha256 !== sha256) throw new ConformanceFailure(`the sha256 listed for ${filename} (${accept}) is not the uploaded bytes'`, { expected: sha256, actual: String(file.sha256) }, [page.exchange]);
+      }
+    }
+  },
+};
+
+export const pypiContentNegotiation: Scenario = {
+  id: "pypi.content-negotiation",
+  title: "PEP 691 content negotiation",
+  checklist: 6,
+  description:
+    "The project page answers `Accept: application/vnd.pypi.simple.v1+json` with that content type and PEP 691 JSON (meta.api-version), and `application/vnd.pypi.simple.v1+html` or `text/html` with HTML; both forms list the same files. pip asks for JSON first.",
+  audience: "write",
+  async run(ctx) {
+    const artifact = await publishNew(ctx, ctx.client, { name: ctx.name("negotiate"), version: "1.0.0" }, "publishing");
+    const json = await pypi(ctx).projectPage(artifact.name, JSON_TYPE);
+    const html = await pypi(ctx).projectPage(artifact.name, HTML_TYPE);
+    const plain = await pypi(ctx).projectPage(artifact.name, "text/html");
+    if (!json || !json.contentType.startsWith(JSON_TYPE)) {
+      throw new ConformanceFailure(`asking for PEP 691 JSON did not give it`, { expected: `content-type ${JSON_TYPE}`, actual: json?.contentType ?? "404" }, lastExchanges(ctx, 3));
+    }
+    for (const [page, accept] of [[html, HTML_TYPE], [plain, "text/html"]] as const) {
+      if (!page || !(page.contentType.startsWith(HTML_TYPE) || page.contentType.startsWith("text/html"))) {
+        throw new ConformanceFailure(`asking for ${accept} did not give HTML`, { expected: `content-type ${HTML_TYPE} or text/html`, actual: page?.contentType ?? "404" }, lastExchanges(ctx, 3));
+      }
+    }
+    const names = (p: { files: readonly { filename: string }[] } | undefined): string => (p?.files ?? []).map((f) => f.filename).sort().join(", ");
+    if (names(json) !== names(html) || names(json) !== names(plain)) {
+      throw new ConformanceFailure(`the JSON and HTML project pages list different files`, { expected: names(json), actual: `${names(html)} / ${names(plain)}` }, lastExchanges(ctx, 3));
+    }
+  },
+};
+
+export const pypiPep440Order: Scenario = {
+  id: "pypi.pep440-order",
+  title: "PEP 440 versions, as pip orders them",
+  checklist: 5,
+  description:
+    "Publishes generated PEP 440 versions (epochs, pre, post and dev releases) of one project in random order; all are listed, and pip, asked for the project with --pre, downloads the version PEP 440 orders highest.",
+  audience: "write",
+  async run(ctx) {
+    const why = await pip.unavailable();
+    let n = 0;
+    const same = (a: string, b: string): boolean => compare(a, b) === 0;
+    await property(ctx, fc.uniqueArray(ctx.kit.arbitraries.version(), { minLength: 2, maxLength: 4, comparator: same }), async (versions) => {
+      const name = ctx.name(`order${n++}`);
+      for (const version of versions) await publishNew(ctx, ctx.client, { name, version }, `publishing ${name} ${version}`);
+      const highest = [...versions].sort(compare).at(-1)!;
+      const listed = await ctx.client.versions(name);
+      const missing = versions.filter((v) => !listed.some((l) => same(l, v)));
+      if (missing.length) throw new ConformanceFailure(`versions of ${name} missing from the index`, { expected: versions.join(", "), actual: listed.join(", ") }, lastExchanges(ctx, 1));
+      if (why) return;
+      const dctx = await ctx.driverContext(pip);
+      const profile = ctx.target.profile as PypiProfile;
+      const index = new URL(`${dctx.registry}${profile.simplePath}/`);
+      if (dctx.credential.token) {
+        index.username = encodeURIComponent(profile.basicUser(dctx.credential));
+        index.password = encodeURIComponent(dctx.credential.token);
+      }
+      const dest = join(dctx.workdir, `d${n}`);
+      await mkdir(dest, { recursive: true });
+      const output = await new Promise<string>((resolve) =>
+        execFile("python3", ["-m", "pip", "download", "--pre", "--no-deps", "--only-binary", ":all:", "--no-cache-dir", "--disable-pip-version-check", "-d", dest, "--index-url", index.toString(), name], { env: { ...process.env, PIP_FIND_LINKS: "", HOME: dctx.workdir }, timeout: 120_000 }, (_e, out, err) => resolve(`${out}${err}`)),
+      );
+      const got = (await readdir(dest)).map((f) => parseDistFilename(f)?.version).find(Boolean);
+      if (!got || !same(got, highest)) {
+        throw new ConformanceFailure(`pip chose ${got ?? "nothing"} for ${name}, not the highest PEP 440 version`, { expected: highest, actual: got ?? `no download: ${output.slice(-200)}` }, ctx.exchanges().filter((e) => e.via === "pip").slice(-3));
+      }
+    });
+    if (why) ctx.note(`pip not exercised: ${why}`);
+  },
+};
+
+export const pypiScenarios: readonly Scenario[] = [pypiNormalization, pypiHashes, pypiContentNegotiation, pypiPep440Order];

@@ -1,0 +1,28 @@
+// The whole PyPI catalog against the embedded reference registry (gitlab
+// profile, every token kind), twine and pip included. Smaller numbers than the
+// defaults keep CI short.
+import { afterAll } from "vitest";
+import { describeConformance } from "@regkit/core/vitest";
+import { pypiKit, pypiReference } from "@regkit/pypi";
+import { createReferenceRegistry } from "@regkit/registry";
+
+const MiB = 1024 * 1024;
+const registry = await createReferenceRegistry({ formats: [pypiReference], limits: { pypi: { maxFileSize: 12 * MiB } } });
+const { tokens } = registry;
+
+describeConformance(pypiKit, {
+  registry: registry.registries.pypi!,
+  profile: "gitlab",
+  credentials: {
+    personal: tokens.personal,
+    deploy: { username: tokens.deployUsername, token: tokens.deploy },
+    job: tokens.job,
+    readonly: { username: tokens.readonlyDeployUsername, token: tokens.readonlyDeploy },
+  },
+  limits: { maxFileSize: 12 * MiB },
+  options: { manyVersions: 40, manyPackages: 40, largeSize: 6 * MiB, numRuns: 3, maxCommands: 10 },
+});
+
+afterAll(async () => {
+  await registry.close();
+});
