@@ -1,6 +1,7 @@
 import type { FormatKit } from "@regkit/core";
 import { mavenKit } from "@regkit/maven";
 import { npmKit } from "@regkit/npm";
+import { nugetKit } from "@regkit/nuget";
 import { pypiKit } from "@regkit/pypi";
 
 /**
@@ -11,6 +12,7 @@ export const kits: readonly FormatKit[] = [
   npmKit,
   mavenKit,
   pypiKit,
+  nugetKit,
 ];
 
 /** The kit for `format`, or undefined. */

@@ -1,0 +1,87 @@
+import { execFile } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { readFile, readdir, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { digestOf, redact, type Artifact, type ClientDriver, type DriverContext } from "@regkit/core";
+import type { NuGetProfile } from "./profiles.js";
+import { normalizeNuGetVersion } from "./version.js";
+
+/** NuGet.exe as shipped by the npm package `nuget-exe`. */
+export function nugetExePath(): string | undefined {
+  try {
+    const require = createRequire(import.meta.url);
+    return join(dirname(require.resolve("nuget-exe/package.json")), "nuget-5.8.0.exe");
+  } catch {
+    return undefined;
+  }
+}
+
+const xml = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+/** A NuGet.Config with only our source and its credentials (NuGet on mono needs clear text). */
+async function config(ctx: DriverContext): Promise<string> {
+  const profile = ctx.target.profile as NuGetProfile;
+  const creds = ctx.credential.token && !profile.apiKey
+    ? `<packageSourceCredentials><regkit><add key="Username" value="${xml(profile.basicUser(ctx.credential))}" /><add key="ClearTextPassword" value="${xml(ctx.credential.token)}" /></regkit></packageSourceCredentials>`
+    : "";
+  const file = join(ctx.workdir, "NuGet.Config");
+  await writeFile(
+    file,
+    `<?xml version="1.0" encoding="utf-8"?>\n<configuration><packageSources><clear /><add key="regkit" value="${xml(`${ctx.registry}/index.json`)}" /></packageSources>${creds}<config><add key="globalPackagesFolder" value="${xml(join(ctx.workdir, "global"))}" /><add key="http_proxy" value="" /></config></configuration>\n`,
+    { mode: 0o600 },
+  );
+  return file;
+}
+
+function run(args: readonly string[], ctx: DriverContext): Promise<{ code: number; output: string }> {
+  const secrets = ctx.credential.token ? [ctx.credential.token] : [];
+  return new Promise((resolve) => {
+    execFile(
+      "mono",
+      [nugetExePath()!, ...args],
+      { cwd: ctx.workdir, timeout: 240_000, maxBuffer: 16 * 1024 * 1024, signal: ctx.signal, env: { ...process.env, HOME: ctx.workdir, XDG_CONFIG_HOME: join(ctx.workdir, ".config"), NUGET_PACKAGES: join(ctx.workdir, "global"), NUGET_HTTP_CACHE_PATH: join(ctx.workdir, "http-cache"), MONO_ENV_OPTIONS: "" } },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof (error as { code?: unknown }).code === "number" ? (error as { code: number }).code : 1) : 0;
+        resolve({ code, output: redact(`${stdout}${stderr}`, secrets) });
+      },
+    );
+  });
+}
+
+let mono: Promise<string | undefined> | undefined;
+
+/** NuGet.exe 5.8 under mono: `nuget push` and `nuget install`. */
+export const nugetExe: ClientDriver = {
+  name: "nuget-exe",
+  async unavailable() {
+    if (!nugetExePath()) return "the nuget-exe npm package is not installed";
+    mono ??= new Promise((resolve) => execFile("mono", ["--version"], { timeout: 30_000 }, (error, stdout) => resolve(error ? undefined : stdout.split("\n")[0])));
+    return (await mono) ? undefined : "mono not found on PATH (Debian package mono-complete)";
+  },
+  async publish(artifact: Artifact, ctx: DriverContext) {
+    const file = join(ctx.workdir, artifact.filename);
+    await pipeline(Readable.from(artifact.content.stream()), createWriteStream(file));
+    const cfg = await config(ctx);
+    const profile = ctx.target.profile as NuGetProfile;
+    const key = profile.apiKey && ctx.credential.token ? ctx.credential.token : "regkit";
+    const ran = await run(["push", file, "-Source", `${ctx.registry}/index.json`, "-ApiKey", key, "-ConfigFile", cfg, "-NonInteractive", "-Timeout", "120"], ctx);
+    return { accepted: ran.code === 0, output: ran.output };
+  },
+  async install(id: string, version: string, ctx: DriverContext) {
+    const cfg = await config(ctx);
+    const out = join(ctx.workdir, "packages");
+    const ran = await run(["install", id, "-Version", version, "-Source", `${ctx.registry}/index.json`, "-OutputDirectory", out, "-ConfigFile", cfg, "-NonInteractive", "-DirectDownload", "-PackageSaveMode", "nupkg"], ctx);
+    if (ran.code !== 0) throw new Error(`nuget install ${id} ${version} failed (exit ${ran.code}): ${ran.output.slice(-600)}`);
+    const normalized = (normalizeNuGetVersion(version) ?? version).toLowerCase();
+    const dirs = await readdir(out);
+    const dir = dirs.find((d) => d.toLowerCase() === `${id.toLowerCase()}.${normalized}`) ?? dirs[0];
+    if (!dir) throw new Error(`nuget install wrote nothing: ${ran.output.slice(-300)}`);
+    const nupkg = (await readdir(join(out, dir))).find((f) => f.endsWith(".nupkg"));
+    if (!nupkg) throw new Error(`nuget install left no .nupkg in ${dir}`);
+    const { digests } = await digestOf(await readFile(join(out, dir, nupkg)));
+    return { digests, output: ran.output };
+  },
+};

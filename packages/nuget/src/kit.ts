@@ -1,0 +1,56 @@
+import * as fc from "fast-check";
+import { defineKit, type FormatKit, type KitArbitraries, type RouteTemplate } from "@regkit/core";
+import { connectNuGet } from "./client.js";
+import { nugetExe } from "./driver.js";
+import { buildNupkg } from "./nupkg.js";
+import { nugetProfiles } from "./profiles.js";
+import { nugetReference } from "./reference.js";
+import { nugetScenarios } from "./scenarios.js";
+import { compareNuGetVersions } from "./version.js";
+
+/**
+ * NuGet v3 as GitLab lays it out under the feed prefix (the target URL is the
+ * service index, `<prefix>/index.json`). Resource URLs come from the index.
+ */
+export const nugetRoutes: readonly RouteTemplate[] = [
+  { method: "GET", path: "/index.json", summary: "service index" },
+  { method: "PUT", path: "/", summary: "push (PackagePublish/2.0.0, multipart)" },
+  { method: "PUT", path: "/v2", summary: "push (v2 clients)" },
+  { method: "DELETE", path: "/:id/:version", summary: "delete / unlist" },
+  { method: "GET", path: "/download/:id/index.json", summary: "flat container versions (PackageBaseAddress/3.0.0)" },
+  { method: "GET", path: "/download/:id/:version/:file", summary: ".nupkg / .nuspec" },
+  { method: "GET", path: "/metadata/:id/index.json", summary: "registration index (RegistrationsBaseUrl)" },
+  { method: "GET", path: "/metadata/:id/:leaf", summary: "registration leaf" },
+  { method: "GET", path: "/query", summary: "search (SearchQueryService)" },
+];
+
+const segment = fc.stringMatching(/^[A-Z][a-zA-Z0-9]{0,7}$/);
+
+export const nugetArbitraries: KitArbitraries = {
+  name: () => fc.array(segment, { minLength: 1, maxLength: 3 }).map((s) => s.join(".")),
+  invalidName: () => fc.oneof(fc.constant(".Leading"), fc.constant("has space"), fc.constant("bad/slash")),
+  version: () =>
+    fc.tuple(fc.nat(30), fc.nat(30), fc.nat(30), fc.option(fc.constantFrom("alpha", "beta.1", "rc.2"), { nil: undefined })).map(([a, b, c, pre]) => `${a}.${b}.${c}${pre ? `-${pre}` : ""}`),
+  files: () => fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9]{0,8}\.txt$/), fc.uint8Array({ maxLength: 1024 }), { maxKeys: 3 }),
+};
+
+/** The NuGet kit. */
+export const nugetKit: FormatKit = defineKit({
+  format: "nuget",
+  title: "NuGet",
+  description: "NuGet v3 feeds: service index discovery, push, flat container, registration, search; ids case-insensitive, versions normalized.",
+  profiles: nugetProfiles,
+  defaultProfile: "gitlab",
+  instanceLimit: 500 * 1024 * 1024,
+  routes: nugetRoutes,
+  arbitraries: nugetArbitraries,
+  // Mixed case on purpose: ids are case-insensitive and the kit checks it.
+  packageName: (runId, base) => `Regkit.R${runId}.${base.replace(/[^A-Za-z0-9.]+/g, ".")}`,
+  ownsName: (runId, name) => name.toLowerCase().startsWith(`regkit.r${runId}.`),
+  build: buildNupkg,
+  compareVersions: compareNuGetVersions,
+  connect: connectNuGet,
+  drivers: [nugetExe],
+  scenarios: nugetScenarios,
+  reference: nugetReference,
+});

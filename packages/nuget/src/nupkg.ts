@@ -1,0 +1,88 @@
+import { createHash } from "node:crypto";
+import { inflateRawSync } from "node:zlib";
+import { contentFromChunks, generatedChunks, zipStream, type Artifact, type PackageSpec, type ZipEntry } from "@regkit/core";
+
+const encoder = new TextEncoder();
+const xml = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+export function renderNuspec(id: string, version: string, description: string): string {
+  return `<?xml version="1.0" encoding="utf-8"?>
+<package xmlns="http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd">
+  <metadata>
+    <id>${xml(id)}</id>
+    <version>${xml(version)}</version>
+    <authors>regkit</authors>
+    <description>${xml(description)}</description>
+    <packageTypes><packageType name="Dependency" /></packageTypes>
+  </metadata>
+</package>
+`;
+}
+
+/** A .nupkg: the nuspec first (registries read it from the start of the stream), the OPC parts, a lib placeholder. */
+export async function buildNupkg(spec: PackageSpec): Promise<Artifact> {
+  const id = spec.name;
+  const description = spec.description ?? `regkit conformance package ${id}`;
+  const psmdcp = createHash("md5").update(`${id}@${spec.version}`).digest("hex");
+  const seed = createHash("sha1").update(`${id}@${spec.version}`).digest().readUInt32LE(0);
+  const entries: ZipEntry[] = [
+    { path: `${id}.nuspec`, bytes: encoder.encode(renderNuspec(id, spec.version, description)) },
+    { path: "lib/netstandard2.0/_._", bytes: new Uint8Array(0) },
+    ...Object.entries(spec.files ?? {})
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([path, bytes]) => ({ path: `content/${path}`, bytes })),
+    ...(spec.size ? [{ path: "content/regkit-padding.bin", chunks: generatedChunks(Math.max(0, spec.size - 4096), seed) }] : []),
+    {
+      path: "_rels/.rels",
+      bytes: encoder.encode(`<?xml version="1.0" encoding="utf-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Type="http://schemas.microsoft.com/packaging/2010/07/manifest" Target="/${xml(id)}.nuspec" Id="R${psmdcp.slice(0, 16)}" /><Relationship Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="/package/services/metadata/core-properties/${psmdcp}.psmdcp" Id="R${psmdcp.slice(16)}" /></Relationships>`),
+    },
+    {
+      path: `package/services/metadata/core-properties/${psmdcp}.psmdcp`,
+      bytes: encoder.encode(`<?xml version="1.0" encoding="utf-8"?><coreProperties xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns="http://schemas.openxmlformats.org/package/2006/metadata/core-properties"><dc:creator>regkit</dc:creator><dc:description>${xml(description)}</dc:description><dc:identifier>${xml(id)}</dc:identifier><version>${xml(spec.version)}</version></coreProperties>`),
+    },
+    {
+      path: "[Content_Types].xml",
+      bytes: encoder.encode(`<?xml version="1.0" encoding="utf-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml" /><Default Extension="psmdcp" ContentType="application/vnd.openxmlformats-package.core-properties+xml" /><Default Extension="nuspec" ContentType="application/octet" /><Default Extension="txt" ContentType="application/octet" /><Default Extension="json" ContentType="application/octet" /><Default Extension="bin" ContentType="application/octet" /><Default Extension="_" ContentType="application/octet" /></Types>`),
+    },
+  ];
+  const lower = `${id.toLowerCase()}.${spec.version.toLowerCase()}.nupkg`;
+  return { name: id, version: spec.version, filename: lower, content: await contentFromChunks(() => zipStream(entries)) };
+}
+
+/**
+ * Reads the root `.nuspec` from the first bytes of a nupkg by walking its local
+ * headers (stored or deflated, with or without data descriptors).
+ */
+export function readNuspec(head: Uint8Array): string | undefined {
+  const buf = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  let at = 0;
+  while (at + 30 <= buf.length && buf.readUInt32LE(at) === 0x04034b50) {
+    const flags = buf.readUInt16LE(at + 6);
+    const method = buf.readUInt16LE(at + 8);
+    let size = buf.readUInt32LE(at + 18);
+    const nameLength = buf.readUInt16LE(at + 26);
+    const extra = buf.readUInt16LE(at + 28);
+    const name = buf.toString("utf8", at + 30, at + 30 + nameLength);
+    const start = at + 30 + nameLength + extra;
+    if (flags & 0x08 && size === 0) {
+      // Sizes follow the data: find the descriptor after it.
+      const descriptor = buf.indexOf(Buffer.from([0x50, 0x4b, 0x07, 0x08]), start);
+      if (descriptor < 0) return undefined;
+      size = descriptor - start;
+    }
+    if (start + size > buf.length) return undefined;
+    if (!name.includes("/") && name.toLowerCase().endsWith(".nuspec")) {
+      const data = buf.subarray(start, start + size);
+      return (method === 8 ? inflateRawSync(data) : data).toString("utf8");
+    }
+    at = start + size + (flags & 0x08 ? 16 : 0);
+  }
+  return undefined;
+}
+
+/** id and version of a nuspec document. */
+export function nuspecIdentity(nuspec: string): { id: string; version: string } | undefined {
+  const id = /<id>\s*([^<]+?)\s*<\/id>/.exec(nuspec)?.[1];
+  const version = /<version>\s*([^<]+?)\s*<\/version>/.exec(nuspec)?.[1];
+  return id && version ? { id, version } : undefined;
+}
