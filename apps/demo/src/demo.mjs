@@ -1,10 +1,10 @@
 // The demo: start the embedded reference registry, run every kit against it
 // with every token kind (its gitlab profile), print the table, and write JSON,
-// JUnit and Markdown reports under ./regkit-report/ (at the repository root).
+// JUnit, Markdown and HTML reports and a badge under ./regkit-report/ (at the repository root).
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { kits } from "@regkit/cli";
-import { consoleReporter, jsonReporter, junitReporter, markdownReporter, runConformance } from "@regkit/core";
+import { badgeReporter, consoleReporter, htmlReporter, jsonReporter, junitReporter, markdownReporter, runConformance } from "@regkit/core";
 import { createReferenceRegistry } from "@regkit/registry";
 
 const MiB = 1024 * 1024;
@@ -26,6 +26,8 @@ const reporters = [
   jsonReporter(`${outDir}report.json`),
   junitReporter(`${outDir}junit.xml`),
   markdownReporter(`${outDir}report.md`),
+  htmlReporter(`${outDir}report.html`, { secrets: [tokens.personal, tokens.deploy, tokens.job, tokens.readonlyDeploy] }),
+  badgeReporter(`${outDir}badge.svg`),
 ];
 const reports = [];
 try {
@@ -58,6 +60,6 @@ try {
   await registry.close();
 }
 for (const reporter of reporters) await reporter.finish(reports);
-console.log(`\nreports written to ${outDir} (report.json, junit.xml, report.md)`);
+console.log(`\nreports written to ${outDir} (report.json, junit.xml, report.md, report.html, badge.svg)`);
 const failed = reports.reduce((n, r) => n + r.summary.fail + r.summary.error, 0);
 process.exitCode = failed > 0 ? 1 : 0;
