@@ -5,7 +5,7 @@ import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { kits } from "@regkit/cli";
 import { badgeReporter, consoleReporter, htmlReporter, jsonReporter, junitReporter, markdownReporter, runConformance } from "@regkit/core";
-import { createReferenceRegistry } from "@regkit/registry";
+import { createReferenceRegistry, referenceTarget } from "@regkit/registry";
 
 const MiB = 1024 * 1024;
 // The demo instance runs with a 96 MiB file limit (GitLab's npm default is
@@ -38,17 +38,7 @@ try {
     console.log(`\n${kit.title}: ${registry.registries[segment]} (profile gitlab)`);
     const report = await runConformance({
       kit,
-      target: {
-        registry: registry.registries[segment],
-        profile: "gitlab",
-        credentials: {
-          personal: tokens.personal,
-          deploy: { username: tokens.deployUsername, token: tokens.deploy },
-          job: tokens.job,
-          readonly: { username: tokens.readonlyDeployUsername, token: tokens.readonlyDeploy },
-        },
-        limits: { maxFileSize: DEMO_LIMIT },
-      },
+      target: referenceTarget(registry, segment),
       onResult: (result) => {
         const mark = { pass: "✓", fail: "✗", skip: "-", error: "!" }[result.status];
         process.stderr.write(`  ${mark} ${result.scenario} [${result.tokenKind}]${result.message && result.status !== "pass" ? `: ${result.message}` : ""}\n`);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { renderConsole, renderJunit, runConformance, type RunReport, type Target } from "@regkit/core";
-import { createReferenceRegistry, type ReferenceRegistry } from "@regkit/registry";
+import { createReferenceRegistry, referenceTarget, type ReferenceRegistry } from "@regkit/registry";
 import { acceptDuplicates, corruptBody, delayResponses, ignoreCredentials, startFaultyProxy, type Fault } from "@regkit/registry/faults";
 import { genericKit, genericReference } from "./fixtures/generic-kit.js";
 
@@ -8,20 +8,12 @@ const MiB = 1024 * 1024;
 let registry: ReferenceRegistry;
 
 function target(registryUrl: string, extra: Partial<Target> = {}): Target {
-  const t = registry.tokens;
-  return {
+  return referenceTarget(registry, "generic", {
     registry: registryUrl,
-    profile: "gitlab",
-    credentials: {
-      personal: t.personal,
-      deploy: { username: t.deployUsername, token: t.deploy },
-      job: t.job,
-      readonly: { username: t.readonlyDeployUsername, token: t.readonlyDeploy },
-    },
     limits: { maxFileSize: 4 * MiB },
     options: { manyVersions: 20, manyPackages: 20, largeSize: 2 * MiB, numRuns: 3, maxCommands: 8 },
     ...extra,
-  };
+  });
 }
 
 function statusOf(report: RunReport, scenario: string, kind?: string): string[] {

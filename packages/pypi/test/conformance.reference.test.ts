@@ -4,24 +4,11 @@
 import { afterAll } from "vitest";
 import { describeConformance } from "@regkit/core/vitest";
 import { pypiKit, pypiReference } from "@regkit/pypi";
-import { createReferenceRegistry } from "@regkit/registry";
+import { createReferenceRegistry, referenceTarget } from "@regkit/registry";
 
 const MiB = 1024 * 1024;
 const registry = await createReferenceRegistry({ formats: [pypiReference], limits: { pypi: { maxFileSize: 12 * MiB } } });
-const { tokens } = registry;
-
-describeConformance(pypiKit, {
-  registry: registry.registries.pypi!,
-  profile: "gitlab",
-  credentials: {
-    personal: tokens.personal,
-    deploy: { username: tokens.deployUsername, token: tokens.deploy },
-    job: tokens.job,
-    readonly: { username: tokens.readonlyDeployUsername, token: tokens.readonlyDeploy },
-  },
-  limits: { maxFileSize: 12 * MiB },
-  options: { manyVersions: 40, manyPackages: 40, largeSize: 6 * MiB, numRuns: 3, maxCommands: 10 },
-});
+describeConformance(pypiKit, referenceTarget(registry, "pypi", { options: { manyVersions: 40, manyPackages: 40, largeSize: 6 * MiB, numRuns: 3, maxCommands: 10 } }));
 
 afterAll(async () => {
   await registry.close();
