@@ -151,14 +151,15 @@ describe("maven reference routes", () => {
     expect((await call("PUT", `${dir}/2.0/${id}-2.0.jar`, "x", basic("wrong-user", t.deploy))).status).toBe(401);
   });
 
-  it("serves files at group level too", async () => {
+  it("serves files at group and instance level too, read-only", async () => {
     const { dir, id } = artifact();
     await call("PUT", `${dir}/1.0/${id}-1.0.jar`, "grouped");
-    const group = registry.groupRegistries.maven!;
-    const res = await fetch(`${group}${dir}/1.0/${id}-1.0.jar`, { headers: auth });
-    expect(res.status).toBe(200);
-    expect(await res.text()).toBe("grouped");
-    expect((await fetch(`${group}${dir}/1.0/${id}-1.0.jar`, { method: "PUT", headers: auth, body: "x" })).status).toBe(405);
+    for (const level of [registry.groupRegistries.maven!, registry.instanceRegistries.maven!]) {
+      const res = await fetch(`${level}${dir}/1.0/${id}-1.0.jar`, { headers: auth });
+      expect(res.status, level).toBe(200);
+      expect(await res.text()).toBe("grouped");
+      expect((await fetch(`${level}${dir}/1.0/${id}-1.0.jar`, { method: "PUT", headers: auth, body: "x" })).status).toBe(405);
+    }
   });
 
   it("parses paths into coordinates", () => {

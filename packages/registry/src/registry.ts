@@ -64,6 +64,8 @@ export interface ReferenceRegistry {
   readonly registries: Readonly<Record<string, string>>;
   /** Segment -> group-level (read-only) endpoint of group `regkit`. */
   readonly groupRegistries: Readonly<Record<string, string>>;
+  /** Segment -> instance-level (read-only) endpoint, `/api/v4/packages/<segment>`. */
+  readonly instanceRegistries: Readonly<Record<string, string>>;
   readonly tokens: ReferenceTokens;
   readonly projects: readonly ReferenceProject[];
   /** Changes a format's policies from now on (merged into the current ones). */
@@ -226,12 +228,14 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
       if (tail[2] === "settings" && tail.length === 3) return plain(await groupSettings(call, id));
       return serveFormat(call, { kind: "group", id }, tail[2], tail.slice(3));
     }
+    // Instance level (`/api/v4/packages/<format>/...`): read-only, over every project the caller may read.
+    if (area === "packages") return serveFormat(call, { kind: "instance", id: "" }, id, tail);
     return plain(notFound());
   }
 
   async function serveFormat(
     call: Call,
-    scope: { readonly kind: "project" | "group"; readonly id: string },
+    scope: { readonly kind: "project" | "group" | "instance"; readonly id: string },
     rawSegment: string,
     rest: readonly string[],
   ): Promise<{ reply: ReferenceReply; head: boolean }> {
@@ -252,7 +256,7 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
     if (!entry) return plain(notFound());
 
     // Group endpoints only read.
-    const routes = scope.kind === "group" ? entry.routes.filter((r) => r.route.access !== "write") : entry.routes;
+    const routes = scope.kind !== "project" ? entry.routes.filter((r) => r.route.access !== "write") : entry.routes;
     const matches = routes.flatMap((r) => {
       const params = matchPath(r.template, rest);
       return params ? [{ ...r, params }] : [];
@@ -286,7 +290,8 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
       store = scoped.store;
       requestProject = project;
     } else {
-      const readable = PROJECTS.filter((p) => GROUP.projects.some((id) => id === p.id) && identity?.access.has(p.id));
+      const pool: readonly number[] = scope.kind === "group" ? GROUP.projects : PROJECTS.map((p) => p.id);
+      const readable = PROJECTS.filter((p) => pool.includes(p.id) && identity?.access.has(p.id));
       if (route.access !== "public") {
         if (!identity) return plain(messageReply(401, "401 Unauthorized", challenge));
         if (readable.length === 0) return plain(messageReply(404, "404 Group Not Found"));
@@ -297,15 +302,14 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
     }
 
     const host = call.headers.host ?? hostPort;
-    const prefix = scope.kind === "project" ? "projects" : "groups";
-    const dash = scope.kind === "group" ? "/-" : "";
+    const prefix = scope.kind === "project" ? `projects/${scope.id}` : scope.kind === "group" ? `groups/${scope.id}/-` : "";
     const request: ReferenceRequest = {
       method: call.method,
       params: chosen.params,
       query: call.query,
       headers: call.headers,
       body: call.body,
-      baseUrl: `http://${host}/api/v4/${prefix}/${scope.id}${dash}/packages/${rawSegment}`,
+      baseUrl: `http://${host}/api/v4/${prefix ? `${prefix}/` : ""}packages/${rawSegment}`,
       project: requestProject,
       principal,
       store,
@@ -400,7 +404,9 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
   const url = `http://${hostPort}`;
   const registries: Record<string, string> = {};
   const groupRegistries: Record<string, string> = {};
+  const instanceRegistries: Record<string, string> = {};
   for (const segment of served.keys()) {
+    instanceRegistries[segment] = `${url}/api/v4/packages/${segment}`;
     registries[segment] = `${url}/api/v4/projects/${PROJECTS[0]!.id}/packages/${segment}`;
     groupRegistries[segment] = `${url}/api/v4/groups/${GROUP.path}/-/packages/${segment}`;
   }
@@ -410,6 +416,7 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
     url,
     registries,
     groupRegistries,
+    instanceRegistries,
     tokens,
     projects: PROJECTS,
     setPolicies(segment, policies) {

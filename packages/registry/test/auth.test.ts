@@ -233,6 +233,19 @@ describe("projects and groups", () => {
     expect(unknown.json()).toEqual({ message: "404 Group Not Found" });
   });
 
+  it("serves instance-level reads over every project the caller may read, read-only", async () => {
+    const instance = registry.instanceRegistries.generic!;
+    expect(instance).toBe(`${registry.url}/api/v4/packages/generic`);
+    const t = registry.tokens;
+    expect((await call(`${instance}/pkg/1.0.0/a.txt`, { headers: { "private-token": t.personal } })).text).toBe("demo");
+    expect((await call(`${instance}/theirs/1.0.0/a.txt`, { headers: { "private-token": t.personal } })).status).toBe(404);
+    expect((await call(`${instance}/theirs/1.0.0/a.txt`, { headers: { "deploy-token": t.other.deploy } })).text).toBe("other");
+    const put = await call(`${instance}/i/1.0.0/f.bin`, { method: "PUT", headers: { "private-token": t.personal }, body: "x" });
+    expect(put.status).toBe(405);
+    expect((await call(`${instance}/pkg/1.0.0/a.txt`)).status).toBe(401);
+    expect((await call(`${instance}/`)).json()).toMatchObject({ baseUrl: instance });
+  });
+
   it("gives routes the endpoint URL as the client reached it", async () => {
     expect((await call(`${generic}/`)).json()).toMatchObject({ baseUrl: generic, project: { id: 1, path: "regkit/demo" } });
     const byPath = `${registry.url}/api/v4/projects/regkit%2Fdemo/packages/generic`;
