@@ -170,6 +170,11 @@ export class ReferenceHttpError extends Error {
   }
 }
 
+/** Ends a route with a clear 4xx answer (`{"message": ...}`). */
+export function refuse(status: number, message: string): never {
+  throw new ReferenceHttpError(status, message);
+}
+
 /** The store's "too large" rejection. */
 export class ReferenceError413 extends ReferenceHttpError {
   constructor(limit: number) {

@@ -2,7 +2,7 @@
 // the recording HTTP client as the runner builds them.
 import { type Credential, type Exchange, createHttpClient, resolveTarget, type Target } from "@regkit/core";
 import { type MavenClient, mavenKit, mavenReference } from "@regkit/maven";
-import { type ReferenceRegistry, createReferenceRegistry } from "@regkit/registry";
+import { type ReferenceRegistry, createReferenceRegistry, referenceTarget as referenceTargetOf } from "@regkit/registry";
 
 export async function startReference(): Promise<ReferenceRegistry> {
   return createReferenceRegistry({ formats: [mavenReference] });
@@ -10,18 +10,7 @@ export async function startReference(): Promise<ReferenceRegistry> {
 
 /** The target a test passes to describeConformance for the reference registry. */
 export function referenceTarget(registry: ReferenceRegistry, overrides: Partial<Target> = {}): Target {
-  const t = registry.tokens;
-  return {
-    registry: registry.registries.maven!,
-    profile: "gitlab",
-    credentials: {
-      personal: t.personal,
-      deploy: { username: t.deployUsername, token: t.deploy },
-      job: t.job,
-      readonly: { username: t.readonlyDeployUsername, token: t.readonlyDeploy },
-    },
-    ...overrides,
-  };
+  return referenceTargetOf(registry, "maven", overrides);
 }
 
 /** An adapter for `target` under `credential`, recording into `exchanges`. */

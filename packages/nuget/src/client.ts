@@ -36,6 +36,12 @@ export interface NuGetClient extends RegistryClient {
   registration(id: string): Promise<readonly RegistrationLeaf[] | undefined>;
   searchPage(q: string, options: { skip?: number; take?: number; prerelease?: boolean }): Promise<{ ids: readonly string[]; versions: Readonly<Record<string, string>>; totalHits: number; exchange: Exchange }>;
   downloadAs(id: string, version: string): Promise<Downloaded>;
+  /** GET of any URL the feed gave (packageContent links), with the bytes' digests. */
+  fetchDigests(url: string): Promise<Downloaded>;
+  /** The .nuspec from the flat container (`<base>/<id>/<version>/<id>.nuspec`); undefined on 404. */
+  nuspec(id: string, version: string): Promise<{ text: string; exchange: Exchange } | undefined>;
+  /** Relists an unlisted version (`POST <PackagePublish>/<id>/<version>`), where the feed supports it. */
+  relist(id: string, version: string): Promise<Exchange>;
 }
 
 interface ServiceIndex {
@@ -149,6 +155,33 @@ export function connectNuGet({ http, target }: Session): NuGetClient {
   return {
     resources,
     flatVersions,
+
+    async fetchDigests(url) {
+      const res = await http.request({ method: "GET", path: url });
+      await expectStatus(res, [200], `downloading ${url}`);
+      const { size, digests } = await res.digest();
+      return { size, digests, exchange: res.exchange };
+    },
+
+    async nuspec(id, version) {
+      const { packageBase } = await resources();
+      const lowerId = id.toLowerCase();
+      const lowerVersion = (normalizeNuGetVersion(version) ?? version).toLowerCase();
+      const res = await http.request({ method: "GET", path: `${packageBase}/${lowerId}/${lowerVersion}/${lowerId}.nuspec` });
+      if (res.status === 404) {
+        await res.dump();
+        return undefined;
+      }
+      await expectStatus(res, [200], `reading the nuspec of ${id} ${version}`);
+      return { text: await res.text(), exchange: res.exchange };
+    },
+
+    async relist(id, version) {
+      const { publish } = await resources();
+      const res = await http.request({ method: "POST", path: `${publish}/${encodeURIComponent(id)}/${encodeURIComponent(version)}` });
+      await res.dump();
+      return res.exchange;
+    },
     registration,
     searchPage,
     downloadAs,

@@ -3,6 +3,7 @@ import busboy from "busboy";
 import {
   ReferenceError413,
   ReferenceHttpError,
+  refuse,
   type ReferenceFormat,
   type ReferenceReply,
   type ReferenceRequest,
@@ -13,9 +14,7 @@ import {
 import { nuspecIdentity, readNuspec } from "./nupkg.js";
 import { compareNuGetVersions, normalizeNuGetVersion } from "./version.js";
 
-const fail = (status: number, message: string): never => {
-  throw new ReferenceHttpError(status, message);
-};
+const fail = refuse;
 
 /** GitLab lists at most 300 versions of a package. */
 const VERSION_CAP = 300;

@@ -1,6 +1,7 @@
 import * as fc from "fast-check";
 import { ConformanceFailure, scenarioHelpers, type Scenario, type ScenarioContext } from "@regkit/core";
 import type { NuGetClient } from "./client.js";
+import { nuspecIdentity } from "./nupkg.js";
 import { compareNuGetVersions, normalizeNuGetVersion } from "./version.js";
 
 const { mustMatch, property, publishNew, lastExchanges, sleep } = scenarioHelpers;
@@ -72,7 +73,7 @@ export const nugetRegistration: Scenario = {
   title: "Registration and flat container agree",
   checklist: 5,
   description:
-    "After pushing a few versions, the registration index (RegistrationsBaseUrl: catalogEntry versions, packageContent links) and the flat container list the same versions, and every packageContent link downloads the pushed bytes.",
+    "After pushing a few versions, the registration index (RegistrationsBaseUrl: catalogEntry versions, packageContent links) and the flat container list the same versions, every packageContent link downloads the pushed bytes, and the flat container's .nuspec names the pushed id and version.",
   audience: "write",
   async run(ctx) {
     const id = ctx.name("Reg");
@@ -84,6 +85,18 @@ export const nugetRegistration: Scenario = {
     const reg = leaves!.map((l) => l.version.toLowerCase()).sort(compareNuGetVersions);
     if (flat.join(",") !== reg.join(",") || reg.length !== artifacts.length) {
       throw new ConformanceFailure(`registration and flat container of ${id} disagree`, { expected: `flat container [${flat.join(", ")}]`, actual: `registration [${reg.join(", ")}]` }, lastExchanges(ctx, 2));
+    }
+    for (const artifact of artifacts) {
+      const entry = leaves!.find((l) => compareNuGetVersions(l.version, artifact.version) === 0);
+      if (!entry?.packageContent) {
+        throw new ConformanceFailure(`the registration leaf of ${id} ${artifact.version} has no packageContent`, { expected: "a packageContent URL", actual: JSON.stringify(entry) }, lastExchanges(ctx, 1));
+      }
+      mustMatch(artifact, await nuget(ctx).fetchDigests(entry.packageContent), `downloading packageContent of ${artifact.version}`);
+      const nuspec = await nuget(ctx).nuspec(id, artifact.version);
+      const identity = nuspec && nuspecIdentity(nuspec.text);
+      if (!identity || identity.id.toLowerCase() !== id.toLowerCase() || compareNuGetVersions(identity.version, artifact.version) !== 0) {
+        throw new ConformanceFailure(`the .nuspec of ${id} ${artifact.version} in the flat container`, { expected: `id ${id}, version ${artifact.version}`, actual: identity ? `${identity.id} ${identity.version}` : "missing or unreadable" }, lastExchanges(ctx, 1));
+      }
     }
   },
 };

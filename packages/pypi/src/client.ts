@@ -29,6 +29,8 @@ export interface ProjectPage {
 export interface PypiClient extends RegistryClient {
   /** GET <simple>/<name>/ with an Accept header, following redirects; undefined on 404. */
   projectPage(name: string, accept?: string, raw?: boolean): Promise<ProjectPage | undefined>;
+  /** Project names of the project list page (`<simple>/`), in the form asked for. */
+  projectList(accept: string): Promise<{ names: readonly string[]; contentType: string; exchange: Exchange }>;
   /** Uploads one file with the given form fields (for invalid uploads). */
   uploadFile(artifact: Artifact, file: { filename: string; content: Content }, override?: Record<string, string>): Promise<PublishOutcome>;
 }
@@ -139,6 +141,18 @@ export function connectPypi({ http, target }: Session): PypiClient {
   return {
     projectPage,
     uploadFile,
+
+    async projectList(accept) {
+      const res = await http.request({ method: "GET", path: `${simple}/`, headers: { accept } });
+      await expectStatus(res, [200], "reading the project list");
+      const type = res.headers["content-type"] ?? "";
+      if (type.startsWith(JSON_TYPE)) {
+        const doc = await res.json<{ projects?: { name?: string }[] }>();
+        return { names: (doc.projects ?? []).map((p) => p.name ?? ""), contentType: type, exchange: res.exchange };
+      }
+      const html = await res.text();
+      return { names: [...html.matchAll(/<a\b[^>]*>([^<]*)<\/a>/gi)].map((m) => m[1]!.trim()), contentType: type, exchange: res.exchange };
+    },
 
     async publish(artifact) {
       let last: PublishOutcome | undefined;

@@ -4,6 +4,7 @@ import { valid as validVersion } from "@renovatebot/pep440";
 import {
   ReferenceError413,
   ReferenceHttpError,
+  refuse,
   type ReferenceFormat,
   type ReferenceReply,
   type ReferenceRequest,
@@ -13,9 +14,7 @@ import {
 import { normalizeName, parseDistFilename, validName } from "./names.js";
 import { HTML_TYPE, JSON_TYPE, escapeHtml } from "./simple.js";
 
-const fail = (status: number, message: string): never => {
-  throw new ReferenceHttpError(status, message);
-};
+const fail = refuse;
 
 interface Upload {
   readonly fields: Record<string, string>;

@@ -76,7 +76,7 @@ export const pypiContentNegotiation: Scenario = {
   title: "PEP 691 content negotiation",
   checklist: 6,
   description:
-    "The project page answers `Accept: application/vnd.pypi.simple.v1+json` with that content type and PEP 691 JSON (meta.api-version), and `application/vnd.pypi.simple.v1+html` or `text/html` with HTML; both forms list the same files. pip asks for JSON first.",
+    "The project page answers `Accept: application/vnd.pypi.simple.v1+json` with that content type and PEP 691 JSON (meta.api-version), and `application/vnd.pypi.simple.v1+html` or `text/html` with HTML; both forms list the same files; the project list page (`/simple/`) lists the project in both forms. pip asks for JSON first.",
   audience: "write",
   async run(ctx) {
     const artifact = await publishNew(ctx, ctx.client, { name: ctx.name("negotiate"), version: "1.0.0" }, "publishing");
@@ -89,6 +89,12 @@ export const pypiContentNegotiation: Scenario = {
     for (const [page, accept] of [[html, HTML_TYPE], [plain, "text/html"]] as const) {
       if (!page || !(page.contentType.startsWith(HTML_TYPE) || page.contentType.startsWith("text/html"))) {
         throw new ConformanceFailure(`asking for ${accept} did not give HTML`, { expected: `content-type ${HTML_TYPE} or text/html`, actual: page?.contentType ?? "404" }, lastExchanges(ctx, 3));
+      }
+    }
+    for (const accept of [JSON_TYPE, "text/html"]) {
+      const list = await pypi(ctx).projectList(accept);
+      if (!list.names.some((n) => normalizeName(n) === normalizeName(artifact.name))) {
+        throw new ConformanceFailure(`the project list (${accept}) does not list ${artifact.name}`, { expected: `${normalizeName(artifact.name)} listed`, actual: `${list.names.length} projects, ${artifact.name} not among them` }, [list.exchange]);
       }
     }
     const names = (p: { files: readonly { filename: string }[] } | undefined): string => (p?.files ?? []).map((f) => f.filename).sort().join(", ");

@@ -3,7 +3,7 @@ import { PassThrough, type Readable } from "node:stream";
 import semver from "semver";
 import {
   ReferenceError413,
-  ReferenceHttpError,
+  refuse,
   type ReferenceFormat,
   type ReferenceReply,
   type ReferenceRequest,
@@ -25,9 +25,7 @@ const ABBREVIATED_FIELDS = [
 type Manifest = Record<string, unknown> & { name: string; version: string; dist: Record<string, unknown> };
 type Meta = Record<string, unknown> & { "dist-tags"?: Record<string, string> };
 
-const fail = (status: number, message: string): never => {
-  throw new ReferenceHttpError(status, message);
-};
+const fail = refuse;
 
 async function readJson(body: Readable, limit = 16 * 1024 * 1024): Promise<unknown> {
   const chunks: Buffer[] = [];
