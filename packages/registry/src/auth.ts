@@ -57,15 +57,7 @@ export function issueTokens(fixed: ReferenceTokensOption = {}): ReferenceTokens 
       job: fixed.other?.job ?? secret("glcbt-"),
     },
   };
-  const secrets = [
-    tokens.personal,
-    tokens.deploy,
-    tokens.job,
-    tokens.readonlyDeploy,
-    tokens.other.personal,
-    tokens.other.deploy,
-    tokens.other.job,
-  ];
+  const secrets = secretsOf(tokens);
   if (secrets.some((s) => s.length === 0)) throw new Error("reference registry: tokens must not be empty");
   if (new Set(secrets).size !== secrets.length) throw new Error("reference registry: every token must be different");
   const usernames = [tokens.deployUsername, tokens.readonlyDeployUsername, tokens.other.deployUsername];
@@ -177,4 +169,17 @@ function basic(value: string, identities: readonly Identity[]): Identity | undef
 
 function secret(prefix: string): string {
   return prefix + randomBytes(15).toString("base64url");
+}
+
+/** Every secret the registry issued: what its own logs must never show. */
+export function secretsOf(tokens: ReferenceTokens): string[] {
+  return [
+    tokens.personal,
+    tokens.deploy,
+    tokens.job,
+    tokens.readonlyDeploy,
+    tokens.other.personal,
+    tokens.other.deploy,
+    tokens.other.job,
+  ];
 }

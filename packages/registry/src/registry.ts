@@ -23,6 +23,7 @@ import {
   authenticate,
   identitiesOf,
   issueTokens,
+  secretsOf,
 } from "./auth.js";
 import { messageReply, sendReply } from "./reply.js";
 import { type Template, compileTemplate, matchPath, pathProblem, rawSegments, safeDecode } from "./router.js";
@@ -127,15 +128,7 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
   }
 
   const tokens = issueTokens(options.tokens);
-  const secrets = [
-    tokens.personal,
-    tokens.deploy,
-    tokens.job,
-    tokens.readonlyDeploy,
-    tokens.other.personal,
-    tokens.other.deploy,
-    tokens.other.job,
-  ];
+  const secrets = secretsOf(tokens);
   const identities = identitiesOf(tokens, 1, 2);
   const redact = (text: string): string => secrets.reduce((out, s) => out.replaceAll(s, "[REDACTED]"), text);
   const warn = (message: string): void => {
