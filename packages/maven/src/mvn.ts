@@ -188,6 +188,14 @@ export const mvnDriver: ClientDriver = {
       child.once("close", (code) => resolve(code === 0 ? undefined : `mvn -v exited with ${code}: ${out.slice(0, 200)}`));
     });
     if (probe) return probe.includes("ENOENT") ? "mvn not found on PATH" : probe;
+    // Offline, the plugins must already be in the mirror, or every deploy fails resolving them.
+    if (!process.env.REGKIT_MAVEN_MIRROR) {
+      const plugins = join(DEBIAN_REPOSITORY, "org/apache/maven/plugins");
+      const missing = ["maven-deploy-plugin", "maven-dependency-plugin"].filter((p) => !existsSync(join(plugins, p)));
+      if (missing.length > 0) {
+        return `${missing.join(" and ")} not in ${DEBIAN_REPOSITORY} (install Debian's ${missing.map((m) => `lib${m}-java`).join(" and ")}, or set REGKIT_MAVEN_MIRROR)`;
+      }
+    }
     return undefined;
   },
 
