@@ -1,6 +1,6 @@
 import { Agent, request, type Dispatcher } from "undici";
 import type { Digests, Exchange, HttpClient, HttpRequest, HttpResponse } from "./contract.js";
-import { createDigester } from "./content.js";
+import { StreamDigester } from "./content.js";
 import { ProtocolError } from "./errors.js";
 import { redact, redactHeaders, redactUrl } from "./redact.js";
 
@@ -205,10 +205,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
         },
         async digest(): Promise<{ size: number; digests: Digests }> {
-          const digester = createDigester();
+          const digester = new StreamDigester();
           try {
-            for await (const chunk of res.body) digester.update(chunk as Buffer);
+            for await (const chunk of res.body) await digester.update(chunk as Buffer);
           } catch (error) {
+            digester.abort();
             finish();
             throw new ProtocolError(
               redact(`${where()}: the body broke off after ${digester.size} bytes${declared === undefined ? "" : ` of ${declared}`} (${(error as Error).message})`, secrets),
@@ -216,11 +217,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
             );
           }
           if (declared !== undefined && digester.size !== declared) {
+            digester.abort();
             finish();
             throw new ProtocolError(`${where()}: truncated body: Content-Length says ${declared} bytes, ${digester.size} arrived`, [exchange]);
           }
+          const digests = await digester.digests();
           finish();
-          return { size: digester.size, digests: digester.digests() };
+          return { size: digester.size, digests };
         },
         async dump() {
           // An error body is evidence: keep its start instead of discarding it.

@@ -21,5 +21,5 @@ export { markdownReporter, renderMarkdown } from "./reporters/markdown.js";
 export { badgeReporter, htmlEscape, htmlReporter, latencyChart, renderBadge, renderHtml } from "./reporters/html.js";
 export { parseReporterSpec, reporterFactories } from "./reporters/index.js";
 export type { Reporter } from "./reporters/types.js";
-export { gzipStream, tarHeader, tarStream, zipStream } from "./archive.js";
+export { gzipBytes, gzipStream, tarHeader, tarStream, zipStream } from "./archive.js";
 export type { TarEntry, ZipEntry } from "./archive.js";

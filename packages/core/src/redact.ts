@@ -17,7 +17,20 @@ const REDACTED = "[REDACTED]";
  * base64 (Basic auth carries `user:secret`; base64 of a longer string contains
  * the secret's own encoding only at aligned offsets, so all three are listed).
  */
-function secretForms(secret: string): string[] {
+function secretForms(secret: string): readonly string[] {
+  const known = formsCache.get(secret);
+  if (known) return known;
+  const computed = computeForms(secret);
+  // Bounded: a long-lived process may see many secrets (one per run).
+  if (formsCache.size >= 64) formsCache.delete(formsCache.keys().next().value!);
+  formsCache.set(secret, computed);
+  return computed;
+}
+
+// Redaction runs on every recorded exchange: the forms of a secret are worked out once.
+const formsCache = new Map<string, readonly string[]>();
+
+function computeForms(secret: string): string[] {
   const forms = new Set([secret, encodeURIComponent(secret)]);
   for (let pad = 0; pad < 3; pad++) {
     const b64 = Buffer.from(`${"x".repeat(pad)}${secret}`).toString("base64");

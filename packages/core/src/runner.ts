@@ -71,6 +71,8 @@ export interface RunOptions {
 }
 
 const FAILURE_EVIDENCE = 6;
+/** Removals in flight at once during cleanup. */
+const CLEANUP_CONCURRENCY = 4;
 
 const KIND_TAG: Record<TokenKind, string> = { personal: "pat", deploy: "dpl", job: "job", readonly: "ro", anonymous: "anon", invalid: "inv" };
 
@@ -291,15 +293,23 @@ export class RunSession {
       for (const [name, versions] of owned) for (const v of versions) left.push(`${name}@${v}`);
       return { removed, left, errors };
     }
-    for (const [name] of owned) {
-      try {
-        await client.remove(name);
-        removed++;
-      } catch (error) {
-        errors.push(redact(`${name}: ${(error as Error).message}`, this.secrets));
-        left.push(name);
+    // A few removals at a time: a run leaves hundreds of packages (push.many), each its own request.
+    const names = owned.map(([name]) => name);
+    let next = 0;
+    const remover = async (): Promise<void> => {
+      while (next < names.length) {
+        const name = names[next++]!;
+        try {
+          await client.remove!(name);
+          removed++;
+        } catch (error) {
+          errors.push(redact(`${name}: ${(error as Error).message}`, this.secrets));
+          left.push(name);
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: CLEANUP_CONCURRENCY }, remover));
+    left.sort();
     return { removed, left, errors };
   }
 }

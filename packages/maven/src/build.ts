@@ -10,16 +10,14 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import { crc32 } from "node:zlib";
-import { type Artifact, type Content, type PackageSpec, contentFromBytes, contentFromChunks } from "@regkit/core";
+import { type Artifact, type Content, type PackageSpec, contentFromBytes, contentFromChunks, generatedChunks } from "@regkit/core";
 import { type Coordinates, parseCoordinates } from "./layout.js";
 import { MAX_ZIP_SIZE, type ZipEntry, entryFromBytes, zipBytes, zipOverhead, zipStream } from "./zip.js";
 
 /** Jars up to this size are built in memory; larger ones are streamed. */
 export const IN_MEMORY_JAR_LIMIT = 8 * 1024 * 1024;
 const PADDING_ENTRY = "META-INF/regkit/padding.bin";
-const PADDING_CHUNK = 64 * 1024;
 const MARKER_CLASS = "io/regkit/generated/Marker";
 
 function escapeXml(value: string): string {
@@ -89,30 +87,6 @@ function manifest(name: string, version: string): string {
   ].join("\r\n");
 }
 
-/** Deterministic pseudo-random bytes (xorshift128) seeded from `seed`. */
-function* paddingChunks(seed: string, length: number): Generator<Uint8Array> {
-  const digest = createHash("sha256").update(seed).digest();
-  let x = digest.readUInt32LE(0) | 1;
-  let y = digest.readUInt32LE(4);
-  let z = digest.readUInt32LE(8);
-  let w = digest.readUInt32LE(12);
-  let remaining = length;
-  while (remaining > 0) {
-    const n = Math.min(PADDING_CHUNK, remaining);
-    const words = new Uint32Array(Math.ceil(n / 4));
-    for (let i = 0; i < words.length; i++) {
-      const t = x ^ (x << 11);
-      x = y;
-      y = z;
-      z = w;
-      w = (w ^ (w >>> 19) ^ (t ^ (t >>> 8))) >>> 0;
-      words[i] = w;
-    }
-    yield new Uint8Array(words.buffer, 0, n);
-    remaining -= n;
-  }
-}
-
 function safeEntryName(path: string): string {
   const name = path.replace(/^\/+/, "");
   if (name === "" || name.split("/").some((part) => part === "" || part === "." || part === "..")) {
@@ -156,8 +130,9 @@ export async function buildJar(spec: PackageSpec): Promise<Content> {
   const length = target - withPadding;
   const seed = `${spec.name}\u0000${spec.version}\u0000${target}\u0000${spec.description ?? ""}`;
   let crc = 0;
-  for (const chunk of paddingChunks(seed, length)) crc = crc32(chunk, crc);
-  entries.push({ name: PADDING_ENTRY, size: length, crc, chunks: () => paddingChunks(seed, length) });
+  const padding = generatedChunks(length, seed);
+  for await (const chunk of padding()) crc = crc32(chunk, crc);
+  entries.push({ name: PADDING_ENTRY, size: length, crc, chunks: padding });
   return contentOf(entries, target > IN_MEMORY_JAR_LIMIT);
 }
 

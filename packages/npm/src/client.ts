@@ -89,6 +89,9 @@ export function publishDocument(registry: string, artifact: Artifact, descriptio
   };
 }
 
+/** Bytes encoded at a time: a multiple of 3, so slices need no padding. */
+const BASE64_SLICE = 3 * 16 * 1024;
+
 /** Streams the publish document: JSON around the tarball, base64-encoded chunk by chunk. */
 export function streamPublishBody(document: Record<string, unknown>, content: Artifact["content"]): { body: AsyncIterable<Uint8Array>; length: number } {
   const json = JSON.stringify(document);
@@ -98,14 +101,24 @@ export function streamPublishBody(document: Record<string, unknown>, content: Ar
   const length = prefix.byteLength + 4 * Math.ceil(content.size / 3) + suffix.byteLength;
   async function* body(): AsyncIterable<Uint8Array> {
     yield prefix;
-    let carry = Buffer.alloc(0);
+    // Input gathered to at least one slice, so that small pieces (a stored
+    // gzip yields 5-byte block headers) do not each become a tiny write.
+    let pending: Uint8Array[] = [];
+    let pendingSize = 0;
     for await (const chunk of content.stream()) {
-      const bytes = carry.byteLength ? Buffer.concat([carry, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      pending.push(chunk);
+      pendingSize += chunk.byteLength;
+      if (pendingSize < BASE64_SLICE) continue;
+      const bytes = Buffer.concat(pending, pendingSize);
       const whole = bytes.byteLength - (bytes.byteLength % 3);
-      if (whole > 0) yield Buffer.from(bytes.subarray(0, whole).toString("base64"));
-      carry = Buffer.from(bytes.subarray(whole));
+      // Encoded in slices: V8 turns a 48 KiB slice into base64 several times
+      // faster per byte than a 1 MiB one.
+      for (let at = 0; at < whole; at += BASE64_SLICE) yield Buffer.from(bytes.subarray(at, Math.min(whole, at + BASE64_SLICE)).toString("base64"));
+      const rest = bytes.subarray(whole);
+      pending = rest.byteLength ? [rest] : [];
+      pendingSize = rest.byteLength;
     }
-    if (carry.byteLength) yield Buffer.from(carry.toString("base64"));
+    if (pendingSize) yield Buffer.from(Buffer.concat(pending, pendingSize).toString("base64"));
     yield suffix;
   }
   return { body: body(), length };

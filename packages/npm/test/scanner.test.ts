@@ -69,4 +69,30 @@ describe("publish document scanner", () => {
     const out = Buffer.concat([decoder.decode(text.slice(0, 5)), decoder.decode(text.slice(5, 7)), decoder.decode(text.slice(7)), decoder.end()]);
     expect(out.equals(bytes)).toBe(true);
   });
+
+  test("base64 split anywhere, with or without line breaks, decodes to the same bytes", () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 600 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        fc.boolean(),
+        (bytes, cuts, wrapped) => {
+          const plain = Buffer.from(bytes).toString("base64");
+          // Some encoders wrap base64 at 76 columns; the decoder must skip the breaks.
+          const text = wrapped ? (plain.match(/.{1,76}/g) ?? []).join("\r\n") : plain;
+          const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
+          const decoder = new Base64Decoder();
+          const parts: Buffer[] = [];
+          let from = 0;
+          for (const point of [...points, text.length]) {
+            parts.push(decoder.decode(text.slice(from, point)));
+            from = point;
+          }
+          parts.push(decoder.end());
+          expect(Buffer.concat(parts).equals(Buffer.from(bytes))).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });

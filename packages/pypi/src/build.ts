@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { constants } from "node:zlib";
-import { contentFromChunks, generatedChunks, gzipStream, tarStream, zipStream, type Artifact, type PackageSpec, type TarEntry, type ZipEntry } from "@regkit/core";
+import { contentFromBytes, contentFromChunks, generatedChunks, gzipBytes, tarStream, zipStream, type Artifact, type PackageSpec, type TarEntry, type ZipEntry } from "@regkit/core";
 import { fileName } from "./names.js";
 
 const encoder = new TextEncoder();
@@ -71,7 +71,7 @@ export async function buildSdist(spec: PackageSpec) {
     },
     ...moduleFiles(spec, `${dist}/src/`),
   ];
-  return { filename: `${dist}.tar.gz`, content: await contentFromChunks(gzipStream(() => tarStream(entries), constants.Z_BEST_COMPRESSION)) };
+  return { filename: `${dist}.tar.gz`, content: contentFromBytes(await gzipBytes(tarStream(entries), constants.Z_BEST_COMPRESSION)) };
 }
 
 /**

@@ -6,6 +6,8 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
   type CommitOutcome,
+  type Digests,
+  digestOf,
   type PackageStore,
   type StagedFile,
   type StoredFile,
@@ -15,6 +17,9 @@ import {
   ReferenceHttpError,
 } from "@regkit/core";
 import { KeyedMutex, Mutex } from "./mutex.js";
+
+/** Uploads up to this size are digested from memory, larger ones from their staged file. */
+const DIGEST_IN_MEMORY = 1024 * 1024;
 
 type Staged = StagedFile & { readonly id: string };
 type CommitInput = Parameters<PackageStore["commit"]>[0];
@@ -74,13 +79,9 @@ export class FilePackageStore implements PackageStore {
   async stage(source: AsyncIterable<Uint8Array>, maxSize: number): Promise<Staged> {
     const id = randomBytes(16).toString("hex");
     const path = join(this.#location.stagingDir, id);
-    const hashes = {
-      md5: createHash("md5"),
-      sha1: createHash("sha1"),
-      sha256: createHash("sha256"),
-      sha512: createHash("sha512"),
-    };
     let size = 0;
+    // Small uploads are also kept in memory, to be digested without reading the file back.
+    let small: Uint8Array[] | undefined = [];
     // A request body must survive an early stop: destroying it would reset the
     // socket before the client reads our 413.
     const input: AsyncIterable<Uint8Array> =
@@ -90,26 +91,23 @@ export class FilePackageStore implements PackageStore {
         const chunk = typeof piece === "string" ? Buffer.from(piece) : piece;
         size += chunk.byteLength;
         if (maxSize > 0 && size > maxSize) throw new ReferenceError413(maxSize);
-        for (const hash of Object.values(hashes)) hash.update(chunk);
+        if (small && size <= DIGEST_IN_MEMORY) small.push(chunk);
+        else small = undefined;
         yield chunk;
       }
     }
+    let digests: Digests;
     try {
       await pipeline(measured(), createWriteStream(path, { flags: "wx" }));
+      // Large uploads are digested once their size is known to be within the
+      // limit, from the file just written (still in the page cache): an upload
+      // refused for its size costs no hashing.
+      digests = (await digestOf(small ? Buffer.concat(small) : createReadStream(path, { highWaterMark: 1024 * 1024 }))).digests;
     } catch (error) {
       await rm(path, { force: true });
       throw error;
     }
-    const file: Staged = {
-      id,
-      size,
-      digests: {
-        md5: hashes.md5.digest("hex"),
-        sha1: hashes.sha1.digest("hex"),
-        sha256: hashes.sha256.digest("hex"),
-        sha512: hashes.sha512.digest("hex"),
-      },
-    };
+    const file: Staged = { id, size, digests };
     this.#staged.set(id, { path, file });
     return file;
   }
