@@ -94,6 +94,10 @@ export interface PackageStore {
   /**
    * Makes a version visible with its files, atomically, applying the duplicate
    * policy. `update` may change the package-level metadata in the same step.
+   * `duplicates` applies to the version; `fileDuplicates: "reject"` refuses
+   * (outcome `duplicate`) a file whose name the version already holds, for
+   * formats that add files to a version one upload at a time (PyPI). Both are
+   * decided under the package lock: of concurrent commits, exactly one wins.
    */
   commit(input: {
     readonly name: string;
@@ -101,6 +105,7 @@ export interface PackageStore {
     readonly files: readonly CommitFile[];
     readonly metadata: unknown;
     readonly duplicates: Policies["duplicates"];
+    readonly fileDuplicates?: Policies["duplicates"] | undefined;
     readonly update?: ((metadata: Record<string, unknown>) => Record<string, unknown>) | undefined;
   }): Promise<CommitOutcome>;
   /** Changes package-level metadata (dist-tags); false when the package is unknown. */

@@ -96,17 +96,16 @@ async function upload(req: ReferenceRequest): Promise<ReferenceReply> {
       fail(400, `The file name ${file!.filename} does not match ${name} ${version}.`);
     }
     const key = normalizeName(name);
-    const existing = (await req.store.get(key))?.versions.find((v) => v.version === version);
-    // Duplicates are per file: a wheel and an sdist of one version are two files.
-    if (existing?.files.some((f) => f.filename === file!.filename) && req.policies.duplicates === "reject") {
-      fail(400, "Validation failed: File name has already been taken");
-    }
     const outcome = await req.store.commit({
       name: key,
       version,
       files: [{ filename: file!.filename, staged: file!.staged }],
       metadata: { name, requiresPython: fields.requires_python ?? "", summary: fields.summary ?? "" },
+      // Duplicates are per file (a wheel and an sdist of one version are two
+      // files), decided under the store's lock so concurrent uploads of one
+      // file cannot both win.
       duplicates: "allow",
+      fileDuplicates: req.policies.duplicates,
       update: (meta) => ({ ...meta, displayName: name }),
     });
     if (outcome.kind === "duplicate") fail(400, "Validation failed: File name has already been taken");

@@ -149,7 +149,8 @@ export class FilePackageStore implements PackageStore {
     return this.#packageLocks.run(name, async () => {
       const current = this.#packages.get(name);
       const existing = current?.versions.find((v) => v.version === version);
-      if (existing && input.duplicates === "reject") {
+      const taken = input.fileDuplicates === "reject" && existing?.files.some((f) => filenames.has(f.filename));
+      if (existing && (input.duplicates === "reject" || taken)) {
         await Promise.all(files.map((file) => this.discard(file.staged)));
         return { kind: "duplicate" } as const;
       }
