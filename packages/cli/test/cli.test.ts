@@ -71,10 +71,10 @@ describe("regkit serve", () => {
       const first = await startServe(["--data-dir", dir]);
       const tarball = Buffer.from("not really a tarball, but bytes the registry must keep");
       const name = "regkit-cli-persisted";
-      const put = await fetch(`${first.served.registries.npm}/${name}`, {
+      const put = await fetch(`${first.served.registries.npm!}/${name}`, {
         method: "PUT",
         headers: { authorization: `Bearer ${first.served.tokens.personal}`, "content-type": "application/json" },
-        body: JSON.stringify(publishDocument(first.served.registries.npm, name, "1.0.0", tarball)),
+        body: JSON.stringify(publishDocument(first.served.registries.npm!, name, "1.0.0", tarball)),
       });
       expect(put.status, await put.text()).toBeLessThan(300);
       await stop(first.child);
@@ -182,7 +182,7 @@ describe("regkit run", () => {
       const env = tokenEnv(served);
       const { code, stdout, stderr } = await regkit(
         [
-          "run", "--format", "npm", "--registry", served.registries.npm, "--profile", "gitlab",
+          "run", "--format", "npm", "--registry", served.registries.npm!, "--profile", "gitlab",
           "--scenario", "push.small", "--scenario", "auth.matrix", "--seed", "42",
           "--reporter", "console", "--reporter", `json=${join(dir, "r.json")}`, "--reporter", `junit=${join(dir, "r.xml")}`,
         ],
@@ -214,7 +214,7 @@ describe("regkit run", () => {
   test("a failing registry exits 1 (the npm profile of the wrong registry flavour)", async () => {
     // The verdaccio profile expects 409 for duplicates; the reference (GitLab-shaped) answers 403.
     const { code, stdout } = await regkit(
-      ["run", "--format", "npm", "--registry", served.registries.npm, "--profile", "verdaccio", "--scenario", "push.duplicate"],
+      ["run", "--format", "npm", "--registry", served.registries.npm!, "--profile", "verdaccio", "--scenario", "push.duplicate"],
       tokenEnv(served),
     );
     expect(code).toBe(1);

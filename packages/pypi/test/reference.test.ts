@@ -1,5 +1,6 @@
 // The PyPI routes of the reference registry under concurrent uploads: the
 // duplicate rule is per file, and of racing uploads of one file exactly one wins.
+import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { request } from "undici";
 import { buildWheel, pypiReference, uploadForm } from "@regkit/pypi";
@@ -23,7 +24,7 @@ async function upload(name: string, marker: string): Promise<{ status: number; s
   const res = await request(url, {
     method: "POST",
     headers: { "content-type": form.contentType, "content-length": String(form.length), "private-token": registry.tokens.personal },
-    body: form.body,
+    body: Readable.from(form.body),
   });
   await res.body.dump();
   return { status: res.statusCode, sha256: wheel.content.digests.sha256 };
