@@ -115,6 +115,22 @@ export interface Profile {
   readonly extraRoutes?: readonly RouteTemplate[];
   /** Statuses accepted as "you may not": default [401, 403, 404]. */
   readonly deniedStatus?: readonly number[];
+  /**
+   * GitLab's Packages API (`<project>/packages`, list and delete by id) holds
+   * this format's packages: cleanup removes what the run created through it
+   * where the protocol has no delete (GitLab's PyPI and Maven).
+   */
+  readonly packagesApi?: PackagesApi | undefined;
+}
+
+/** How a format's packages appear in GitLab's Packages API. */
+export interface PackagesApi {
+  /** `package_type` of the API (`pypi`, `maven`, ...). */
+  readonly type: string;
+  /** The name the API lists for a package of regkit's contract (Maven: `com/example/app` for `com.example:app`). */
+  name(name: string): string;
+  /** Whether a listed name is that package (the API's name filter is fuzzy); default: equal. */
+  same?(listed: string, name: string): boolean;
 }
 
 /** Tunables for the shared scenarios. Every number has a default from the checklist. */

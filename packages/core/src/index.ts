@@ -23,3 +23,4 @@ export { parseReporterSpec, reporterFactories } from "./reporters/index.js";
 export type { Reporter } from "./reporters/types.js";
 export { gzipBytes, gzipStream, tarHeader, tarStream, zipStream } from "./archive.js";
 export type { TarEntry, ZipEntry } from "./archive.js";
+export { gitlabApiHeaders, gitlabProjectApi, removeThroughPackagesApi } from "./gitlab.js";

@@ -163,6 +163,12 @@ export interface ReferenceFormat {
   readonly policies: Policies;
   readonly limits: Limits;
   readonly routes: readonly ReferenceRoute[];
+  /**
+   * How a stored version appears in GitLab's Packages API (`/projects/:id/packages`):
+   * its listed name, and its version (null for a versionless record, such as
+   * Maven's artifact-level metadata). Default: the stored name and version.
+   */
+  readonly listed?: ((pkg: StoredPackage, version: string) => { readonly name: string; readonly version: string | null }) | undefined;
 }
 
 /** Thrown by routes and the store for a clear 4xx answer. */

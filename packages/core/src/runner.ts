@@ -20,6 +20,7 @@ import {
   type TokenKind,
 } from "./contract.js";
 import { ConformanceFailure, ProtocolError, ScenarioSkip } from "./errors.js";
+import { removeThroughPackagesApi } from "./gitlab.js";
 import { createHttpClient } from "./http.js";
 import { startRecordingProxy } from "./proxy.js";
 import { redact } from "./redact.js";
@@ -284,15 +285,26 @@ export class RunSession {
     const owned = [...this.created.entries()].filter(([name]) => this.kit.ownsName(this.runId, name));
     if (owned.length === 0) return { removed, left, errors };
     const writer = this.writer();
-    if (!this.target.capabilities.delete || !writer) {
+    const client = writer && this.target.capabilities.delete ? this.connect(writer, () => {}) : undefined;
+    const api = this.target.profile.packagesApi;
+    let remove: ((name: string) => Promise<unknown>) | undefined;
+    if (client?.remove) {
+      remove = (name) => client.remove!(name);
+    } else if (api) {
+      // No delete in the protocol: GitLab's Packages API. Its REST API takes no
+      // deploy tokens, so a personal token, else a job token, else what there is.
+      const kinds = ["personal", "job", "deploy"] as const;
+      const owner = kinds.filter((k) => this.target.profile.tokenKinds.includes(k)).map((k) => credentialFor(this.target, k)).find(Boolean);
+      if (owner) {
+        const http = createHttpClient({ baseUrl: this.target.registry, authHeaders: {}, via: "cleanup", record: () => {}, secrets: owner.token ? [...this.secrets, owner.token] : this.secrets });
+        remove = (name) => removeThroughPackagesApi(http, this.target.registry, owner, api, name);
+      }
+    }
+    if (!remove) {
       for (const [name, versions] of owned) for (const v of versions) left.push(`${name}@${v}`);
       return { removed, left, errors };
     }
-    const client = this.connect(writer, () => {});
-    if (!client.remove) {
-      for (const [name, versions] of owned) for (const v of versions) left.push(`${name}@${v}`);
-      return { removed, left, errors };
-    }
+    const removeOne = remove;
     // A few removals at a time: a run leaves hundreds of packages (push.many), each its own request.
     const names = owned.map(([name]) => name);
     let next = 0;
@@ -300,7 +312,7 @@ export class RunSession {
       while (next < names.length) {
         const name = names[next++]!;
         try {
-          await client.remove!(name);
+          await removeOne(name);
           removed++;
         } catch (error) {
           errors.push(redact(`${name}: ${(error as Error).message}`, this.secrets));

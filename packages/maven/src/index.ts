@@ -1,5 +1,5 @@
 export { mavenKit, mavenRoutes } from "./kit.js";
-export { davProfile, gitlabBasicProfile, gitlabProfile, mavenProfiles, GITLAB_MAVEN_LIMIT, VERIFIES_CHECKSUMS } from "./profiles.js";
+export { davProfile, gitlabBasicProfile, gitlabPackageName, gitlabProfile, mavenProfiles, GITLAB_MAVEN_LIMIT, VERIFIES_CHECKSUMS } from "./profiles.js";
 export { mavenReference, locateMavenPath, ARTIFACT_LEVEL } from "./reference.js";
 export type { MavenLocation } from "./reference.js";
 export { MavenClient, connectMaven, checksumValue } from "./client.js";

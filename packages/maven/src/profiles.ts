@@ -4,6 +4,7 @@
  * @module
  */
 import { ALL_TOKEN_KINDS, type Credential, type Profile, defineProfile } from "@regkit/core";
+import { parseCoordinates } from "./layout.js";
 
 /** GitLab's default maximum size of one Maven package file: 3 GB. */
 export const GITLAB_MAVEN_LIMIT = 3 * 1024 ** 3;
@@ -57,6 +58,12 @@ function gitlabBasic(credential: Credential): Record<string, string> {
   }
 }
 
+/** How GitLab's Packages API names the Maven package `groupId:artifactId`: `group/path/artifactId`. */
+export function gitlabPackageName(name: string): string {
+  const { groupId, artifactId } = parseCoordinates(name);
+  return `${groupId.replaceAll(".", "/")}/${artifactId}`;
+}
+
 const gitlabShared = {
   tokenKinds: ALL_TOKEN_KINDS,
   capabilities: {
@@ -70,13 +77,16 @@ const gitlabShared = {
   // GitLab allows Maven duplicates by default; a group setting can forbid them (then 400).
   policies: { duplicates: "allow", duplicateStatus: [400] },
   limits: { maxFileSize: GITLAB_MAVEN_LIMIT },
+  // Maven has no delete: cleanup goes through GitLab's Packages API, where
+  // `com.example:app` is listed as `com/example/app`.
+  packagesApi: { type: "maven", name: gitlabPackageName },
 } as const;
 
 /** GitLab's project-level Maven endpoint, credentials in GitLab's headers. */
 export const gitlabProfile: Profile = defineProfile({
   name: "gitlab",
   description:
-    "GitLab Maven repository (/api/v4/projects/:id/packages/maven): PRIVATE-TOKEN, DEPLOY-TOKEN and JOB-TOKEN headers, duplicates allowed by default (400 when a group forbids them), 3 GB per file. Files are removed through GitLab's packages API, not Maven, so the kit cannot clean up.",
+    "GitLab Maven repository (/api/v4/projects/:id/packages/maven): PRIVATE-TOKEN, DEPLOY-TOKEN and JOB-TOKEN headers, duplicates allowed by default (400 when a group forbids them), 3 GB per file. Maven cannot delete: cleanup removes what the run deployed through GitLab's Packages API.",
   ...gitlabShared,
   authHeaders: gitlabHeaders,
 });

@@ -24,7 +24,7 @@ import {
   ReferenceHttpError,
 } from "@regkit/core";
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, METADATA_FILE } from "./layout.js";
-import { GITLAB_MAVEN_LIMIT } from "./profiles.js";
+import { GITLAB_MAVEN_LIMIT, gitlabPackageName } from "./profiles.js";
 
 /**
  * The store version that holds a artifact's own files (its `maven-metadata.xml`):
@@ -181,6 +181,8 @@ export const mavenReference: ReferenceFormat = {
   auth: ["headers", "basic"],
   policies: { duplicates: "allow", duplicateStatus: [400] },
   limits: { maxFileSize: GITLAB_MAVEN_LIMIT },
+  // GitLab lists `com/example/app`, and the artifact-level metadata as a versionless package.
+  listed: (pkg, version) => ({ name: gitlabPackageName(pkg.name), version: version === ARTIFACT_LEVEL ? null : version }),
   routes: [
     { method: "PUT", path: "/*path", access: "write", handle: put },
     { method: "GET", path: "/*path", access: "read", handle: get },

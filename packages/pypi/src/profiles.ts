@@ -1,4 +1,5 @@
 import { defineProfile, type Credential, type Profile } from "@regkit/core";
+import { normalizeName } from "./names.js";
 
 /** Where a PyPI-style registry takes uploads and serves its simple index, relative to the target URL. */
 export interface PypiProfile extends Profile {
@@ -25,7 +26,8 @@ const gitlabUser = (c: Credential): string => (c.kind === "job" ? "gitlab-ci-tok
  * `<endpoint>/simple/<name>`, files `<endpoint>/files/<sha256>/<file>`. Basic
  * auth: any username (`__token__`) with a personal token, the deploy-token
  * username, `gitlab-ci-token` with a job token. Duplicate files are refused
- * with 400; 3 GB limit. No search and no delete through the PyPI protocol.
+ * with 400; 3 GB limit. No search and no delete through the PyPI protocol
+ * (cleanup uses GitLab's Packages API).
  */
 export const gitlab: PypiProfile = {
   ...defineProfile({
@@ -36,6 +38,8 @@ export const gitlab: PypiProfile = {
     policies: { duplicates: "reject", duplicateStatus: [400] },
     limits: { maxFileSize: 3 * GB },
     authHeaders: (c) => basic({ basicUser: gitlabUser })(c),
+    // No delete in GitLab's PyPI protocol: cleanup goes through the Packages API.
+    packagesApi: { type: "pypi", name: (name) => name, same: (listed, name) => normalizeName(listed) === normalizeName(name) },
   }),
   uploadPath: "",
   simplePath: "/simple",

@@ -198,6 +198,8 @@ export const pypiReference: ReferenceFormat = {
   segment: "pypi",
   auth: ["basic", "headers"],
   policies: { duplicates: "reject", duplicateStatus: [400] },
+  // Listed under the name it was uploaded as (the store keys the normalized one).
+  listed: (pkg, version) => ({ name: typeof pkg.metadata.displayName === "string" ? pkg.metadata.displayName : pkg.name, version }),
   limits: { maxFileSize: 3 * 1024 ** 3 },
   routes,
 };

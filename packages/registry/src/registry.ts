@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -102,7 +103,7 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
   const served = new Map<string, Served>();
   for (const format of options.formats) {
     const { segment } = format;
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(segment) || segment === "settings") {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(segment) || /^\d+$/.test(segment) || segment === "settings") {
       throw new Error(`reference registry: "${segment}" cannot be a format segment`);
     }
     if (served.has(segment)) throw new Error(`reference registry: two formats use the segment "${segment}"`);
@@ -214,6 +215,9 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
     const [api, v4, area, id, ...tail] = rawSegments(call.rawPath);
     if (api !== "api" || v4 !== "v4" || id === undefined || id === "") return plain(notFound());
     if (area === "application" && id === "plan_limits" && tail.length === 0) return plain(await planLimits(call));
+    if (area === "projects" && tail[0] === "packages" && (tail.length === 1 || (tail.length === 2 && /^\d+$/.test(tail[1]!)))) {
+      return plain(await packagesApi(call, id, tail[1]));
+    }
     if (area === "projects" && tail[0] === "packages" && tail[1] !== undefined) {
       return serveFormat(call, { kind: "project", id }, tail[1], tail.slice(2));
     }
@@ -310,6 +314,89 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
       policies: { ...entry.policies },
     };
     return { reply: await route.handle(request), head };
+  }
+
+  /** Every version of every package of a project, as GitLab's Packages API lists them, with stable ids. */
+  async function listedPackages(projectId: number): Promise<ListedPackage[]> {
+    const all: ListedPackage[] = [];
+    for (const [segment, entry] of served) {
+      const store = storeOf(projectId, segment);
+      for (const name of await store.names()) {
+        const pkg = await store.get(name);
+        for (const v of pkg?.versions ?? []) {
+          const shown = entry.format.listed?.(pkg!, v.version) ?? { name, version: v.version };
+          all.push({
+            id: packageId(projectId, segment, name, v.version),
+            name: shown.name,
+            version: shown.version,
+            package_type: segment,
+            status: "default",
+            created_at: v.createdAt,
+            store: { segment, name, version: v.version },
+          });
+        }
+      }
+    }
+    return all.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id - b.id);
+  }
+
+  /**
+   * GitLab's Packages API, project level: `GET /projects/:id/packages` (filters
+   * package_type, package_name (fuzzy), package_version, include_versionless;
+   * paginated) and `DELETE /projects/:id/packages/:package_id`. The REST API
+   * takes the token headers or a Bearer token, not Basic, and no deploy tokens.
+   */
+  async function packagesApi(call: Call, rawProject: string, rawId: string | undefined): Promise<ReferenceReply> {
+    const auth = authenticate(call.headers, ["headers", "bearer"], identities);
+    if (auth.kind === "invalid") return messageReply(401, "401 Unauthorized");
+    const identity = auth.kind === "identified" && auth.identity.kind !== "deploy" && auth.identity.kind !== "readonly" ? auth.identity : undefined;
+    if (!identity) return messageReply(401, "401 Unauthorized");
+    const project = findProject(rawProject);
+    const access = project ? identity.access.get(project.id) : undefined;
+    if (!project || !access) return messageReply(404, "404 Project Not Found");
+    const listed = await listedPackages(project.id);
+    if (rawId === undefined) {
+      if (call.method !== "GET" && call.method !== "HEAD") return messageReply(405, "405 Method Not Allowed", { allow: "GET" });
+      const q = call.query;
+      const type = q.get("package_type");
+      const name = q.get("package_name")?.toLowerCase();
+      const version = q.get("package_version");
+      const versionless = q.get("include_versionless") === "true";
+      const chosen = listed.filter(
+        (p) =>
+          (!type || p.package_type === type) &&
+          (!name || p.name.toLowerCase().includes(name)) &&
+          (version === null || p.version === version) &&
+          (versionless || p.version !== null),
+      );
+      const perPage = Math.min(100, Math.max(1, Number(q.get("per_page") ?? 20) || 20));
+      const page = Math.max(1, Number(q.get("page") ?? 1) || 1);
+      const pages = Math.max(1, Math.ceil(chosen.length / perPage));
+      const body = chosen.slice((page - 1) * perPage, page * perPage).map(({ store: _store, ...shown }) => shown);
+      return {
+        status: 200,
+        headers: {
+          "x-page": String(page),
+          "x-per-page": String(perPage),
+          "x-total": String(chosen.length),
+          "x-total-pages": String(pages),
+          "x-next-page": page < pages ? String(page + 1) : "",
+          "x-prev-page": page > 1 ? String(page - 1) : "",
+        },
+        body,
+      };
+    }
+    const target = listed.find((p) => String(p.id) === rawId);
+    if (call.method === "GET" || call.method === "HEAD") {
+      if (!target) return messageReply(404, "404 Package Not Found");
+      const { store: _store, ...shown } = target;
+      return { status: 200, body: shown };
+    }
+    if (call.method !== "DELETE") return messageReply(405, "405 Method Not Allowed", { allow: "GET, DELETE" });
+    if (access !== "write") return messageReply(403, "403 Forbidden");
+    if (!target) return messageReply(404, "404 Package Not Found");
+    await storeOf(project.id, target.store.segment).remove(target.store.name, target.store.version);
+    return { status: 204 };
   }
 
   async function planLimits(call: Call): Promise<ReferenceReply> {
@@ -562,6 +649,22 @@ async function settingsParams(call: Call): Promise<URLSearchParams> {
 }
 
 /** One request on its way through the dispatcher. */
+/** A package version as GitLab's Packages API shows it, and where it is stored. */
+interface ListedPackage {
+  readonly id: number;
+  readonly name: string;
+  readonly version: string | null;
+  readonly package_type: string;
+  readonly status: string;
+  readonly created_at: string;
+  readonly store: { readonly segment: string; readonly name: string; readonly version: string };
+}
+
+/** A stable id for a stored version (the same after a restart with --data-dir): 48 bits of a hash. */
+function packageId(project: number, segment: string, name: string, version: string): number {
+  return Number.parseInt(createHash("sha256").update(`${project}\u0000${segment}\u0000${name}\u0000${version}`).digest("hex").slice(0, 12), 16);
+}
+
 interface Call {
   readonly req: IncomingMessage;
   readonly method: string;
