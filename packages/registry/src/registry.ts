@@ -317,14 +317,16 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
   }
 
   /** Every version of every package of a project, as GitLab's Packages API lists them, with stable ids. */
-  async function listedPackages(projectId: number): Promise<ListedPackage[]> {
+  async function listedPackages(projectId: number, only: { type?: string | null; name?: string | undefined } = {}): Promise<ListedPackage[]> {
     const all: ListedPackage[] = [];
     for (const [segment, entry] of served) {
+      if (only.type && only.type !== segment) continue;
       const store = storeOf(projectId, segment);
       for (const name of await store.names()) {
         const pkg = await store.get(name);
         for (const v of pkg?.versions ?? []) {
           const shown = entry.format.listed?.(pkg!, v.version) ?? { name, version: v.version };
+          if (only.name && !shown.name.toLowerCase().includes(only.name)) continue;
           all.push({
             id: packageId(projectId, segment, name, v.version),
             name: shown.name,
@@ -354,21 +356,13 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
     const project = findProject(rawProject);
     const access = project ? identity.access.get(project.id) : undefined;
     if (!project || !access) return messageReply(404, "404 Project Not Found");
-    const listed = await listedPackages(project.id);
     if (rawId === undefined) {
       if (call.method !== "GET" && call.method !== "HEAD") return messageReply(405, "405 Method Not Allowed", { allow: "GET" });
       const q = call.query;
-      const type = q.get("package_type");
-      const name = q.get("package_name")?.toLowerCase();
       const version = q.get("package_version");
       const versionless = q.get("include_versionless") === "true";
-      const chosen = listed.filter(
-        (p) =>
-          (!type || p.package_type === type) &&
-          (!name || p.name.toLowerCase().includes(name)) &&
-          (version === null || p.version === version) &&
-          (versionless || p.version !== null),
-      );
+      const listed = await listedPackages(project.id, { type: q.get("package_type"), name: q.get("package_name")?.toLowerCase() });
+      const chosen = listed.filter((p) => (version === null || p.version === version) && (versionless || p.version !== null));
       const perPage = Math.min(100, Math.max(1, Number(q.get("per_page") ?? 20) || 20));
       const page = Math.max(1, Number(q.get("page") ?? 1) || 1);
       const pages = Math.max(1, Math.ceil(chosen.length / perPage));
@@ -386,7 +380,7 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
         body,
       };
     }
-    const target = listed.find((p) => String(p.id) === rawId);
+    const target = (await listedPackages(project.id)).find((p) => String(p.id) === rawId);
     if (call.method === "GET" || call.method === "HEAD") {
       if (!target) return messageReply(404, "404 Package Not Found");
       const { store: _store, ...shown } = target;
@@ -662,8 +656,17 @@ interface ListedPackage {
 
 /** A stable id for a stored version (the same after a restart with --data-dir): 48 bits of a hash. */
 function packageId(project: number, segment: string, name: string, version: string): number {
-  return Number.parseInt(createHash("sha256").update(`${project}\u0000${segment}\u0000${name}\u0000${version}`).digest("hex").slice(0, 12), 16);
+  const key = `${project}\u0000${segment}\u0000${name}\u0000${version}`;
+  let id = packageIds.get(key);
+  if (id === undefined) {
+    id = Number.parseInt(createHash("sha256").update(key).digest("hex").slice(0, 12), 16);
+    packageIds.set(key, id);
+  }
+  return id;
 }
+
+// Listing is frequent (cleanup lists before each delete): each id is hashed once.
+const packageIds = new Map<string, number>();
 
 interface Call {
   readonly req: IncomingMessage;
