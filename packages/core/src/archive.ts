@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import { createGzip, crc32, gzipSync } from "node:zlib";
+import { collect } from "./content.js";
 
 // Archive writers kits build real packages with (npm and sdist tarballs,
 // wheels, jars, nupkgs): streamed, reproducible, nothing held in memory.
@@ -144,9 +145,7 @@ export function gzipStream(source: () => AsyncIterable<Uint8Array>, level: numbe
 
 /** gzip of bytes held in memory (small archives): no stream, no thread pool. */
 export async function gzipBytes(source: AsyncIterable<Uint8Array>, level: number): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of source) chunks.push(chunk);
-  return gzipSync(Buffer.concat(chunks), { level, memLevel: 8 });
+  return gzipSync(await collect(source), { level, memLevel: 8 });
 }
 
 const STORED_BLOCK = 0xffff;

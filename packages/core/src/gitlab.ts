@@ -12,21 +12,23 @@ export function gitlabProjectApi(registry: string): string | undefined {
 }
 
 /**
- * How a credential authenticates to GitLab's REST API: the REST API takes no
- * Basic auth, so formats that send Basic (PyPI, NuGet) switch to the headers.
+ * GitLab's token headers for a credential: `PRIVATE-TOKEN`, `DEPLOY-TOKEN`,
+ * `JOB-TOKEN` (what its REST API and the Maven endpoint take). The REST API
+ * takes no Basic auth, so formats that send Basic (PyPI) switch to these.
  */
 export function gitlabApiHeaders(credential: Credential): Record<string, string> {
-  if (!credential.token) return {};
+  const token = credential.token;
+  if (token === undefined) return {};
   switch (credential.kind) {
     case "personal":
     case "invalid":
-      return { "private-token": credential.token };
-    case "job":
-      return { "job-token": credential.token };
+      return { "PRIVATE-TOKEN": token };
     case "deploy":
     case "readonly":
-      return { "deploy-token": credential.token };
-    default:
+      return { "DEPLOY-TOKEN": token };
+    case "job":
+      return { "JOB-TOKEN": token };
+    case "anonymous":
       return {};
   }
 }

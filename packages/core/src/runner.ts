@@ -115,9 +115,9 @@ export class RunSession {
     this.secrets = targetSecrets(this.target);
   }
 
-  /** The first write credential the target has and its profile allows. */
-  writer(): Credential | undefined {
-    for (const kind of WRITE_TOKEN_KINDS) {
+  /** The first credential, in the order of `kinds`, the target has and its profile allows. */
+  writer(kinds: readonly TokenKind[] = WRITE_TOKEN_KINDS): Credential | undefined {
+    for (const kind of kinds) {
       if (!this.target.profile.tokenKinds.includes(kind)) continue;
       const credential = credentialFor(this.target, kind);
       if (credential) return credential;
@@ -293,8 +293,7 @@ export class RunSession {
     } else if (api) {
       // No delete in the protocol: GitLab's Packages API. Its REST API takes no
       // deploy tokens, so a personal token, else a job token, else what there is.
-      const kinds = ["personal", "job", "deploy"] as const;
-      const owner = kinds.filter((k) => this.target.profile.tokenKinds.includes(k)).map((k) => credentialFor(this.target, k)).find(Boolean);
+      const owner = this.writer(["personal", "job", "deploy"]);
       if (owner) {
         const http = createHttpClient({ baseUrl: this.target.registry, authHeaders: {}, via: "cleanup", record: () => {}, secrets: owner.token ? [...this.secrets, owner.token] : this.secrets });
         remove = (name) => removeThroughPackagesApi(http, this.target.registry, owner, api, name);

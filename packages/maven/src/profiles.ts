@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { ALL_TOKEN_KINDS, type Credential, type Profile, defineProfile } from "@regkit/core";
+import { ALL_TOKEN_KINDS, type Credential, type Profile, defineProfile, gitlabApiHeaders } from "@regkit/core";
 import { parseCoordinates } from "./layout.js";
 
 /** GitLab's default maximum size of one Maven package file: 3 GB. */
@@ -20,24 +20,6 @@ export const PERSONAL_TOKEN_USERNAME = "regkit";
 
 function basic(username: string, password: string): Record<string, string> {
   return { Authorization: `Basic ${Buffer.from(`${username}:${password}`, "utf8").toString("base64")}` };
-}
-
-/** GitLab's Maven headers: `PRIVATE-TOKEN`, `DEPLOY-TOKEN`, `JOB-TOKEN`. */
-function gitlabHeaders(credential: Credential): Record<string, string> {
-  const token = credential.token;
-  if (token === undefined) return {};
-  switch (credential.kind) {
-    case "personal":
-    case "invalid":
-      return { "PRIVATE-TOKEN": token };
-    case "deploy":
-    case "readonly":
-      return { "DEPLOY-TOKEN": token };
-    case "job":
-      return { "JOB-TOKEN": token };
-    case "anonymous":
-      return {};
-  }
 }
 
 /** GitLab's Basic rules: deploy tokens with their username, job tokens as `gitlab-ci-token`. */
@@ -88,7 +70,8 @@ export const gitlabProfile: Profile = defineProfile({
   description:
     "GitLab Maven repository (/api/v4/projects/:id/packages/maven): PRIVATE-TOKEN, DEPLOY-TOKEN and JOB-TOKEN headers, duplicates allowed by default (400 when a group forbids them), 3 GB per file. Maven cannot delete: cleanup removes what the run deployed through GitLab's Packages API.",
   ...gitlabShared,
-  authHeaders: gitlabHeaders,
+  // GitLab's Maven headers: `PRIVATE-TOKEN`, `DEPLOY-TOKEN`, `JOB-TOKEN`.
+  authHeaders: gitlabApiHeaders,
 });
 
 /** The same endpoint with HTTP Basic credentials, as `settings.xml` `<username>/<password>` send them. */
