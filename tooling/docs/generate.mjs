@@ -26,7 +26,7 @@ const kindsOf = (s) => (s.audience === "negative" ? ["anonymous", "invalid", "re
 
 function page(title, body) {
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)} · regkit</title><link rel="stylesheet" href="style.css"></head>
-<body><nav><a href="index.html">regkit</a> · <a href="matrix.html">matrix</a> · <a href="api/index.html">API</a></nav><main><h1>${esc(title)}</h1>${body}</main></body></html>\n`;
+<body><nav><a href="index.html">regkit</a> · <a href="matrix.html">matrix</a> · <a href="gitlab-fidelity.html">GitLab fidelity</a> · <a href="api/index.html">API</a></nav><main><h1>${esc(title)}</h1>${body}</main></body></html>\n`;
 }
 
 const CSS = `body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1f2328}nav{padding:10px 24px;background:#f6f8fa;border-bottom:1px solid #d1d9e0}main{padding:8px 24px;max-width:1100px}
@@ -65,6 +65,8 @@ ${profiles
 <tr><th>duplicates</th><td data-field="duplicates">${esc(p.policies.duplicates)}${p.policies.duplicateStatus.length ? ` (status ${p.policies.duplicateStatus.join(" or ")})` : ""}</td></tr>
 <tr><th>max file size</th><td data-field="maxFileSize" data-bytes="${p.limits.maxFileSize}">${bytes(p.limits.maxFileSize)}</td></tr>
 <tr><th>capabilities</th><td data-field="capabilities">${capabilityNames.map((c) => `<code>${esc(c)}</code>: ${p.capabilities[c] === true ? "yes" : "no"}`).join(", ")}</td></tr>
+<tr><th>settings</th><td data-field="settings">${Object.entries(p.settings ?? {}).map(([k, v]) => `<code>${esc(k)}</code> (${esc(Array.isArray(v.type) ? v.type.join(" | ") : v.type)}, default <code>${esc(JSON.stringify(v.default))}</code>): ${esc(v.description)}`).join("<br>") || "only the common ones (every capability, duplicates, duplicateStatus, deniedStatus, maxFileSize, scenario options)"}</td></tr>
+<tr><th>recorded deviations</th><td data-field="deviations">${Object.entries(p.deviations ?? {}).map(([id, d]) => `<code id="deviation-${esc(p.name)}-${esc(id)}">${esc(id)}</code>: ${esc(d.summary)} <small>(source: ${esc(d.source)})</small>`).join("<br>") || "none"}</td></tr>
 ${p.extraRoutes?.length ? `<tr><th>non-standard routes it needs</th><td>${p.extraRoutes.map((r) => `${esc(r.method)} <code>${esc(r.path)}</code> (${esc(r.summary)})`).join("<br>")}</td></tr>` : ""}
 </tbody></table>`,
   )
@@ -93,6 +95,25 @@ ${ids.map((id) => `<tr><td><code>${esc(id)}</code></td>${columns.map((c) => cell
   );
 }
 
+/** Per format, every GitLab behaviour the kit relies on, GitLab's answer, where GitLab defines it, and the test that pins the reference registry to it. */
+function fidelityPage(kits) {
+  const sections = kits.map((kit) => {
+    const facts = kit.gitlabFacts ?? [];
+    const rows = facts
+      .map((f) => `<tr id="${esc(f.id)}"><td><code>${esc(f.id)}</code></td><td>${esc(f.behaviour)}</td><td>${esc(f.gitlab)}</td><td><code>${esc(f.source.file)}</code> ${esc(f.source.at)}<br><small>${esc(f.source.version)}</small></td><td><code>${esc(f.pinnedBy)}</code></td></tr>`)
+      .join("\n");
+    return `<h2 id="${esc(kit.format)}">${esc(kit.title)} (${esc(kit.format)})</h2>
+${facts.length ? `<table class="facts" data-format="${esc(kit.format)}"><thead><tr><th>fact</th><th>behaviour</th><th>GitLab's answer</th><th>GitLab source</th><th>pinned by (test file, test titled with the fact id)</th></tr></thead><tbody>
+${rows}
+</tbody></table>` : "<p>No GitLab facts recorded for this format.</p>"}`;
+  });
+  return page(
+    "GitLab fidelity",
+    `<p>Every GitLab behaviour the kits and the embedded reference registry rely on, written once in each kit's GitLab facts module with the place in GitLab's source that defines it. The <code>gitlab</code> profiles, the reference registry and this page read the same facts; each is pinned by a test against the reference registry titled with the fact's id.</p>
+${sections.join("\n")}`,
+  );
+}
+
 /** Writes the site into `outDir`; `typedoc: false` skips the API reference (tests). */
 export async function generateDocs(outDir, { typedoc = true } = {}) {
   const { kits } = await import(`${root}packages/cli/dist/index.js`);
@@ -110,6 +131,7 @@ export async function generateDocs(outDir, { typedoc = true } = {}) {
   await writeFile(join(outDir, "index.html"), index);
   for (const kit of kits) await writeFile(join(outDir, `${kit.format}.html`), formatPage(kit, coreScenarios));
   await writeFile(join(outDir, "matrix.html"), matrixPage(kits, coreScenarios));
+  await writeFile(join(outDir, "gitlab-fidelity.html"), fidelityPage(kits));
   if (typedoc) {
     execFileSync(process.execPath, [join(root, "node_modules/typedoc/bin/typedoc"), "--options", join(root, "tooling/docs/typedoc.json"), "--out", join(outDir, "api")], { stdio: "inherit", cwd: root });
   }

@@ -1,13 +1,20 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { parse as parseYaml } from "yaml";
 import {
   ConfigError,
+  describeSettings,
+  parseSettingPairs,
+  parseSize,
+  resolveTarget,
   consoleReporter,
   parseReporterSpec,
   runConformance,
   type Credentials,
   type Reporter,
-  type ScenarioOptions,
   type Target,
+  targetSecrets,
   type TokenKind,
   ALL_TOKEN_KINDS,
   coreScenarios,
@@ -20,6 +27,8 @@ export interface CliIo {
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Where `regkit.config.json` / `.yaml` is looked for (default: the process's working directory). */
+  readonly cwd?: string;
   /** Resolves when the process should stop (`serve`). */
   readonly stopSignal?: Promise<void>;
 }
@@ -28,11 +37,19 @@ const USAGE = `Usage:
   regkit serve [--host 127.0.0.1] [--port N|0] [--data-dir DIR]
   regkit run --format FORMAT --registry URL [--profile NAME] [--scenario ID]...
              [--token-kind KIND]... [--seed N] [--reporter console|json=FILE|junit=FILE|markdown=FILE|html=FILE|badge=FILE]...
+             [--set KEY=VALUE]... [--config FILE]
              [--many-versions N] [--many-packages N] [--large-size SIZE] [--latency-budget MS]
              [--max-file-size SIZE] [--duplicates reject|allow] [--num-runs N] [--concurrency N] [--timeout SECONDS]
-  regkit list [--format FORMAT]
+  regkit list [--format FORMAT] [--settings]
 
-Credentials come only from the environment: REGKIT_PERSONAL_TOKEN, REGKIT_DEPLOY_TOKEN,
+Settings say how the registry is configured (a public project, a group that allows
+duplicates, a GitLab feature flag): --set KEY=VALUE (repeatable), REGKIT_SET="KEY=VALUE ...",
+and a config file (--config FILE, else regkit.config.json, .yaml or .yml in the working
+directory) holding {format, registry, profile, set: {KEY: VALUE}}; flags win over REGKIT_SET,
+which wins over the file. "regkit list --format F --settings" lists every profile's settings.
+
+Credentials come only from the environment: REGKIT_PERSONAL_TOKEN (and REGKIT_PERSONAL_USERNAME,
+the token owner's username, where a profile sends it as Basic auth), REGKIT_DEPLOY_TOKEN,
 REGKIT_DEPLOY_USERNAME, REGKIT_JOB_TOKEN (and for the read-only negative REGKIT_READONLY_TOKEN,
 REGKIT_READONLY_USERNAME).
 
@@ -45,6 +62,11 @@ class UsageError extends Error {}
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    // `regkit run --help` and `regkit help run`: the usage, exit 0.
+    if ((command === "help" && rest.length > 0) || rest.includes("--help") || rest.includes("-h")) {
+      io.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
     switch (command) {
       case "serve":
         return await serve(rest, io);
@@ -99,6 +121,7 @@ async function serve(argv: readonly string[], io: CliIo): Promise<number> {
       registries: registry.registries,
       tokens: {
         personal: tokens.personal,
+        personalUsername: tokens.personalUsername,
         deploy: tokens.deploy,
         deployUsername: tokens.deployUsername,
         job: tokens.job,
@@ -124,6 +147,48 @@ function stopSignal(): Promise<void> {
   });
 }
 
+/** What a config file may hold. */
+interface ConfigFile {
+  readonly format?: string;
+  readonly registry?: string;
+  readonly profile?: string;
+  readonly set?: Readonly<Record<string, unknown>>;
+}
+
+const CONFIG_NAMES = ["regkit.config.json", "regkit.config.yaml", "regkit.config.yml"];
+const CONFIG_KEYS = ["format", "registry", "profile", "set"];
+
+/** The config file given with --config, else the first of CONFIG_NAMES in `cwd`; {} when there is none. */
+export function loadConfig(file: string | undefined, cwd: string): ConfigFile & { path?: string } {
+  const path = file !== undefined ? resolve(cwd, file) : CONFIG_NAMES.map((n) => join(cwd, n)).find((p) => existsSync(p));
+  if (path === undefined) return {};
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new UsageError(`cannot read the config file ${path}: ${(error as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new UsageError(`the config file ${path} is not valid ${/\.json$/i.test(path) ? "JSON" : "YAML"}: ${(error as Error).message.split("\n")[0]}`);
+  }
+  if (doc === null || doc === undefined) return { path };
+  if (typeof doc !== "object" || Array.isArray(doc)) throw new UsageError(`the config file ${path} must hold an object with ${CONFIG_KEYS.join(", ")}`);
+  const record = doc as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (!CONFIG_KEYS.includes(key)) throw new UsageError(`the config file ${path} has an unknown key "${key}" (valid: ${CONFIG_KEYS.join(", ")})`);
+  }
+  for (const key of ["format", "registry", "profile"]) {
+    if (record[key] !== undefined && typeof record[key] !== "string") throw new UsageError(`the config file ${path}: ${key} must be a string`);
+  }
+  if (record.set !== undefined && (typeof record.set !== "object" || record.set === null || Array.isArray(record.set))) {
+    throw new UsageError(`the config file ${path}: set must be an object of KEY: VALUE settings`);
+  }
+  return { ...(record as ConfigFile), path };
+}
+
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...argv],
@@ -135,6 +200,8 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       "token-kind": { type: "string", multiple: true },
       seed: { type: "string" },
       reporter: { type: "string", multiple: true },
+      set: { type: "string", multiple: true },
+      config: { type: "string" },
       "many-versions": { type: "string" },
       "many-packages": { type: "string" },
       "large-size": { type: "string" },
@@ -155,10 +222,13 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   if (values.token !== undefined) {
     throw new UsageError("credentials are read from the environment only (REGKIT_PERSONAL_TOKEN, ...), never from flags");
   }
-  if (!values.format) throw new UsageError(`--format is required (one of: ${kits.map((k) => k.format).join(", ")})`);
-  const kit = findKit(values.format);
-  if (!kit) throw new UsageError(`unknown format "${values.format}" (known: ${kits.map((k) => k.format).join(", ")})`);
-  if (!values.registry) throw new UsageError("--registry URL is required");
+  const config = loadConfig(values.config, io.cwd ?? process.cwd());
+  const format = values.format ?? config.format;
+  if (!format) throw new UsageError(`--format is required (one of: ${kits.map((k) => k.format).join(", ")})`);
+  const kit = findKit(format);
+  if (!kit) throw new UsageError(`unknown format "${format}" (known: ${kits.map((k) => k.format).join(", ")})`);
+  const registryUrl = values.registry ?? config.registry;
+  if (!registryUrl) throw new UsageError("--registry URL is required");
 
   const tokenKinds = values["token-kind"]?.map((kind) => {
     if (!ALL_TOKEN_KINDS.includes(kind as TokenKind)) {
@@ -171,31 +241,39 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     const matches = [...known].some((k) => k === id || k.startsWith(`${id}.`));
     if (!matches) throw new UsageError(`unknown scenario "${id}" for ${kit.format} (see regkit list --format ${kit.format})`);
   }
-  if (values.duplicates !== undefined && values.duplicates !== "reject" && values.duplicates !== "allow") {
-    throw new UsageError(`--duplicates must be reject or allow, not "${values.duplicates}"`);
-  }
 
-  const options: Partial<Record<keyof ScenarioOptions, number>> = {};
-  if (values["many-versions"] !== undefined) options.manyVersions = integer(values["many-versions"], "--many-versions", 1);
-  if (values["many-packages"] !== undefined) options.manyPackages = integer(values["many-packages"], "--many-packages", 1);
-  if (values["large-size"] !== undefined) options.largeSize = size(values["large-size"], "--large-size");
-  if (values["latency-budget"] !== undefined) options.latencyBudgetMs = integer(values["latency-budget"], "--latency-budget", 1);
-  if (values["num-runs"] !== undefined) options.numRuns = integer(values["num-runs"], "--num-runs", 1);
-
-  const target: Target = {
-    registry: values.registry,
-    profile: values.profile,
-    credentials: credentialsFromEnv(io.env),
-    options,
-    ...(values["max-file-size"] !== undefined ? { limits: { maxFileSize: size(values["max-file-size"], "--max-file-size") } } : {}),
-    ...(values.duplicates !== undefined ? { policies: { duplicates: values.duplicates as "reject" | "allow" } } : {}),
+  // One settings mechanism: the file, then REGKIT_SET, then --set and the flags that are its aliases.
+  const flagSettings: Record<string, string> = {};
+  const alias = (flag: keyof typeof values, key: string): void => {
+    const value = values[flag];
+    if (typeof value === "string") flagSettings[key] = value;
+  };
+  alias("many-versions", "manyVersions");
+  alias("many-packages", "manyPackages");
+  alias("large-size", "largeSize");
+  alias("latency-budget", "latencyBudgetMs");
+  alias("num-runs", "numRuns");
+  alias("max-file-size", "maxFileSize");
+  alias("duplicates", "duplicates");
+  const settings = {
+    ...(config.set ?? {}),
+    ...parseSettingPairs((io.env.REGKIT_SET ?? "").split(/[\s;]+/).filter(Boolean), "REGKIT_SET"),
+    ...flagSettings,
+    ...parseSettingPairs(values.set ?? [], "--set"),
   };
 
-  const c = target.credentials!;
-  const secrets = [c.personal, c.job, c.deploy?.token, c.readonly?.token].filter((s): s is string => Boolean(s));
+  const target: Target = {
+    registry: registryUrl,
+    profile: values.profile ?? config.profile,
+    credentials: credentialsFromEnv(io.env),
+    settings,
+  };
+  // Fails here, before any reporter opens a file, for a bad profile, URL or setting.
+  const resolved = resolveTarget(kit, target);
+
   const reporters: Reporter[] = (values.reporter ?? ["console"]).map((spec) => {
     try {
-      return spec === "console" ? consoleReporter({ stream: io.stdout }) : parseReporterSpec(spec, { stream: io.stdout, secrets });
+      return spec === "console" ? consoleReporter({ stream: io.stdout }) : parseReporterSpec(spec, { stream: io.stdout, secrets: targetSecrets(resolved) });
     } catch (error) {
       throw new UsageError(error instanceof Error ? error.message : String(error));
     }
@@ -219,13 +297,16 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
 }
 
 function list(argv: readonly string[], io: CliIo): number {
-  const { values } = parseArgs({ args: [...argv], options: { format: { type: "string" } }, strict: true });
+  const { values } = parseArgs({ args: [...argv], options: { format: { type: "string" }, settings: { type: "boolean" } }, strict: true });
   const selected = values.format ? [findKit(values.format)] : kits;
   if (selected[0] === undefined) throw new UsageError(`unknown format "${values.format}"`);
   for (const kit of selected as typeof kits) {
     io.stdout.write(`${kit.format} (profiles: ${Object.keys(kit.profiles).join(", ")}; default ${kit.defaultProfile})\n`);
     for (const scenario of [...coreScenarios, ...kit.scenarios]) {
       io.stdout.write(`  ${scenario.id.padEnd(22)} [${scenario.audience}] ${scenario.title}\n`);
+    }
+    if (values.settings) {
+      for (const profile of Object.values(kit.profiles)) io.stdout.write(`settings of ${kit.format} --profile ${profile.name}:\n${describeSettings(profile)}\n`);
     }
   }
   return 0;
@@ -242,6 +323,7 @@ export function credentialsFromEnv(env: Readonly<Record<string, string | undefin
   if (readonlyToken && !readonlyUser) throw new UsageError("REGKIT_READONLY_TOKEN is set but REGKIT_READONLY_USERNAME is not");
   return {
     personal: get("REGKIT_PERSONAL_TOKEN"),
+    personalUsername: get("REGKIT_PERSONAL_USERNAME"),
     job: get("REGKIT_JOB_TOKEN"),
     deploy: deployToken && deployUser ? { username: deployUser, token: deployToken } : undefined,
     readonly: readonlyToken && readonlyUser ? { username: readonlyUser, token: readonlyToken } : undefined,
@@ -255,12 +337,9 @@ function integer(text: string, flag: string, min: number, max = Number.MAX_SAFE_
   return value;
 }
 
-const UNITS: Record<string, number> = { "": 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
-
 /** "64MiB", "500MB", "1048576" -> bytes. */
 export function size(text: string, flag: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
-  const unit = match ? UNITS[match[2]!.toLowerCase()] : undefined;
-  if (!match || unit === undefined) throw new UsageError(`${flag} expects a size like 64MiB or 500MB, not "${text}"`);
-  return Math.round(Number(match[1]) * unit);
+  const bytes = parseSize(text);
+  if (bytes === undefined) throw new UsageError(`${flag} expects a size like 64MiB or 500MB, not "${text}"`);
+  return bytes;
 }

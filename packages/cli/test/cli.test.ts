@@ -15,10 +15,11 @@ interface Served {
   tokens: { personal: string; deploy: string; deployUsername: string; job: string; readonlyDeploy: string; readonlyDeployUsername: string };
 }
 
-function regkit(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function regkit(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], {
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
+      ...(cwd ? { cwd } : {}),
     });
     let stdout = "";
     let stderr = "";
@@ -150,7 +151,7 @@ describe("regkit run", () => {
       [["run", "--format", "npm", "--registry", "http://127.0.0.1:9", "--scenario", "push.nothing"], /unknown scenario "push.nothing"/],
       [["run", "--format", "npm", "--registry", "http://127.0.0.1:9", "--token", "x"], /environment only/],
       [["run", "--format", "npm", "--registry", "http://127.0.0.1:9", "--seed", "abc"], /--seed expects a whole number/],
-      [["run", "--format", "npm", "--registry", "http://127.0.0.1:9", "--large-size", "lots"], /--large-size expects a size/],
+      [["run", "--format", "npm", "--registry", "http://127.0.0.1:9", "--large-size", "lots"], /setting largeSize expects size .*not "lots" \(valid settings: .*maxFileSize: size/],
       [["run", "--format", "npm", "--registry", "http://127.0.0.1:9", "--bogus"], /bogus/],
     ];
     for (const [args, message] of cases) {
@@ -192,7 +193,7 @@ describe("regkit run", () => {
       const json = await readFile(join(dir, "r.json"), "utf8");
       const xml = await readFile(join(dir, "r.xml"), "utf8");
       const report = JSON.parse(json) as { schemaVersion: number; reports: { seed: number; results: { scenario: string; tokenKind: string; status: string }[] }[] };
-      expect(report.schemaVersion).toBe(1);
+      expect(report.schemaVersion).toBe(2);
       expect(report.reports[0]!.seed).toBe(42);
       const seen = report.reports[0]!.results.map((r) => `${r.scenario}/${r.tokenKind}/${r.status}`).sort();
       expect(seen).toEqual(
@@ -221,5 +222,64 @@ describe("regkit run", () => {
     expect(stdout).toMatch(/push\.duplicate/);
     expect(stdout).toMatch(/409/);
     expect(stdout).toMatch(/403/);
+  });
+});
+
+describe("regkit run settings and help", () => {
+  const unreachable = "http://127.0.0.1:9/api/v4/projects/1/packages/npm";
+
+  test("run --help and help run print the usage and exit 0", async () => {
+    for (const args of [["run", "--help"], ["help", "run"], ["list", "-h"]]) {
+      const { code, stdout } = await regkit(args);
+      expect(code, args.join(" ")).toBe(0);
+      expect(stdout).toMatch(/^Usage:/);
+      expect(stdout).toContain("--set KEY=VALUE");
+    }
+  });
+
+  test("an unknown setting or a wrong type exits 2 in one line that lists the valid keys with their types", async () => {
+    for (const [args, env, message] of [
+      [["--set", "anonymusRead=false"], {}, /unknown setting "anonymusRead" for the gitlab profile \(valid settings: .*anonymousRead: boolean/],
+      [["--set", "anonymousRead=perhaps"], {}, /setting anonymousRead expects boolean, not "perhaps"/],
+      [["--set", "noequals"], {}, /--set: "noequals" is not key=value/],
+      [[], { REGKIT_SET: "duplicates=maybe" }, /setting duplicates expects reject \| allow/],
+    ] as const) {
+      const { code, stderr, stdout } = await regkit(["run", "--format", "npm", "--registry", unreachable, ...args], env);
+      expect(code, stderr).toBe(2);
+      expect(stderr).toMatch(message);
+      expect(stderr.trim().split("\n")).toHaveLength(1);
+      expect(stdout).toBe("");
+    }
+  });
+
+  test("settings come from the config file, then REGKIT_SET, then --set; the report records them", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "regkit-cli-config-"));
+    try {
+      const { writeFile } = await import("node:fs/promises");
+      await writeFile(join(dir, "regkit.config.yaml"), `format: npm\nregistry: ${unreachable}\nprofile: gitlab\nset:\n  duplicates: allow\n  maxFileSize: 1MB\n  anonymousRead: true\n`);
+      const json = join(dir, "report.json");
+      // Found in the working directory; REGKIT_SET overrides the file, --set overrides both.
+      const found = await regkit(["run", "--reporter", `json=${json}`, "--set", "maxFileSize=3MB", "--scenario", "push.small"], { REGKIT_SET: "maxFileSize=2MB latencyBudgetMs=5", REGKIT_PERSONAL_TOKEN: "glpat-unused" }, dir);
+      expect(found.code, found.stderr).toBe(1);
+      const settings = (JSON.parse(await readFile(json, "utf8")) as { reports: { settings: Record<string, unknown> }[] }).reports[0]!.settings;
+      expect(settings).toMatchObject({ duplicates: "allow", maxFileSize: 3_000_000, anonymousRead: true, latencyBudgetMs: 5 });
+
+      await writeFile(join(dir, "other.json"), JSON.stringify({ format: "npm", registry: unreachable, set: { duplicates: "allow" }, colour: "blue" }));
+      const bad = await regkit(["run", "--config", join(dir, "other.json")]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/unknown key "colour" \(valid: format, registry, profile, set\)/);
+      await writeFile(join(dir, "broken.yaml"), "set: [unclosed");
+      const broken = await regkit(["run", "--config", join(dir, "broken.yaml")]);
+      expect(broken.code).toBe(2);
+      expect(broken.stderr).toMatch(/is not valid YAML/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("list --settings shows every profile's settings with their types", async () => {
+    const { code, stdout } = await regkit(["list", "--format", "npm", "--settings"]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/settings of npm --profile gitlab:\n[\s\S]*anonymousRead: boolean[\s\S]*maxFileSize: size/);
   });
 });

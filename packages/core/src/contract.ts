@@ -40,6 +40,11 @@ export interface UserToken {
 export interface Credentials {
   /** Personal access token (GitLab scope `api`), or a registry's user token. */
   readonly personal?: string | undefined;
+  /**
+   * The username of the personal token's owner, for registries that check it
+   * in Basic auth (GitLab's NuGet endpoints; a pypiserver user).
+   */
+  readonly personalUsername?: string | undefined;
   /** Deploy token with `read_package_registry` and `write_package_registry`. */
   readonly deploy?: UserToken | undefined;
   /** CI job token (`CI_JOB_TOKEN`). */
@@ -118,9 +123,60 @@ export interface Profile {
   /**
    * GitLab's Packages API (`<project>/packages`, list and delete by id) holds
    * this format's packages: cleanup removes what the run created through it
-   * where the protocol has no delete (GitLab's PyPI and Maven).
+   * where the protocol has no delete (GitLab's PyPI, Maven and npm).
    */
   readonly packagesApi?: PackagesApi | undefined;
+  /**
+   * Known departures from the format's own rules, by deviation id (the id a
+   * check names with `ctx.deviates`). A check that fails under a recorded id
+   * gives the result status `deviation`, not `fail`; one that passes is
+   * reported as a deviation that no longer happens.
+   */
+  readonly deviations?: Readonly<Record<string, Deviation>> | undefined;
+  /**
+   * Settings only this profile has (`visibility`, a GitLab feature flag), on
+   * top of the ones every profile takes (each capability, `duplicates`,
+   * `duplicateStatus`, `maxFileSize`, the scenario options).
+   */
+  readonly settings?: Readonly<Record<string, ProfileSetting>> | undefined;
+  /**
+   * The personal token travels as Basic auth with its owner's username, which
+   * the registry checks: without `credentials.personalUsername` the personal
+   * kind is skipped with that reason.
+   */
+  readonly personalUsername?: "required" | undefined;
+}
+
+/** A recorded departure of a registry from the format's own rules. */
+export interface Deviation {
+  /** What the registry does instead, in a line. */
+  readonly summary: string;
+  /** Where that behaviour is defined (for GitLab: file, route or method, version read). */
+  readonly source: string;
+}
+
+/** The types a setting value can have; an array is an enumeration of allowed strings. */
+export type SettingType = "boolean" | "number" | "size" | "string" | "statuses" | readonly string[];
+
+/** A setting's value once parsed. */
+export type SettingValue = boolean | number | string | readonly number[];
+
+/** The parts of a resolved target a setting may change. */
+export interface SettingDraft {
+  capabilities: Record<string, boolean>;
+  policies: { duplicates: Policies["duplicates"]; duplicateStatus: readonly number[] };
+  limits: { maxFileSize: number };
+  deviations: Record<string, Deviation>;
+  deniedStatus: readonly number[] | undefined;
+}
+
+/** A profile's own setting: its type, what it means, and what it changes. */
+export interface ProfileSetting {
+  readonly type: SettingType;
+  readonly description: string;
+  /** The value the profile assumes when the setting is not given. */
+  readonly default: SettingValue;
+  apply(value: SettingValue, draft: SettingDraft): void;
 }
 
 /** How a format's packages appear in GitLab's Packages API. */
@@ -164,17 +220,28 @@ export interface Target {
   readonly limits?: Partial<Limits> | undefined;
   readonly capabilities?: Partial<Capabilities> | undefined;
   readonly options?: Partial<ScenarioOptions> | undefined;
+  /**
+   * Settings by key (`anonymousRead: false`, `duplicates: "allow"`,
+   * `maxFileSize: "500MB"`, a profile's own such as `pep691Json: true`): the one
+   * mechanism that overrides any capability, policy, limit or scenario option
+   * of the profile. Strings are parsed by the setting's type; an unknown key or
+   * a value of the wrong type is a ConfigError listing the valid keys.
+   */
+  readonly settings?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** A target merged with its profile: what scenarios see. */
 export interface ResolvedTarget {
   readonly registry: string;
+  /** The profile with its settings applied (deviations and denied statuses included). */
   readonly profile: Profile;
   readonly credentials: Credentials;
   readonly capabilities: Capabilities;
   readonly policies: Policies;
   readonly limits: Limits;
   readonly options: ScenarioOptions;
+  /** Every setting's effective value, defaults included (reports show them). */
+  readonly settings: Readonly<Record<string, SettingValue>>;
 }
 
 // ---------------------------------------------------------------------------
@@ -386,7 +453,22 @@ export interface KitArbitraries {
 // ---------------------------------------------------------------------------
 // Scenarios and results
 
-export type ResultStatus = "pass" | "fail" | "skip" | "error";
+/**
+ * `deviation`: the registry departs from the format's rules in a way its
+ * profile records (with the source): neither a pass nor a failure.
+ */
+export type ResultStatus = "pass" | "fail" | "skip" | "error" | "deviation";
+
+/** A recorded deviation a scenario checked: seen again, or gone. */
+export interface DeviationResult {
+  readonly id: string;
+  readonly summary: string;
+  readonly source: string;
+  /** True: the registry still deviates. False: it now follows the rule (the record can go). */
+  readonly observed: boolean;
+  /** What the check expected and saw, when observed. */
+  readonly expectation?: Expectation | undefined;
+}
 
 /** Which token kinds a scenario runs under. */
 export type ScenarioAudience = "write" | "negative";
@@ -428,6 +510,14 @@ export interface ScenarioContext {
   skip(reason: string): never;
   /** Adds a line to the result (non-standard endpoints seen, counts). */
   note(message: string): void;
+  /**
+   * Runs a check that the profile may record as a known deviation (`id`). A
+   * ConformanceFailure from it under a recorded id is kept as an observed
+   * deviation and the scenario goes on (resolves true); a check that passes
+   * under a recorded id is reported as a deviation that has gone (false). An
+   * id the profile does not record: the failure propagates as usual.
+   */
+  deviates(id: string, check: () => Promise<void>): Promise<boolean>;
   /** Attaches a latency series. */
   latency(series: LatencySeries): void;
   /** Attaches a throughput figure (bytes per second) under a label. */
@@ -480,6 +570,39 @@ export interface ScenarioResult {
   readonly throughput: Readonly<Record<string, number>>;
   /** fast-check replay data when a property failed. */
   readonly replay?: { readonly seed: number; readonly path?: string | undefined } | undefined;
+  /** Recorded deviations this scenario checked: observed (status `deviation`) or gone. */
+  readonly deviations?: readonly DeviationResult[] | undefined;
+}
+
+// ---------------------------------------------------------------------------
+// GitLab facts
+
+/** Where GitLab defines a behaviour. */
+export interface GitLabSource {
+  /** File in GitLab's repository (`lib/api/concerns/packages/npm_endpoints.rb`), or a docs page. */
+  readonly file: string;
+  /** Route or method (`put ':package_name'`, `Packages::Npm::CreatePackageService#execute`), with lines where known. */
+  readonly at: string;
+  /** The GitLab version (and commit) it was read from. */
+  readonly version: string;
+}
+
+/**
+ * One GitLab behaviour a kit relies on, written once: the gitlab profile, the
+ * reference registry and the generated "GitLab fidelity" page read it here.
+ */
+export interface GitLabFact<T = unknown> {
+  /** Stable id: `npm.publish.status`. */
+  readonly id: string;
+  /** The situation: "publishing a new version". */
+  readonly behaviour: string;
+  /** GitLab's answer, in words: "200 OK". */
+  readonly gitlab: string;
+  /** The value code uses (a status, a list, a limit). */
+  readonly value: T;
+  readonly source: GitLabSource;
+  /** The test that pins the reference registry to it: `file` and test title (the fact id). */
+  readonly pinnedBy: string;
 }
 
 // ---------------------------------------------------------------------------
@@ -511,6 +634,8 @@ export interface FormatKit {
   readonly scenarios: readonly Scenario[];
   /** The format's routes for the embedded reference registry. */
   readonly reference?: ReferenceFormat | undefined;
+  /** The GitLab behaviours the kit relies on, each with its source (the "GitLab fidelity" docs page). */
+  readonly gitlabFacts?: readonly GitLabFact[] | undefined;
 }
 
 /** Builds a kit value; fills the optional parts. */

@@ -3,6 +3,7 @@
 // (fuzzy) name, then deleted one record (name and version) at a time by id.
 import type { Credential, HttpClient, PackagesApi } from "./contract.js";
 import { ProtocolError } from "./errors.js";
+import { GITLAB_FACTS } from "./gitlab-facts.js";
 import { expectStatus } from "./http.js";
 
 /** `…/api/v4/projects/:id` of a GitLab project package endpoint (`…/api/v4/projects/:id/packages/<format>`); undefined otherwise. */
@@ -13,8 +14,9 @@ export function gitlabProjectApi(registry: string): string | undefined {
 
 /**
  * GitLab's token headers for a credential: `PRIVATE-TOKEN`, `DEPLOY-TOKEN`,
- * `JOB-TOKEN` (what its REST API and the Maven endpoint take). The REST API
- * takes no Basic auth, so formats that send Basic (PyPI) switch to these.
+ * `JOB-TOKEN` (what the Maven endpoint takes). The REST Packages API takes no
+ * Basic auth and ignores deploy tokens (GITLAB_FACTS.restApiCredentials), so
+ * cleanup there uses a personal or job token.
  */
 export function gitlabApiHeaders(credential: Credential): Record<string, string> {
   const token = credential.token;
@@ -31,6 +33,23 @@ export function gitlabApiHeaders(credential: Credential): Record<string, string>
     case "anonymous":
       return {};
   }
+}
+
+/**
+ * The Basic username GitLab expects for a credential: `gitlab-ci-token` for a
+ * job token (GITLAB_FACTS.jobTokenUsername), the deploy token's own username,
+ * and for a personal token its owner's username when given (GitLab's NuGet
+ * checks it), else `regkit` (ignored by GitLab elsewhere: GITLAB_FACTS.basicUsernameIgnored).
+ */
+export function gitlabBasicUser(credential: Credential): string {
+  if (credential.kind === "job") return GITLAB_FACTS.jobTokenUsername.value;
+  return credential.username ?? "regkit";
+}
+
+/** `Authorization: Basic` for a credential by GitLab's username rules; no header without a token. */
+export function gitlabBasicAuth(credential: Credential): Record<string, string> {
+  if (credential.token === undefined) return {};
+  return { authorization: `Basic ${Buffer.from(`${gitlabBasicUser(credential)}:${credential.token}`, "utf8").toString("base64")}` };
 }
 
 interface Listed {

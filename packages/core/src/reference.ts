@@ -16,7 +16,12 @@ export type AuthScheme =
   /** `Authorization: Basic` with GitLab's username rules. */
   | "basic"
   /** `PRIVATE-TOKEN`, `DEPLOY-TOKEN`, `JOB-TOKEN` headers. */
-  | "headers";
+  | "headers"
+  /** `X-NuGet-ApiKey` carrying any token kind (GitLab's NuGet push and delete). */
+  | "apiKey";
+
+/** Where a route is served: a project, a group (`/groups/:id/-/packages/...`) or the instance (`/packages/...`). */
+export type ReferenceLevel = "project" | "group" | "instance";
 
 /** Who is calling, once the registry has checked the credential. */
 export interface Principal {
@@ -25,6 +30,8 @@ export interface Principal {
   readonly name: string;
   readonly canRead: boolean;
   readonly canWrite: boolean;
+  /** May delete packages and dist-tags: a Maintainer, or a deploy token with write scope (GitLab's `destroy_package`). */
+  readonly canDestroy: boolean;
 }
 
 /** A file the store has written but not yet made visible. */
@@ -132,6 +139,10 @@ export interface ReferenceRequest {
   readonly store: PackageStore;
   readonly limits: Limits;
   readonly policies: Policies;
+  /** GitLab feature flags as the registry runs them (`pypi_pep_691_json`). */
+  readonly features: Readonly<Record<string, boolean>>;
+  /** The project's visibility (group and instance levels: private). */
+  readonly visibility: "private" | "public";
 }
 
 /** What a route answers. A plain object or array `body` is sent as JSON. */
@@ -147,9 +158,19 @@ export interface ReferenceRoute {
   readonly path: string;
   /**
    * `read` needs a principal that can read the project, `write` one that can
-   * write; `public` needs nothing (service indexes).
+   * write, `destroy` one that may delete (a Maintainer, or a deploy token with
+   * write scope); `public` needs nothing (service indexes).
    */
-  readonly access: "read" | "write" | "public";
+  readonly access: "read" | "write" | "destroy" | "public";
+  /** Ways credentials may travel on this route, instead of the format's (NuGet push adds `apiKey`). */
+  readonly auth?: readonly AuthScheme[] | undefined;
+  /**
+   * What an anonymous caller gets on a private project: 401 with the
+   * challenge (default), or 404 (GitLab's npm tarball download).
+   */
+  readonly anonymous?: 401 | 404 | undefined;
+  /** Where the route is served; default: project only for writes, every level for reads. */
+  readonly levels?: readonly ReferenceLevel[] | undefined;
   handle(req: ReferenceRequest): Promise<ReferenceReply>;
 }
 
@@ -159,6 +180,13 @@ export interface ReferenceFormat {
   readonly segment: string;
   /** Ways credentials may travel for this format (GitLab's rules). */
   readonly auth: readonly AuthScheme[];
+  /**
+   * Basic usernames: `ignored` (the default: GitLab reads only the password of
+   * a personal or deploy token; a job token still needs `gitlab-ci-token`), or
+   * `checked` (GitLab's NuGet: a deploy token's own username, a personal
+   * token's owner's username, else 401).
+   */
+  readonly basicUsernames?: "ignored" | "checked" | undefined;
   /** The registry's defaults for this format (GitLab's). */
   readonly policies: Policies;
   readonly limits: Limits;

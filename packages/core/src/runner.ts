@@ -7,6 +7,7 @@ import {
   WRITE_TOKEN_KINDS,
   type ClientDriver,
   type Credential,
+  type DeviationResult,
   type DriverContext,
   type Exchange,
   type FormatKit,
@@ -37,9 +38,24 @@ export interface CleanupReport {
   readonly errors: readonly string[];
 }
 
+/** Counts of results by status, and of recorded deviations that no longer happen. */
+export interface RunSummary {
+  readonly pass: number;
+  readonly fail: number;
+  readonly skip: number;
+  readonly error: number;
+  /** Results whose only departure is one the profile records (with its source). */
+  readonly deviation: number;
+  /** Recorded deviations a check found gone (the registry now follows the rule). */
+  readonly deviationsGone: number;
+}
+
+/** The report's schema version: 2 added the `deviation` status, `deviations` on results, and `settings`. */
+export const REPORT_SCHEMA_VERSION = 2;
+
 /** One kit against one target: the unit every reporter renders. */
 export interface RunReport {
-  readonly schemaVersion: 1;
+  readonly schemaVersion: typeof REPORT_SCHEMA_VERSION;
   readonly tool: { readonly name: "regkit"; readonly version: string };
   readonly runId: string;
   readonly format: string;
@@ -49,9 +65,18 @@ export interface RunReport {
   readonly seed: number;
   readonly startedAt: string;
   readonly durationMs: number;
+  /** Every setting's effective value (the profile's defaults and what the user set). */
+  readonly settings: Readonly<Record<string, unknown>>;
   readonly results: readonly ScenarioResult[];
-  readonly summary: { readonly pass: number; readonly fail: number; readonly skip: number; readonly error: number };
+  readonly summary: RunSummary;
   readonly cleanup: CleanupReport;
+}
+
+/** Counts results by status. */
+export function summarize(results: readonly ScenarioResult[]): RunSummary {
+  const count = (status: ScenarioResult["status"]): number => results.filter((r) => r.status === status).length;
+  const gone = results.reduce((n, r) => n + (r.deviations ?? []).filter((d) => !d.observed).length, 0);
+  return { pass: count("pass"), fail: count("fail"), skip: count("skip"), error: count("error"), deviation: count("deviation"), deviationsGone: gone };
 }
 
 /** Options of {@link runConformance}. */
@@ -142,6 +167,9 @@ export class RunSession {
     const { profile, capabilities } = this.target;
     if (!profile.tokenKinds.includes(kind)) return `the ${profile.name} profile has no ${kind} tokens`;
     if (!credentialFor(this.target, kind)) return credentialHint(kind);
+    if (kind === "personal" && profile.personalUsername === "required" && !this.target.credentials.personalUsername) {
+      return `the ${profile.name} profile sends the personal access token as Basic auth with its owner's username, which the registry checks: set REGKIT_PERSONAL_USERNAME`;
+    }
     for (const capability of scenario.requires ?? []) {
       if (!capabilities[capability]) return `target lacks capability ${capability} (profile ${profile.name})`;
     }
@@ -158,6 +186,7 @@ export class RunSession {
     const latency: LatencySeries[] = [];
     const throughput: Record<string, number> = {};
     const exchanges: Exchange[] = [];
+    const deviations: (DeviationResult & { exchanges?: readonly Exchange[] })[] = [];
     const closers: (() => Promise<void>)[] = [];
     const record = (e: Exchange): void => {
       exchanges.push(e);
@@ -172,6 +201,7 @@ export class RunSession {
       notes,
       latency,
       throughput,
+      ...(deviations.length > 0 ? { deviations: deviations.map(({ exchanges: _e, ...d }) => d) } : {}),
       ...fields,
       ...(fields.message === undefined ? {} : { message: redact(fields.message, this.secrets) }),
     });
@@ -205,6 +235,22 @@ export class RunSession {
         throw new ScenarioSkip(why);
       },
       note: (message) => notes.push(redact(message, this.secrets)),
+      deviates: async (id, check) => {
+        const recorded = this.target.profile.deviations?.[id];
+        try {
+          await check();
+        } catch (error) {
+          if (!recorded || !(error instanceof ConformanceFailure)) throw error;
+          const expectation = { expected: redact(error.expectation.expected, this.secrets), actual: redact(error.expectation.actual, this.secrets) };
+          deviations.push({ id, ...recorded, observed: true, expectation, exchanges: error.exchanges });
+          return true;
+        }
+        if (recorded) {
+          deviations.push({ id, ...recorded, observed: false });
+          notes.push(`recorded deviation ${id} no longer happens: ${recorded.summary} (${recorded.source}); the ${this.target.profile.name} profile can drop it`);
+        }
+        return false;
+      },
       latency: (series) => latency.push(series),
       throughput: (label, bytesPerSecond) => {
         throughput[label] = bytesPerSecond;
@@ -235,6 +281,16 @@ export class RunSession {
     });
     try {
       await Promise.race([scenario.run(ctx), timeout]);
+      const seen = deviations.filter((d) => d.observed);
+      if (seen.length > 0) {
+        const first = seen[0]!;
+        return result({
+          status: "deviation",
+          message: seen.map((d) => `known deviation ${d.id}: ${d.summary} (${d.source})`).join("; "),
+          expectation: first.expectation,
+          exchanges: seen.flatMap((d) => d.exchanges ?? []).slice(-FAILURE_EVIDENCE),
+        });
+      }
       return result({ status: "pass", exchanges: scenario.id === "endpoints.audit" ? exchanges.slice(-200) : [] });
     } catch (error) {
       return this.classify(error, result, exchanges, seed);
@@ -291,12 +347,15 @@ export class RunSession {
     if (client?.remove) {
       remove = (name) => client.remove!(name);
     } else if (api) {
-      // No delete in the protocol: GitLab's Packages API. Its REST API takes no
-      // deploy tokens, so a personal token, else a job token, else what there is.
-      const owner = this.writer(["personal", "job", "deploy"]);
+      // No delete in the protocol: GitLab's Packages API, which reads no deploy
+      // tokens (GITLAB_FACTS.restApiCredentials) and lets only a Maintainer
+      // delete (GITLAB_FACTS.destroyNeedsMaintainer): a personal token, else a job token.
+      const owner = this.writer(["personal", "job"]);
       if (owner) {
         const http = createHttpClient({ baseUrl: this.target.registry, authHeaders: {}, via: "cleanup", record: () => {}, secrets: owner.token ? [...this.secrets, owner.token] : this.secrets });
         remove = (name) => removeThroughPackagesApi(http, this.target.registry, owner, api, name);
+      } else {
+        errors.push("cleanup needs GitLab's Packages API, which takes a Maintainer's personal access token or a CI job token, not a deploy token: set REGKIT_PERSONAL_TOKEN or REGKIT_JOB_TOKEN");
       }
     }
     if (!remove) {
@@ -406,19 +465,19 @@ export async function runConformance(options: RunOptions): Promise<RunReport> {
   const order = new Map(pairs.map((p, i) => [`${p.scenario.id}/${p.kind}`, i]));
   results.sort((a, b) => (order.get(`${a.scenario}/${a.tokenKind}`) ?? 0) - (order.get(`${b.scenario}/${b.tokenKind}`) ?? 0));
   const cleanup = down ? { removed: 0, left: [], errors: [] } : await session.cleanup();
-  const count = (status: ScenarioResult["status"]): number => results.filter((r) => r.status === status).length;
   return {
-    schemaVersion: 1,
+    schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: "regkit", version: REGKIT_VERSION },
     runId,
     format: options.kit.format,
     registry: redact(session.target.registry, session.secrets),
     profile: session.target.profile.name,
+    settings: session.target.settings,
     seed,
     startedAt: startedAt.toISOString(),
     durationMs: performance.now() - started,
     results,
-    summary: { pass: count("pass"), fail: count("fail"), skip: count("skip"), error: count("error") },
+    summary: summarize(results),
     cleanup,
   };
 }

@@ -9,6 +9,7 @@ import {
   type TokenKind,
 } from "./contract.js";
 import { ConfigError } from "./errors.js";
+import { applySettings } from "./settings.js";
 
 /** Merges a target with its kit profile; a ConfigError for an unknown profile or a bad URL. */
 export function resolveTarget(kit: FormatKit, target: Target): ResolvedTarget {
@@ -31,20 +32,44 @@ export function resolveTarget(kit: FormatKit, target: Target): ResolvedTarget {
   if (url.username || url.password) {
     throw new ConfigError("put credentials in the environment (REGKIT_*_TOKEN), not in the registry URL");
   }
-  const options = { ...DEFAULT_OPTIONS, ...stripUndefined(target.options ?? {}) };
+  const applied = applySettings(
+    profile,
+    {
+      capabilities: { ...profile.capabilities, ...stripUndefined(target.capabilities ?? {}) } as Record<string, boolean>,
+      policies: { ...profile.policies, ...stripUndefined(target.policies ?? {}) },
+      limits: { ...profile.limits, ...stripUndefined(target.limits ?? {}) },
+      deviations: { ...profile.deviations },
+      deniedStatus: profile.deniedStatus,
+    },
+    target.settings ?? {},
+  );
+  const options = { ...DEFAULT_OPTIONS, ...stripUndefined(target.options ?? {}), ...applied.options };
   for (const [key, value] of Object.entries(options)) {
     if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
       throw new ConfigError(`option ${key} must be a non-negative number, not ${String(value)}`);
     }
   }
+  const { draft } = applied;
+  const capabilities = draft.capabilities as Capabilities;
+  const policies = { ...draft.policies };
+  const limits = { ...draft.limits };
   return {
     registry: url.toString().replace(/\/+$/, ""),
-    profile,
+    profile: { ...profile, deviations: draft.deviations, deniedStatus: draft.deniedStatus, capabilities, policies, limits },
     credentials: target.credentials ?? {},
-    capabilities: { ...profile.capabilities, ...stripUndefined(target.capabilities ?? {}) } as Capabilities,
-    policies: { ...profile.policies, ...stripUndefined(target.policies ?? {}) },
-    limits: { ...profile.limits, ...stripUndefined(target.limits ?? {}) },
+    capabilities,
+    policies,
+    limits,
     options,
+    settings: {
+      ...applied.effective,
+      ...capabilities,
+      duplicates: policies.duplicates,
+      duplicateStatus: policies.duplicateStatus,
+      deniedStatus: draft.deniedStatus ?? [401, 403, 404],
+      maxFileSize: limits.maxFileSize,
+      ...options,
+    },
   };
 }
 
@@ -61,7 +86,7 @@ export function credentialFor(target: ResolvedTarget, kind: TokenKind): Credenti
   const { credentials } = target;
   switch (kind) {
     case "personal":
-      return credentials.personal ? { kind, token: credentials.personal } : undefined;
+      return credentials.personal ? { kind, token: credentials.personal, username: credentials.personalUsername } : undefined;
     case "job":
       return credentials.job ? { kind, token: credentials.job } : undefined;
     case "deploy":
@@ -82,7 +107,7 @@ export function credentialFor(target: ResolvedTarget, kind: TokenKind): Credenti
 export function credentialHint(kind: TokenKind): string {
   switch (kind) {
     case "personal":
-      return "no personal access token given: set REGKIT_PERSONAL_TOKEN";
+      return "no personal access token given: set REGKIT_PERSONAL_TOKEN (and REGKIT_PERSONAL_USERNAME, its owner, where the profile needs it)";
     case "deploy":
       return "no deploy token given: set REGKIT_DEPLOY_TOKEN and REGKIT_DEPLOY_USERNAME";
     case "job":

@@ -1,10 +1,14 @@
 import { randomBytes } from "node:crypto";
-import type { AuthScheme, TokenKind } from "@regkit/core";
+import { GITLAB_FACTS, type AuthScheme, type TokenKind } from "@regkit/core";
 
 /** The credentials the reference registry issues (fixed through options, else random per start). */
 export interface ReferenceTokens {
-  /** Personal access token of `regkit-user`: Developer on `regkit/demo`, instance admin. */
+  /** Personal access token of `regkit-user`: Maintainer of `regkit/demo`, instance admin. */
   readonly personal: string;
+  /** The username of the personal token's owner (GitLab's NuGet Basic auth checks it). */
+  readonly personalUsername: string;
+  /** Personal access token of `regkit-developer`: Developer on `regkit/demo` (may publish, may not delete). */
+  readonly developer: string;
   /** Deploy token of `regkit/demo` with read and write package scopes. */
   readonly deploy: string;
   readonly deployUsername: string;
@@ -23,28 +27,42 @@ export interface ReferenceTokens {
 }
 
 /** Fixed tokens for {@link ReferenceTokens}; anything left out is generated. */
-export type ReferenceTokensOption = Partial<Omit<ReferenceTokens, "other">> & {
+export type ReferenceTokensOption = Partial<Omit<ReferenceTokens, "other" | "personalUsername">> & {
   readonly other?: Partial<ReferenceTokens["other"]> | undefined;
 };
+
+/**
+ * What an identity may do in a project: `read` (Reporter, a read-only deploy
+ * token), `write` (Developer, a deploy token with write scope), `maintain`
+ * (Maintainer: may also delete packages and dist-tags).
+ */
+export type Access = "read" | "write" | "maintain";
 
 /** Someone the registry knows, with their access per project id. */
 export interface Identity {
   readonly kind: TokenKind;
   readonly name: string;
   readonly token: string;
-  /** Deploy tokens: the username Basic auth must carry. */
+  /** Deploy tokens: their own username. */
   readonly username?: string | undefined;
-  readonly access: ReadonlyMap<number, "read" | "write">;
+  readonly access: ReadonlyMap<number, Access>;
   /** May change instance limits and group package settings. */
   readonly admin: boolean;
 }
 
+/** The user who owns the reference registry's personal token. */
+export const PERSONAL_TOKEN_OWNER = "regkit-user";
+/** The Developer of `regkit/demo`. */
+const DEVELOPER = "regkit-developer";
+
 /** GitLab's username for job tokens in Basic auth. */
-export const JOB_TOKEN_USERNAME = "gitlab-ci-token";
+export const JOB_TOKEN_USERNAME = GITLAB_FACTS.jobTokenUsername.value;
 
 export function issueTokens(fixed: ReferenceTokensOption = {}): ReferenceTokens {
   const tokens: ReferenceTokens = {
     personal: fixed.personal ?? secret("glpat-"),
+    personalUsername: PERSONAL_TOKEN_OWNER,
+    developer: fixed.developer ?? secret("glpat-"),
     deploy: fixed.deploy ?? secret("gldt-"),
     deployUsername: fixed.deployUsername ?? "gitlab+deploy-token-1",
     job: fixed.job ?? secret("glcbt-"),
@@ -68,9 +86,10 @@ export function issueTokens(fixed: ReferenceTokensOption = {}): ReferenceTokens 
 }
 
 export function identitiesOf(tokens: ReferenceTokens, demo: number, other: number): readonly Identity[] {
-  const only = (project: number, access: "read" | "write") => new Map([[project, access]]);
+  const only = (project: number, access: Access) => new Map([[project, access]]);
   return [
-    { kind: "personal", name: "regkit-user", token: tokens.personal, access: only(demo, "write"), admin: true },
+    { kind: "personal", name: tokens.personalUsername, token: tokens.personal, access: only(demo, "maintain"), admin: true },
+    { kind: "personal", name: DEVELOPER, token: tokens.developer, access: only(demo, "write"), admin: false },
     {
       kind: "deploy",
       name: tokens.deployUsername,
@@ -79,7 +98,8 @@ export function identitiesOf(tokens: ReferenceTokens, demo: number, other: numbe
       access: only(demo, "write"),
       admin: false,
     },
-    { kind: "job", name: "regkit-user", token: tokens.job, access: only(demo, "write"), admin: false },
+    // A job token acts as the user who runs the job.
+    { kind: "job", name: tokens.personalUsername, token: tokens.job, access: only(demo, "maintain"), admin: false },
     {
       kind: "readonly",
       name: tokens.readonlyDeployUsername,
@@ -88,7 +108,7 @@ export function identitiesOf(tokens: ReferenceTokens, demo: number, other: numbe
       access: only(demo, "read"),
       admin: false,
     },
-    { kind: "personal", name: "regkit-other", token: tokens.other.personal, access: only(other, "write"), admin: false },
+    { kind: "personal", name: "regkit-other", token: tokens.other.personal, access: only(other, "maintain"), admin: false },
     {
       kind: "deploy",
       name: tokens.other.deployUsername,
@@ -97,7 +117,7 @@ export function identitiesOf(tokens: ReferenceTokens, demo: number, other: numbe
       access: only(other, "write"),
       admin: false,
     },
-    { kind: "job", name: "regkit-other", token: tokens.other.job, access: only(other, "write"), admin: false },
+    { kind: "job", name: "regkit-other", token: tokens.other.job, access: only(other, "maintain"), admin: false },
   ];
 }
 
@@ -105,30 +125,47 @@ export function identitiesOf(tokens: ReferenceTokens, demo: number, other: numbe
 export type Authentication =
   | { readonly kind: "anonymous" }
   | { readonly kind: "identified"; readonly identity: Identity }
-  /** Something was presented and matched nobody (or broke the Basic username rules). */
-  | { readonly kind: "invalid" };
+  /** A credential GitLab answers 401 to (a bad PRIVATE-TOKEN, JOB-TOKEN or Bearer, a bad `gitlab-ci-token` password). */
+  | { readonly kind: "invalid" }
+  /** Basic and an API key at once (GitLab's NuGet: 400 "Found more than one set of credentials"). */
+  | { readonly kind: "ambiguous" };
+
+/** How {@link authenticate} reads credentials. */
+export interface AuthenticateOptions {
+  /** `checked`: Basic usernames must name the deploy token or the personal token's owner (GitLab's NuGet). */
+  readonly basicUsernames?: "ignored" | "checked" | undefined;
+  /** Whether deploy tokens count at all (GitLab's REST API ignores them). Default true. */
+  readonly deployTokens?: boolean | undefined;
+}
 
 /**
  * Reads the credentials a request presents in the ways `schemes` allow;
- * credentials in other forms are ignored, as GitLab ignores them. Any presented
- * credential that matches nobody makes the whole request unauthenticated.
+ * credentials in other forms are ignored, as GitLab ignores them. GitLab's
+ * finders (`lib/gitlab/auth/auth_finders.rb`) answer 401 to a PRIVATE-TOKEN,
+ * JOB-TOKEN, Bearer or `gitlab-ci-token` password nobody issued, but treat a
+ * DEPLOY-TOKEN header or a Basic password nobody issued as no credential at
+ * all; GITLAB_FACTS.invalidCredentials of @regkit/core.
  */
 export function authenticate(
   headers: Readonly<Record<string, string | undefined>>,
   schemes: readonly AuthScheme[],
   identities: readonly Identity[],
+  options: AuthenticateOptions = {},
 ): Authentication {
+  const deployOk = options.deployTokens !== false;
+  const isDeploy = (i: Identity): boolean => i.kind === "deploy" || i.kind === "readonly";
+  const usable = deployOk ? identities : identities.filter((i) => !isDeploy(i));
+  // undefined: something was presented that GitLab answers 401 to.
   const found: (Identity | undefined)[] = [];
+  let basicSent = false;
   if (schemes.includes("headers")) {
-    const byHeader = [
-      ["private-token", (i: Identity) => i.kind === "personal"],
-      ["deploy-token", (i: Identity) => i.kind === "deploy" || i.kind === "readonly"],
-      ["job-token", (i: Identity) => i.kind === "job"],
-    ] as const;
-    for (const [header, fits] of byHeader) {
-      const token = headers[header];
-      if (token !== undefined) found.push(identities.find((i) => i.token === token && fits(i)));
-    }
+    const privateToken = headers["private-token"];
+    if (privateToken !== undefined) found.push(usable.find((i) => i.token === privateToken && i.kind === "personal"));
+    const jobToken = headers["job-token"];
+    if (jobToken !== undefined) found.push(usable.find((i) => i.token === jobToken && i.kind === "job"));
+    const deployToken = headers["deploy-token"];
+    const deploy = deployToken === undefined || !deployOk ? undefined : usable.find((i) => i.token === deployToken && isDeploy(i));
+    if (deploy) found.push(deploy);
   }
   const authorization = headers.authorization;
   if (authorization !== undefined) {
@@ -136,10 +173,19 @@ export function authenticate(
     const scheme = (space < 0 ? authorization : authorization.slice(0, space)).toLowerCase();
     const value = space < 0 ? "" : authorization.slice(space + 1).trim();
     if (scheme === "bearer" && schemes.includes("bearer")) {
-      found.push(identities.find((i) => i.token === value));
+      found.push(usable.find((i) => i.token === value));
     } else if (scheme === "basic" && schemes.includes("basic")) {
-      found.push(basic(value, identities));
+      const outcome = basic(value, usable, options.basicUsernames ?? "ignored");
+      if (outcome !== "anonymous") {
+        basicSent = true;
+        found.push(outcome === "invalid" ? undefined : outcome);
+      }
     }
+  }
+  const apiKey = headers["x-nuget-apikey"];
+  if (apiKey !== undefined && schemes.includes("apiKey")) {
+    if (basicSent) return { kind: "ambiguous" };
+    found.push(usable.find((i) => i.token === apiKey));
   }
   if (found.length === 0) return { kind: "anonymous" };
   const [first] = found;
@@ -147,24 +193,20 @@ export function authenticate(
   return { kind: "identified", identity: first };
 }
 
-function basic(value: string, identities: readonly Identity[]): Identity | undefined {
+function basic(value: string, identities: readonly Identity[], usernames: "ignored" | "checked"): Identity | "invalid" | "anonymous" {
   const decoded = Buffer.from(value, "base64").toString("utf8");
   const colon = decoded.indexOf(":");
-  if (colon < 0) return undefined;
+  if (colon < 0) return "anonymous";
   const username = decoded.slice(0, colon);
   const password = decoded.slice(colon + 1);
-  const identity = identities.find((i) => i.token === password);
-  if (!identity) return undefined;
-  switch (identity.kind) {
-    case "deploy":
-    case "readonly":
-      return username === identity.username ? identity : undefined;
-    case "job":
-      return username === JOB_TOKEN_USERNAME ? identity : undefined;
-    default:
-      // GitLab ignores the username of a personal token, but there must be one.
-      return username.length > 0 ? identity : undefined;
-  }
+  if (username === "" || password === "") return "anonymous";
+  // A job token travels only as gitlab-ci-token; a wrong one there is refused outright.
+  if (username === JOB_TOKEN_USERNAME) return identities.find((i) => i.kind === "job" && i.token === password) ?? "invalid";
+  const identity = identities.find((i) => i.kind !== "job" && i.token === password);
+  if (!identity) return "anonymous";
+  if (usernames === "ignored") return identity;
+  if (identity.kind === "deploy" || identity.kind === "readonly") return username === identity.username ? identity : "invalid";
+  return username.toLowerCase() === identity.name.toLowerCase() ? identity : "invalid";
 }
 
 function secret(prefix: string): string {
@@ -175,6 +217,7 @@ function secret(prefix: string): string {
 export function secretsOf(tokens: ReferenceTokens): string[] {
   return [
     tokens.personal,
+    tokens.developer,
     tokens.deploy,
     tokens.job,
     tokens.readonlyDeploy,

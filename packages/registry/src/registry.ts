@@ -12,13 +12,14 @@ import {
   type Policies,
   type Principal,
   type ReferenceFormat,
+  type ReferenceLevel,
   type ReferenceReply,
   type ReferenceRequest,
   type ReferenceRoute,
+  GITLAB_FACTS,
   ReferenceHttpError,
 } from "@regkit/core";
 import {
-  type Identity,
   type ReferenceTokens,
   type ReferenceTokensOption,
   authenticate,
@@ -49,6 +50,10 @@ export interface ReferenceRegistryOptions {
   readonly limits?: Readonly<Record<string, Partial<Limits>>> | undefined;
   /** Fixed tokens; any left out are random. */
   readonly tokens?: ReferenceTokensOption | undefined;
+  /** Visibility of `regkit/demo` (project 1); `regkit/other` stays private. Default private. */
+  readonly visibility?: "private" | "public" | undefined;
+  /** GitLab feature flags to start with (`pypi_pep_691_json`); an admin changes them through `/api/v4/features/:name`. */
+  readonly features?: Readonly<Record<string, boolean>> | undefined;
   /** One line per request: method, path (no query), status, duration. Never tokens. */
   readonly log?: ((line: string) => void) | undefined;
 }
@@ -76,6 +81,10 @@ export interface ReferenceRegistry {
   setLimits(segment: string, limits: Partial<Limits>): void;
   /** The policies and limits a format currently runs with. */
   settings(segment: string): { readonly policies: Policies; readonly limits: Limits };
+  /** Turns a GitLab feature flag on or off (what `POST /api/v4/features/:name` does). */
+  setFeature(name: string, value: boolean): void;
+  /** The feature flags as they stand. */
+  features(): Readonly<Record<string, boolean>>;
   /** Stops listening, ends open connections, removes the temporary directory (not a data directory). */
   close(): Promise<void>;
 }
@@ -85,9 +94,9 @@ const PROJECTS: readonly ReferenceProject[] = [
   { id: 2, path: "regkit/other" },
 ];
 const GROUP = { id: 1, path: "regkit", projects: [1, 2] } as const;
-const REALM = 'realm="GitLab Package Registry"';
-/** Schemes the instance-level settings endpoints accept (GitLab's API takes all of them). */
-const API_SCHEMES: readonly AuthScheme[] = ["headers", "bearer", "basic"];
+/** GraphQL request bodies are small; anything bigger is not one. */
+const MAX_GRAPHQL_BODY = 64 * 1024;
+const REALM = `realm="${GITLAB_FACTS.realm.value}"`;
 /** Settings bodies are a few parameters; anything bigger is not a settings request. */
 const MAX_SETTINGS_BODY = 64 * 1024;
 
@@ -129,6 +138,8 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
   }
 
   const tokens = issueTokens(options.tokens);
+  const features: Record<string, boolean> = { ...options.features };
+  const visibilityOf = (project: number): "private" | "public" => (project === PROJECTS[0]!.id ? (options.visibility ?? "private") : "private");
   const secrets = secretsOf(tokens);
   const identities = identitiesOf(tokens, 1, 2);
   const redact = (text: string): string => secrets.reduce((out, s) => out.replaceAll(s, "[REDACTED]"), text);
@@ -213,8 +224,10 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
   async function dispatch(call: Call): Promise<{ reply: ReferenceReply; head: boolean }> {
     const plain = (reply: ReferenceReply) => ({ reply, head: false });
     const [api, v4, area, id, ...tail] = rawSegments(call.rawPath);
+    if (api === "api" && v4 === "graphql" && area === undefined) return plain(await graphql(call));
     if (api !== "api" || v4 !== "v4" || id === undefined || id === "") return plain(notFound());
     if (area === "application" && id === "plan_limits" && tail.length === 0) return plain(await planLimits(call));
+    if (area === "features" && tail.length === 0) return plain(await featureFlag(call, id));
     if (area === "projects" && tail[0] === "packages" && (tail.length === 1 || (tail.length === 2 && /^\d+$/.test(tail[1]!)))) {
       return plain(await packagesApi(call, id, tail[1]));
     }
@@ -222,7 +235,6 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
       return serveFormat(call, { kind: "project", id }, tail[1], tail.slice(2));
     }
     if (area === "groups" && tail[0] === "-" && tail[1] === "packages" && tail[2] !== undefined) {
-      if (tail[2] === "settings" && tail.length === 3) return plain(await groupSettings(call, id));
       return serveFormat(call, { kind: "group", id }, tail[2], tail.slice(3));
     }
     // Instance level (`/api/v4/packages/<format>/...`): read-only, over every project the caller may read.
@@ -238,22 +250,13 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
   ): Promise<{ reply: ReferenceReply; head: boolean }> {
     const plain = (reply: ReferenceReply) => ({ reply, head: false });
     const entry = served.get(safeDecode(rawSegment) ?? rawSegment);
-    const schemes = entry?.format.auth ?? API_SCHEMES;
-    const challenge = {
-      "www-authenticate": schemes.includes("basic") ? `Basic ${REALM}` : `Bearer ${REALM}`,
-    };
-    const auth = authenticate(call.headers, schemes, identities);
-    if (auth.kind === "invalid") return plain(messageReply(401, "401 Unauthorized", challenge));
-    const identity = auth.kind === "identified" ? auth.identity : undefined;
-
     const project = scope.kind === "project" ? findProject(scope.id) : undefined;
     if (scope.kind === "project" && !project) return plain(messageReply(404, "404 Project Not Found"));
     const group = scope.kind === "group" ? findGroup(scope.id) : undefined;
     if (scope.kind === "group" && !group) return plain(messageReply(404, "404 Group Not Found"));
     if (!entry) return plain(notFound());
 
-    // Group endpoints only read.
-    const routes = scope.kind !== "project" ? entry.routes.filter((r) => r.route.access !== "write") : entry.routes;
+    const routes = entry.routes.filter((r) => levelsOf(r.route).includes(scope.kind));
     const matches = routes.flatMap((r) => {
       const params = matchPath(r.template, rest);
       return params ? [{ ...r, params }] : [];
@@ -269,19 +272,40 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
     const { route } = chosen;
     const head = call.method === "HEAD" && route.method.toUpperCase() !== "HEAD";
 
+    const schemes = route.auth ?? entry.format.auth;
+    const challenge = {
+      "www-authenticate": schemes.includes("basic") ? `Basic ${REALM}` : `Bearer ${REALM}`,
+    };
+    const auth = authenticate(call.headers, schemes, identities, { basicUsernames: entry.format.basicUsernames });
+    if (auth.kind === "ambiguous") return plain(messageReply(400, "400 Bad request - Found more than one set of credentials"));
+    if (auth.kind === "invalid") return plain(messageReply(401, "401 Unauthorized", challenge));
+    const identity = auth.kind === "identified" ? auth.identity : undefined;
+    const anonymous = (): ReferenceReply =>
+      route.anonymous === 404 ? messageReply(404, "404 Not Found") : messageReply(401, "401 Unauthorized", challenge);
+
     let principal: Principal;
     let store: PackageStore;
     let requestProject: ReferenceProject;
+    let visibility: "private" | "public" = "private";
     const segment = entry.format.segment;
     if (project) {
-      const access = identity?.access.get(project.id);
+      visibility = visibilityOf(project.id);
+      const member = identity?.access.get(project.id);
+      // Anyone may read a public project; only members write.
+      const access = member ?? (visibility === "public" ? "guest" : undefined);
+      const canRead = access !== undefined;
+      const canWrite = member === "write" || member === "maintain";
+      const canDestroy = member === "maintain" || (canWrite && (identity?.kind === "deploy" || identity?.kind === "readonly"));
       if (route.access !== "public") {
-        if (!identity) return plain(messageReply(401, "401 Unauthorized", challenge));
+        if (!identity && (route.access !== "read" || visibility === "private")) return plain(anonymous());
         // GitLab hides projects a caller may not see.
-        if (!access) return plain(messageReply(404, "404 Project Not Found"));
-        if (route.access === "write" && access !== "write") return plain(messageReply(403, "403 Forbidden"));
+        if (!canRead) return plain(messageReply(404, "404 Project Not Found"));
+        if ((route.access === "write" || route.access === "destroy") && !canWrite) return plain(messageReply(403, "403 Forbidden"));
+        if (route.access === "destroy" && !canDestroy) return plain(messageReply(403, "403 Forbidden"));
       }
-      principal = principalOf(identity, access === "read" || access === "write", access === "write");
+      principal = identity
+        ? { kind: identity.kind, name: identity.name, canRead, canWrite, canDestroy }
+        : { kind: "anonymous", name: "anonymous", canRead, canWrite: false, canDestroy: false };
       const scoped = requestScopedStore(storeOf(project.id, segment));
       call.cleanups.push(scoped.release);
       store = scoped.store;
@@ -290,10 +314,12 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
       const pool: readonly number[] = scope.kind === "group" ? GROUP.projects : PROJECTS.map((p) => p.id);
       const readable = PROJECTS.filter((p) => pool.includes(p.id) && identity?.access.has(p.id));
       if (route.access !== "public") {
-        if (!identity) return plain(messageReply(401, "401 Unauthorized", challenge));
+        if (!identity) return plain(anonymous());
         if (readable.length === 0) return plain(messageReply(404, "404 Group Not Found"));
       }
-      principal = principalOf(identity, readable.length > 0, false);
+      principal = identity
+        ? { kind: identity.kind, name: identity.name, canRead: readable.length > 0, canWrite: false, canDestroy: false }
+        : { kind: "anonymous", name: "anonymous", canRead: false, canWrite: false, canDestroy: false };
       store = new GroupPackageStore(readable.map((p) => storeOf(p.id, segment)));
       requestProject = readable[0] ?? PROJECTS[0]!;
     }
@@ -312,6 +338,8 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
       store,
       limits: { ...entry.limits },
       policies: { ...entry.policies },
+      features: { ...features },
+      visibility,
     };
     return { reply: await route.handle(request), head };
   }
@@ -349,13 +377,19 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
    * takes the token headers or a Bearer token, not Basic, and no deploy tokens.
    */
   async function packagesApi(call: Call, rawProject: string, rawId: string | undefined): Promise<ReferenceReply> {
-    const auth = authenticate(call.headers, ["headers", "bearer"], identities);
-    if (auth.kind === "invalid") return messageReply(401, "401 Unauthorized");
-    const identity = auth.kind === "identified" && auth.identity.kind !== "deploy" && auth.identity.kind !== "readonly" ? auth.identity : undefined;
-    if (!identity) return messageReply(401, "401 Unauthorized");
+    // GITLAB_FACTS.restApiCredentials: PRIVATE-TOKEN, Bearer and JOB-TOKEN; deploy tokens and Basic are ignored.
+    const auth = authenticate(call.headers, ["headers", "bearer"], identities, { deployTokens: false });
+    if (auth.kind === "invalid" || auth.kind === "ambiguous") return messageReply(401, "401 Unauthorized");
+    const identity = auth.kind === "identified" ? auth.identity : undefined;
     const project = findProject(rawProject);
-    const access = project ? identity.access.get(project.id) : undefined;
-    if (!project || !access) return messageReply(404, "404 Project Not Found");
+    if (!project) return messageReply(404, "404 Project Not Found");
+    const member = identity?.access.get(project.id);
+    const access = member ?? (visibilityOf(project.id) === "public" ? "guest" : undefined);
+    if (!access) {
+      // A job token of another project: GitLab's find_project! answers 403 (GITLAB_FACTS.foreignJobToken).
+      if (identity?.kind === "job") return messageReply(403, `403 Forbidden - Authentication by CI/CD job token not allowed from ${identity.name} to ${project.path}.`);
+      return messageReply(404, "404 Project Not Found");
+    }
     if (rawId === undefined) {
       if (call.method !== "GET" && call.method !== "HEAD") return messageReply(405, "405 Method Not Allowed", { allow: "GET" });
       const q = call.query;
@@ -387,7 +421,8 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
       return { status: 200, body: shown };
     }
     if (call.method !== "DELETE") return messageReply(405, "405 Method Not Allowed", { allow: "GET, DELETE" });
-    if (access !== "write") return messageReply(403, "403 Forbidden");
+    // destroy_package is Maintainer's (GITLAB_FACTS.destroyNeedsMaintainer), checked before the lookup.
+    if (access !== "maintain") return messageReply(403, "403 Forbidden");
     if (!target) return messageReply(404, "404 Package Not Found");
     await storeOf(project.id, target.store.segment).remove(target.store.name, target.store.version);
     return { status: 204 };
@@ -415,34 +450,59 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
     return { status: 200, body: Object.fromEntries([...served].map(([s, e]) => [`${s}_max_file_size`, e.limits.maxFileSize])) };
   }
 
-  async function groupSettings(call: Call, rawGroup: string): Promise<ReferenceReply> {
+  /**
+   * GitLab changes group package settings only through GraphQL: the mutation
+   * `updateNamespacePackageSettings(input: {namespacePath, <format>DuplicatesAllowed})`,
+   * for the formats GitLab has a duplicates setting for (GITLAB_FACTS.groupSettings).
+   * Inline arguments and `variables.input` are both read; nothing else of GraphQL is served.
+   */
+  async function graphql(call: Call): Promise<ReferenceReply> {
+    if (call.method !== "POST") return messageReply(405, "405 Method Not Allowed", { allow: "POST" });
     const denied = admin(call.headers);
     if (denied) return denied;
-    if (!findGroup(rawGroup)) return messageReply(404, "404 Group Not Found");
-    if (call.method !== "GET" && call.method !== "PUT") return messageReply(405, "405 Method Not Allowed", { allow: "GET, PUT" });
-    if (call.method === "PUT") {
-      const params = await settingsParams(call);
-      const changes = new Map<Served, Policies["duplicates"]>();
-      for (const [segment, entry] of served) {
-        const value = params.get(`${segment}_duplicates_allowed`);
-        if (value === null) continue;
-        if (value !== "true" && value !== "false") {
-          return messageReply(400, `400 Bad request - ${segment}_duplicates_allowed must be true or false`);
-        }
-        changes.set(entry, value === "true" ? "allow" : "reject");
-      }
-      for (const [entry, duplicates] of changes) entry.policies = { ...entry.policies, duplicates };
+    const body = await readSmallJson(call, MAX_GRAPHQL_BODY);
+    const query = typeof body?.query === "string" ? body.query : "";
+    if (!/\bmutation\b[\s\S]*\bupdateNamespacePackageSettings\b/.test(query)) {
+      return { status: 200, body: { errors: [{ message: "the reference registry serves only the updateNamespacePackageSettings mutation" }] } };
     }
-    return {
-      status: 200,
-      body: Object.fromEntries([...served].map(([s, e]) => [`${s}_duplicates_allowed`, e.policies.duplicates === "allow"])),
-    };
+    const input: Record<string, unknown> = { ...((body?.variables as { input?: Record<string, unknown> } | undefined)?.input ?? {}) };
+    for (const [, key, value] of query.matchAll(/(\w+)\s*:\s*("(?:[^"\\]|\\.)*"|true|false)/g)) input[key!] = value === "true" ? true : value === "false" ? false : JSON.parse(value!);
+    const path = String(input.namespacePath ?? "");
+    if (path !== GROUP.path) return { status: 200, body: { data: { updateNamespacePackageSettings: null }, errors: [{ message: `The resource that you are attempting to access does not exist or you don't have permission to perform this action` }] } };
+    const changes = new Map<Served, Policies["duplicates"]>();
+    for (const [key, value] of Object.entries(input)) {
+      const match = /^(\w+)DuplicatesAllowed$/.exec(key);
+      if (!match) continue;
+      const entry = served.get(match[1]!);
+      if (!entry || !GROUP_DUPLICATE_SETTINGS.includes(match[1]!) || typeof value !== "boolean") {
+        return { status: 200, body: { errors: [{ message: `Argument '${key}' on InputObject 'UpdateNamespacePackageSettingsInput' is not accepted` }] } };
+      }
+      changes.set(entry, value ? "allow" : "reject");
+    }
+    for (const [entry, duplicates] of changes) entry.policies = { ...entry.policies, duplicates };
+    const settings = Object.fromEntries(
+      [...served].filter(([segment]) => GROUP_DUPLICATE_SETTINGS.includes(segment)).map(([segment, entry]) => [`${segment}DuplicatesAllowed`, entry.policies.duplicates === "allow"]),
+    );
+    return { status: 200, body: { data: { updateNamespacePackageSettings: { packageSettings: settings, errors: [] } } } };
+  }
+
+  /** GitLab's Features API (admin): `POST /api/v4/features/:name` with `value=true|false`; `GET /api/v4/features` lists them. */
+  async function featureFlag(call: Call, rawName: string): Promise<ReferenceReply> {
+    const denied = admin(call.headers);
+    if (denied) return denied;
+    const name = safeDecode(rawName) ?? rawName;
+    if (call.method !== "POST") return messageReply(405, "405 Method Not Allowed", { allow: "POST" });
+    const value = (await settingsParams(call)).get("value");
+    if (value !== "true" && value !== "false") return messageReply(400, "400 Bad request - value is missing");
+    features[name] = value === "true";
+    return { status: 201, body: { name, state: features[name] ? "on" : "off", gates: [{ key: "boolean", value: features[name] }] } };
   }
 
   /** The settings endpoints are the demo user's (an instance admin and group owner). */
   function admin(headers: Readonly<Record<string, string | undefined>>): ReferenceReply | undefined {
-    const auth = authenticate(headers, API_SCHEMES, identities);
-    if (auth.kind !== "identified") return messageReply(401, "401 Unauthorized");
+    const auth = authenticate(headers, ["headers", "bearer"], identities, { deployTokens: false });
+    // The admin API reads neither deploy nor job tokens: such a caller is anonymous.
+    if (auth.kind !== "identified" || auth.identity.kind === "job") return messageReply(401, "401 Unauthorized");
     if (!auth.identity.admin) return messageReply(403, "403 Forbidden");
     return undefined;
   }
@@ -505,6 +565,12 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
       const entry = servedOrThrow(segment);
       return { policies: { ...entry.policies }, limits: { ...entry.limits } };
     },
+    setFeature(name, value) {
+      features[name] = value;
+    },
+    features() {
+      return { ...features };
+    },
     close() {
       closing ??= (async () => {
         const stopped = new Promise<void>((done) => server.close(() => done()));
@@ -558,11 +624,13 @@ function findGroup(rawId: string): typeof GROUP | undefined {
   return String(GROUP.id) === id || GROUP.path === id ? GROUP : undefined;
 }
 
-function principalOf(identity: Identity | undefined, canRead: boolean, canWrite: boolean): Principal {
-  return identity
-    ? { kind: identity.kind, name: identity.name, canRead, canWrite }
-    : { kind: "anonymous", name: "anonymous", canRead: false, canWrite: false };
+/** Where a route is served: writes at the project only, reads everywhere, unless the route says. */
+function levelsOf(route: ReferenceRoute): readonly ReferenceLevel[] {
+  return route.levels ?? (route.access === "write" || route.access === "destroy" ? ["project"] : ["project", "group", "instance"]);
 }
+
+/** Formats GitLab has a group duplicates setting for. */
+const GROUP_DUPLICATE_SETTINGS: readonly string[] = GITLAB_FACTS.groupSettings.value;
 
 function notFound(): ReferenceReply {
   return messageReply(404, "404 Not Found");
@@ -640,6 +708,23 @@ async function settingsParams(call: Call): Promise<URLSearchParams> {
     for (const [key, value] of new URLSearchParams(text)) params.set(key, value);
   }
   return params;
+}
+
+/** A small JSON request body (GraphQL), or undefined when it is not a JSON object. */
+async function readSmallJson(call: Call, limit: number): Promise<Record<string, unknown> | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of call.body.iterator({ destroyOnReturn: false })) {
+    size += (chunk as Buffer).byteLength;
+    if (size > limit) throw new ReferenceHttpError(413, "413 Request Entity Too Large");
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** One request on its way through the dispatcher. */

@@ -15,6 +15,7 @@ export function referenceTarget(registry: ReferenceRegistry, segment: string, ov
     profile: "gitlab",
     credentials: {
       personal: tokens.personal,
+      personalUsername: tokens.personalUsername,
       deploy: { username: tokens.deployUsername, token: tokens.deploy },
       job: tokens.job,
       readonly: { username: tokens.readonlyDeployUsername, token: tokens.readonlyDeploy },

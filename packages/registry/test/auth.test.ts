@@ -5,8 +5,13 @@ import { basic, call, startRegistry } from "./helpers.js";
 let registry: ReferenceRegistry;
 let generic: string;
 let tokenish: string;
+let publicRegistry: ReferenceRegistry;
+let publicGeneric: string;
 
 beforeAll(async () => {
+  publicRegistry = await startRegistry({ visibility: "public" });
+  publicGeneric = publicRegistry.registries.generic!;
+  expect((await call(`${publicGeneric}/pkg/1.0.0/a.txt`, { method: "PUT", headers: { "private-token": publicRegistry.tokens.personal }, body: "demo" })).status).toBe(201);
   registry = await startRegistry();
   generic = registry.registries.generic!;
   tokenish = registry.registries.tokenish!;
@@ -18,7 +23,10 @@ beforeAll(async () => {
   expect((await call(`${other}/theirs/1.0.0/a.txt`, { method: "PUT", headers: { "private-token": t.other.personal }, body: "other" })).status).toBe(201);
 });
 
-afterAll(() => registry.close());
+afterAll(async () => {
+  await registry.close();
+  await publicRegistry.close();
+});
 
 describe("reads of a private project", () => {
   const accepted: [string, (r: ReferenceRegistry) => Record<string, string>][] = [
@@ -27,6 +35,9 @@ describe("reads of a private project", () => {
     ["JOB-TOKEN job", (r) => ({ "job-token": r.tokens.job })],
     ["DEPLOY-TOKEN read-only deploy", (r) => ({ "deploy-token": r.tokens.readonlyDeploy })],
     ["Basic, any username, personal", (r) => ({ authorization: basic("anyone", r.tokens.personal) })],
+    // GITLAB_FACTS.basicUsernameIgnored: only the password of a deploy token is read.
+    ["Basic, any username, deploy", (r) => ({ authorization: basic("someone", r.tokens.deploy) })],
+    ["Basic, another deploy token's username, deploy", (r) => ({ authorization: basic(r.tokens.readonlyDeployUsername, r.tokens.deploy) })],
     ["Basic, deploy username, deploy", (r) => ({ authorization: basic(r.tokens.deployUsername, r.tokens.deploy) })],
     ["Basic, gitlab-ci-token, job", (r) => ({ authorization: basic("gitlab-ci-token", r.tokens.job) })],
     [
@@ -44,11 +55,7 @@ describe("reads of a private project", () => {
     ["an unknown PRIVATE-TOKEN", () => ({ "private-token": "glpat-nobody-issued-this" })],
     ["a deploy token in PRIVATE-TOKEN", (r) => ({ "private-token": r.tokens.deploy })],
     ["a personal token in JOB-TOKEN", (r) => ({ "job-token": r.tokens.personal })],
-    ["Basic with an empty username for a personal token", (r) => ({ authorization: basic("", r.tokens.personal) })],
-    ["Basic with the wrong deploy username", (r) => ({ authorization: basic("someone", r.tokens.deploy) })],
-    ["Basic with another deploy token's username", (r) => ({ authorization: basic(r.tokens.readonlyDeployUsername, r.tokens.deploy) })],
-    ["Basic with a job token not as gitlab-ci-token", (r) => ({ authorization: basic("regkit-user", r.tokens.job) })],
-    ["Basic with an unknown password", () => ({ authorization: basic("anyone", "glpat-nobody-issued-this") })],
+    ["gitlab-ci-token with a token no job has", () => ({ authorization: basic("gitlab-ci-token", "glcbt-nobody-issued-this") })],
     ["a valid header next to an invalid one", (r) => ({ "private-token": r.tokens.personal, "job-token": "nope" })],
   ];
   it.each(refused)("refuses %s with 401", async (_, headers) => {
@@ -57,16 +64,31 @@ describe("reads of a private project", () => {
     expect(res.json()).toEqual({ message: "401 Unauthorized" });
   });
 
+  // GITLAB_FACTS.invalidCredentials: these are no credential at all, so a private project answers as to anyone anonymous.
+  const anonymous: [string, (r: ReferenceRegistry) => Record<string, string>][] = [
+    ["Basic with an empty username", (r) => ({ authorization: basic("", r.tokens.personal) })],
+    ["Basic with a job token not as gitlab-ci-token", (r) => ({ authorization: basic("regkit-user", r.tokens.job) })],
+    ["Basic with an unknown password", () => ({ authorization: basic("anyone", "glpat-nobody-issued-this") })],
+    ["an unknown DEPLOY-TOKEN", () => ({ "deploy-token": "gldt-nobody-issued-this" })],
+  ];
+  it.each(anonymous)("treats %s as anonymous", async (_, headers) => {
+    const res = await call(`${generic}/pkg/1.0.0/a.txt`, { headers: headers(registry) });
+    expect(res.status).toBe(401);
+    expect(res.headers["www-authenticate"]).toBe('Basic realm="GitLab Packages Registry"');
+    const publicRead = await call(`${publicGeneric}/pkg/1.0.0/a.txt`, { headers: headers(publicRegistry) });
+    expect(publicRead.status).toBe(200);
+  });
+
   it("challenges anonymous callers with Basic where the format takes Basic", async () => {
     const res = await call(`${generic}/pkg/1.0.0/a.txt`);
     expect(res.status).toBe(401);
-    expect(res.headers["www-authenticate"]).toBe('Basic realm="GitLab Package Registry"');
+    expect(res.headers["www-authenticate"]).toBe('Basic realm="GitLab Packages Registry"');
   });
 
   it("challenges with Bearer where the format takes no Basic", async () => {
     const res = await call(`${tokenish}/pkg/1.0.0/a.txt`);
     expect(res.status).toBe(401);
-    expect(res.headers["www-authenticate"]).toBe('Bearer realm="GitLab Package Registry"');
+    expect(res.headers["www-authenticate"]).toBe('Bearer realm="GitLab Packages Registry"');
   });
 
   it("accepts every kind's token as a Bearer where the format takes Bearer", async () => {

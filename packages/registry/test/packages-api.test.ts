@@ -63,12 +63,15 @@ describe("GET /projects/:id/packages", () => {
   });
 
   it("takes the REST API's credentials only: no Basic, no deploy tokens, not another project's token", async () => {
-    expect((await list("", {})).status).toBe(401);
+    // GITLAB_FACTS.restApiCredentials / restApiAnonymousPrivate: what the REST API ignores is anonymous, and a private project is hidden.
+    expect((await list("", {})).status).toBe(404);
     expect((await list("", { "private-token": "glpat-wrong" })).status).toBe(401);
-    expect((await list("", { "deploy-token": registry.tokens.deploy })).status).toBe(401);
-    expect((await list("", { authorization: basic("anyone", registry.tokens.personal) })).status).toBe(401);
+    expect((await list("", { "deploy-token": registry.tokens.deploy })).status).toBe(404);
+    expect((await list("", { authorization: basic("anyone", registry.tokens.personal) })).status).toBe(404);
     expect((await list("", { "private-token": registry.tokens.other.personal })).status).toBe(404);
+    expect((await list("", { "job-token": registry.tokens.other.job })).status).toBe(403);
     expect((await list("", { "job-token": registry.tokens.job })).status).toBe(200);
+    expect((await list("", { authorization: `Bearer ${registry.tokens.personal}` })).status).toBe(200);
   });
 });
 
@@ -83,10 +86,12 @@ describe("DELETE /projects/:id/packages/:package_id", () => {
     expect((await call(`${api}/${target!.id}`, { method: "DELETE", headers: personal })).status).toBe(404);
   });
 
-  it("needs write access to the project", async () => {
+  it("needs a Maintainer: a Developer gets 403, deploy tokens are not read", async () => {
     const [target] = (await list("package_name=api-beta")).items;
     expect((await call(`${api}/${target!.id}`, { method: "DELETE", headers: { "private-token": registry.tokens.other.personal } })).status).toBe(404);
-    expect((await call(`${api}/${target!.id}`, { method: "DELETE", headers: { "deploy-token": registry.tokens.deploy } })).status).toBe(401);
+    expect((await call(`${api}/${target!.id}`, { method: "DELETE", headers: { "deploy-token": registry.tokens.deploy } })).status).toBe(404);
+    expect((await call(`${api}/${target!.id}`, { method: "DELETE", headers: { "private-token": registry.tokens.developer } })).status).toBe(403);
+    expect((await call(`${api}/999999`, { method: "DELETE", headers: { "private-token": registry.tokens.developer } })).status).toBe(403);
     expect((await call(`${api}/${target!.id}`, { method: "DELETE", headers: { "job-token": registry.tokens.job } })).status).toBe(204);
   });
 });

@@ -159,7 +159,9 @@ describe("settings endpoints", () => {
     const limits = `${registry.url}/api/v4/application/plan_limits`;
     expect((await call(limits)).status).toBe(401);
     expect((await call(limits, { headers: { "private-token": "nope" } })).status).toBe(401);
-    expect((await call(limits, { headers: { "deploy-token": registry.tokens.deploy } })).status).toBe(403);
+    // Deploy tokens and Basic are not read on the admin API: anonymous.
+    expect((await call(limits, { headers: { "deploy-token": registry.tokens.deploy } })).status).toBe(401);
+    expect((await call(limits, { headers: { authorization: `Basic ${Buffer.from(`x:${registry.tokens.personal}`).toString("base64")}` } })).status).toBe(401);
     expect((await call(limits, { headers: { "private-token": registry.tokens.other.personal } })).status).toBe(403);
     const bad = await call(`${limits}?plan_name=default&generic_max_file_size=-1`, { method: "PUT", headers: admin() });
     expect(bad.status).toBe(400);
@@ -168,24 +170,37 @@ describe("settings endpoints", () => {
     expect(registry.settings("generic").limits.maxFileSize).toBe(0);
   });
 
-  it("switches duplicates through the group package settings", async () => {
-    const settings = `${registry.url}/api/v4/groups/regkit/-/packages/settings`;
-    const headers = admin();
-    await call(`${generic}/dup/1.0.0/f.bin`, { method: "PUT", headers, body: "one" });
+  it("switches duplicates through GitLab's GraphQL mutation, for the formats GitLab has the setting for", async () => {
+    const graphql = `${registry.url}/api/graphql`;
+    const headers = { ...admin(), "content-type": "application/json" };
+    const mutate = (input: string) =>
+      call(graphql, { method: "POST", headers, body: JSON.stringify({ query: `mutation { updateNamespacePackageSettings(input: { namespacePath: "regkit", ${input} }) { packageSettings { genericDuplicatesAllowed } errors } }` }) });
+    await call(`${generic}/dup/1.0.0/f.bin`, { method: "PUT", headers: admin(), body: "one" });
 
-    const off = await call(`${settings}?generic_duplicates_allowed=false`, { method: "PUT", headers });
+    const off = await mutate("genericDuplicatesAllowed: false");
     expect(off.status).toBe(200);
-    expect(off.json()).toEqual({ generic_duplicates_allowed: false, tokenish_duplicates_allowed: true });
-    const rejected = await call(`${generic}/dup/1.0.0/f.bin`, { method: "PUT", headers, body: "two" });
+    expect(off.json()).toEqual({ data: { updateNamespacePackageSettings: { packageSettings: { genericDuplicatesAllowed: false }, errors: [] } } });
+    const rejected = await call(`${generic}/dup/1.0.0/f.bin`, { method: "PUT", headers: admin(), body: "two" });
     expect(rejected.status).toBe(400);
-    expect((await call(`${generic}/dup/1.0.0/f.bin`, { headers })).text).toBe("one");
+    expect((await call(`${generic}/dup/1.0.0/f.bin`, { headers: admin() })).text).toBe("one");
 
-    expect((await call(`${settings}?generic_duplicates_allowed=true`, { method: "PUT", headers })).status).toBe(200);
-    expect((await call(`${generic}/dup/1.0.0/f.bin`, { method: "PUT", headers, body: "three" })).status).toBe(201);
-    expect((await call(`${generic}/dup/1.0.0/f.bin`, { headers })).text).toBe("three");
+    // The same through variables, as GraphQL clients send it.
+    const on = await call(graphql, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ query: "mutation($input: UpdateNamespacePackageSettingsInput!) { updateNamespacePackageSettings(input: $input) { errors } }", variables: { input: { namespacePath: "regkit", genericDuplicatesAllowed: true } } }),
+    });
+    expect(on.status).toBe(200);
+    expect((await call(`${generic}/dup/1.0.0/f.bin`, { method: "PUT", headers: admin(), body: "three" })).status).toBe(201);
+    expect((await call(`${generic}/dup/1.0.0/f.bin`, { headers: admin() })).text).toBe("three");
 
-    expect((await call(`${settings}?generic_duplicates_allowed=maybe`, { method: "PUT", headers })).status).toBe(400);
-    expect((await call(settings, { method: "PUT", headers: { "job-token": registry.tokens.job } })).status).toBe(403);
-    expect((await call(settings, { method: "PUT" })).status).toBe(401);
+    // GitLab has no such setting for this format: the input field is refused, nothing changes.
+    const unknown = await mutate("tokenishDuplicatesAllowed: false");
+    expect((unknown.json() as { errors?: unknown[] }).errors).toHaveLength(1);
+    expect(registry.settings("tokenish").policies.duplicates).toBe("allow");
+    expect((await call(graphql, { method: "POST", headers: { "job-token": registry.tokens.job, "content-type": "application/json" }, body: "{}" })).status).toBe(401);
+    expect((await call(graphql, { method: "POST", headers: { "private-token": registry.tokens.developer, "content-type": "application/json" }, body: "{}" })).status).toBe(403);
+    expect((await call(graphql, { method: "POST" })).status).toBe(401);
+    expect(registry.settings("generic").policies.duplicates).toBe("allow");
   });
 });

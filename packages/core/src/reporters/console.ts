@@ -1,10 +1,11 @@
 import type { ResultStatus, ScenarioResult, TokenKind } from "../contract.js";
 import { ALL_TOKEN_KINDS } from "../contract.js";
 import type { RunReport } from "../runner.js";
+import { deviationRows, summaryLine } from "./deviations.js";
 import type { Reporter } from "./types.js";
 
-const SYMBOL: Record<ResultStatus, string> = { pass: "pass", fail: "FAIL", skip: "skip", error: "ERROR" };
-const COLOR: Record<ResultStatus, string> = { pass: "\x1b[32m", fail: "\x1b[31m", skip: "\x1b[90m", error: "\x1b[35m" };
+const SYMBOL: Record<ResultStatus, string> = { pass: "pass", fail: "FAIL", skip: "skip", error: "ERROR", deviation: "deviation" };
+const COLOR: Record<ResultStatus, string> = { pass: "\x1b[32m", fail: "\x1b[31m", skip: "\x1b[90m", error: "\x1b[35m", deviation: "\x1b[33m" };
 
 /** The result table (scenario rows, token kind columns), then every failure in full. */
 export function renderConsole(reports: readonly RunReport[], color = false): string {
@@ -23,10 +24,21 @@ export function renderConsole(reports: readonly RunReport[], color = false): str
       });
       lines.push(`${scenario.padEnd(width)}  ${cells.join(" ")}`);
     }
-    const { pass, fail, skip, error } = report.summary;
-    lines.push(`${pass} passed, ${fail} failed, ${skip} skipped, ${error} errors in ${(report.durationMs / 1000).toFixed(1)} s`);
+    lines.push(`${summaryLine(report.summary)} in ${(report.durationMs / 1000).toFixed(1)} s`);
     const problems = report.results.filter((r) => r.status === "fail" || r.status === "error");
     for (const r of problems) lines.push("", ...renderProblem(r, report, paint));
+    const { observed, gone } = deviationRows(report);
+    if (observed.length > 0) {
+      lines.push("", "known deviations (recorded in the profile with their source; neither pass nor failure):");
+      for (const d of observed) {
+        lines.push(`  ${paint("deviation", d.id)}: ${d.summary}`, `    source:   ${d.source}`, `    seen in:  ${d.where.slice(0, 6).join(", ")}${d.where.length > 6 ? ` (+${d.where.length - 6})` : ""}`);
+        if (d.expectation) lines.push(`    expected: ${d.expectation.expected}`, `    actual:   ${d.expectation.actual}`);
+      }
+    }
+    if (gone.length > 0) {
+      lines.push("", "recorded deviations that no longer happen (the registry now follows the rule; the profile can drop them):");
+      for (const d of gone) lines.push(`  ${d.id}: ${d.summary} (${d.source}); checked in ${d.where.slice(0, 3).join(", ")}`);
+    }
     const skips = report.results.filter((r) => r.status === "skip");
     if (skips.length > 0) {
       lines.push("", "skipped:");

@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { ALL_TOKEN_KINDS, type Exchange, type LatencySeries, type ResultStatus, type ScenarioResult } from "../contract.js";
 import { redact } from "../redact.js";
 import type { RunReport } from "../runner.js";
+import { deviationRows, summaryLine } from "./deviations.js";
 import type { Reporter } from "./types.js";
 
 /** Escapes text for HTML content and attribute values. */
@@ -10,18 +11,19 @@ export function htmlEscape(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
 }
 
-const LABEL: Record<ResultStatus, string> = { pass: "pass", fail: "FAIL", skip: "skip", error: "ERROR" };
+const LABEL: Record<ResultStatus, string> = { pass: "pass", fail: "FAIL", skip: "skip", error: "ERROR", deviation: "deviation" };
 
 const CSS = `
-:root{--pass:#1a7f37;--fail:#cf222e;--skip:#8c959f;--error:#8250df;--bg:#fff;--fg:#1f2328;--muted:#59636e;--line:#d1d9e0}
+:root{--pass:#1a7f37;--fail:#cf222e;--skip:#8c959f;--error:#8250df;--deviation:#9a6700;--bg:#fff;--fg:#1f2328;--muted:#59636e;--line:#d1d9e0}
 *{box-sizing:border-box}body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--fg);background:var(--bg);margin:0;padding:24px;max-width:1200px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}h3{font-size:15px;margin:20px 0 6px}
 .meta{color:var(--muted)}table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f6f8fa;font-weight:600}td.cell{text-align:center;font-weight:600;min-width:72px}
-.pass{color:#fff;background:var(--pass)}.fail{color:#fff;background:var(--fail)}.skip{color:#fff;background:var(--skip)}.error{color:#fff;background:var(--error)}
+.pass{color:#fff;background:var(--pass)}.fail{color:#fff;background:var(--fail)}.skip{color:#fff;background:var(--skip)}.error{color:#fff;background:var(--error)}.deviation{color:#fff;background:var(--deviation)}
 .badge{display:inline-block;border-radius:10px;padding:0 8px;margin-right:6px;font-size:12px}
 .problem{border:1px solid var(--line);border-left:4px solid var(--fail);padding:8px 12px;margin:10px 0;border-radius:4px}
 .problem.error{border-left-color:var(--error);background:none;color:var(--fg)}
+.problem.deviation{border-left-color:var(--deviation);background:none;color:var(--fg)}
 .problem pre,.evidence pre{background:#f6f8fa;padding:8px;overflow:auto;font-size:12px;margin:4px 0;white-space:pre-wrap;word-break:break-all}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:6px 0}dt{color:var(--muted)}dd{margin:0;font-family:ui-monospace,monospace;white-space:pre-wrap;word-break:break-all}
 details summary{cursor:pointer;color:var(--muted)}svg.chart{background:#fff;border:1px solid var(--line)}svg.chart text{font:11px system-ui,sans-serif;fill:var(--muted)}
@@ -51,6 +53,21 @@ function headers(h: Readonly<Record<string, string>>): string {
 function evidence(e: Exchange): string {
   return `<div class="evidence"><strong>${htmlEscape(e.method)} ${htmlEscape(e.path)} → ${e.status === 0 ? "no response" : e.status}</strong> <span class="meta">(${e.durationMs.toFixed(0)} ms, via ${htmlEscape(e.via)})</span>
 <details><summary>request and response</summary><dl><dt>URL</dt><dd>${htmlEscape(e.url)}</dd></dl><pre>${htmlEscape(headers(e.requestHeaders))}</pre><pre>${htmlEscape(headers(e.responseHeaders))}</pre>${e.responseSnippet ? `<pre>${htmlEscape(e.responseSnippet)}</pre>` : ""}</details></div>`;
+}
+
+function deviations(report: RunReport): string {
+  const { observed, gone } = deviationRows(report);
+  const parts: string[] = [];
+  if (observed.length) {
+    parts.push(`<h2>Known deviations</h2><p class="meta">Recorded in the profile with their source: neither a pass nor a failure.</p>`);
+    for (const d of observed) {
+      parts.push(`<div class="problem deviation" data-deviation="${htmlEscape(d.id)}"><h3><span class="badge deviation">deviation</span><code>${htmlEscape(d.id)}</code></h3><p>${htmlEscape(d.summary)}</p><dl><dt>source</dt><dd>${htmlEscape(d.source)}</dd><dt>seen in</dt><dd>${htmlEscape(d.where.join(", "))}</dd>${d.expectation ? `<dt>expected</dt><dd>${htmlEscape(d.expectation.expected)}</dd><dt>actual</dt><dd>${htmlEscape(d.expectation.actual)}</dd>` : ""}</dl></div>`);
+    }
+  }
+  if (gone.length) {
+    parts.push(`<h2>Recorded deviations that no longer happen</h2><ul class="deviations-gone">${gone.map((d) => `<li data-deviation="${htmlEscape(d.id)}"><code>${htmlEscape(d.id)}</code>: ${htmlEscape(d.summary)} (${htmlEscape(d.source)}): the registry now follows the rule; the profile can drop it.</li>`).join("")}</ul>`);
+  }
+  return parts.join("\n");
 }
 
 function problem(r: ScenarioResult, report: RunReport): string {
@@ -107,21 +124,23 @@ export function renderHtml(reports: readonly RunReport[], options: { secrets?: r
     const skips = report.results.filter((r) => r.status === "skip");
     return `<section class="report" data-format="${htmlEscape(report.format)}">
 <h2>${htmlEscape(report.format)} <span class="meta">· ${htmlEscape(report.registry)} · profile ${htmlEscape(report.profile)}</span></h2>
-<p><span class="badge pass">${s.pass} passed</span><span class="badge fail">${s.fail} failed</span><span class="badge error">${s.error} errors</span><span class="badge skip">${s.skip} skipped</span>
+<p><span class="badge pass">${s.pass} passed</span><span class="badge fail">${s.fail} failed</span><span class="badge error">${s.error} errors</span><span class="badge skip">${s.skip} skipped</span><span class="badge deviation">${s.deviation} known deviations</span>
 <span class="meta">run ${htmlEscape(report.runId)} · seed ${report.seed} · ${new Date(report.startedAt).toISOString()} · ${(report.durationMs / 1000).toFixed(1)} s</span></p>
 ${matrix(report)}
 ${problems.length ? `<h2>Failures and errors</h2>${problems.map((r) => problem(r, report)).join("\n")}` : ""}
+${deviations(report)}
 ${measurements(report)}
 ${skips.length ? `<h2>Skipped</h2><ul>${[...new Set(skips.map((r) => r.message ?? ""))].map((m) => `<li>${htmlEscape(m)}: ${skips.filter((r) => (r.message ?? "") === m).map((r) => `<code>${htmlEscape(r.scenario)}</code> [${r.tokenKind}]`).join(", ")}</li>`).join("")}</ul>` : ""}
 ${report.cleanup.left.length ? `<p class="meta">Left on the registry: ${report.cleanup.left.map(htmlEscape).join(", ")}</p>` : ""}
 </section>`;
   });
-  const total = reports.reduce((t, r) => ({ pass: t.pass + r.summary.pass, fail: t.fail + r.summary.fail, error: t.error + r.summary.error, skip: t.skip + r.summary.skip }), { pass: 0, fail: 0, error: 0, skip: 0 });
+  const sum = (key: keyof RunReport["summary"]): number => reports.reduce((t, r) => t + r.summary[key], 0);
+  const total = { pass: sum("pass"), fail: sum("fail"), error: sum("error"), skip: sum("skip"), deviation: sum("deviation"), deviationsGone: sum("deviationsGone") };
   const doc = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>regkit conformance report</title><style>${CSS}</style></head>
 <body><h1>regkit conformance report</h1>
-<p class="meta">${reports.map((r) => htmlEscape(r.format)).join(", ")} · ${total.pass} passed, ${total.fail} failed, ${total.error} errors, ${total.skip} skipped</p>
+<p class="meta">${reports.map((r) => htmlEscape(r.format)).join(", ")} · ${htmlEscape(summaryLine(total))}</p>
 ${sections.join("\n")}
 </body></html>
 `;
@@ -141,7 +160,14 @@ export function htmlReporter(file: string, options: { secrets?: readonly string[
 /** An SVG badge with pass/fail counts per format. */
 export function renderBadge(reports: readonly RunReport[]): string {
   const label = "regkit";
-  const text = reports.map((r) => `${r.format} ${r.summary.pass}/${r.summary.pass + r.summary.fail + r.summary.error}`).join(" · ") || "no runs";
+  const text =
+    reports
+      .map((r) => {
+        const s = r.summary;
+        const ran = s.pass + s.deviation + s.fail + s.error;
+        return `${r.format} ${s.pass + s.deviation}/${ran}${s.deviation > 0 ? ` (${s.deviation} dev)` : ""}`;
+      })
+      .join(" · ") || "no runs";
   const bad = reports.some((r) => r.summary.fail + r.summary.error > 0);
   const colour = reports.length === 0 ? "#9f9f9f" : bad ? "#e05d44" : "#4c1";
   const w1 = 8 + label.length * 7;

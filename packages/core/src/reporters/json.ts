@@ -1,42 +1,50 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { RunReport } from "../runner.js";
+import { REPORT_SCHEMA_VERSION, type RunReport } from "../runner.js";
 import type { Reporter } from "./types.js";
 
 /** The document `jsonReporter` writes. */
 export interface JsonReport {
-  readonly schemaVersion: 1;
+  readonly schemaVersion: typeof REPORT_SCHEMA_VERSION;
   readonly reports: readonly RunReport[];
 }
 
 /** JSON Schema (draft 2020-12) of {@link JsonReport}: what outside tools may rely on. */
 export const reportJsonSchema = {
   $schema: "https://json-schema.org/draft/2020-12/schema",
-  $id: "https://regkit.dev/schema/report-v1.json",
+  $id: "https://regkit.dev/schema/report-v2.json",
   title: "regkit report",
   type: "object",
   required: ["schemaVersion", "reports"],
   properties: {
-    schemaVersion: { const: 1 },
+    schemaVersion: { const: REPORT_SCHEMA_VERSION },
     reports: {
       type: "array",
       items: {
         type: "object",
-        required: ["schemaVersion", "tool", "runId", "format", "registry", "profile", "seed", "startedAt", "durationMs", "results", "summary", "cleanup"],
+        required: ["schemaVersion", "tool", "runId", "format", "registry", "profile", "settings", "seed", "startedAt", "durationMs", "results", "summary", "cleanup"],
         properties: {
-          schemaVersion: { const: 1 },
+          schemaVersion: { const: REPORT_SCHEMA_VERSION },
           tool: { type: "object", required: ["name", "version"], properties: { name: { const: "regkit" }, version: { type: "string" } } },
           runId: { type: "string" },
           format: { type: "string" },
           registry: { type: "string" },
           profile: { type: "string" },
+          settings: { type: "object", additionalProperties: { type: ["boolean", "number", "string", "array"] } },
           seed: { type: "integer" },
           startedAt: { type: "string", format: "date-time" },
           durationMs: { type: "number" },
           summary: {
             type: "object",
-            required: ["pass", "fail", "skip", "error"],
-            properties: { pass: { type: "integer" }, fail: { type: "integer" }, skip: { type: "integer" }, error: { type: "integer" } },
+            required: ["pass", "fail", "skip", "error", "deviation", "deviationsGone"],
+            properties: {
+              pass: { type: "integer" },
+              fail: { type: "integer" },
+              skip: { type: "integer" },
+              error: { type: "integer" },
+              deviation: { type: "integer" },
+              deviationsGone: { type: "integer" },
+            },
           },
           cleanup: {
             type: "object",
@@ -53,7 +61,7 @@ export const reportJsonSchema = {
                 scenario: { type: "string" },
                 title: { type: "string" },
                 tokenKind: { enum: ["personal", "deploy", "job", "readonly", "anonymous", "invalid"] },
-                status: { enum: ["pass", "fail", "skip", "error"] },
+                status: { enum: ["pass", "fail", "skip", "error", "deviation"] },
                 message: { type: "string" },
                 expectation: { type: "object", required: ["expected", "actual"], properties: { expected: { type: "string" }, actual: { type: "string" } } },
                 exchanges: {
@@ -93,6 +101,20 @@ export const reportJsonSchema = {
                 },
                 throughput: { type: "object", additionalProperties: { type: "number" } },
                 replay: { type: "object", required: ["seed"], properties: { seed: { type: "integer" }, path: { type: "string" } } },
+                deviations: {
+                  type: "array",
+                  items: {
+                    type: "object",
+                    required: ["id", "summary", "source", "observed"],
+                    properties: {
+                      id: { type: "string" },
+                      summary: { type: "string" },
+                      source: { type: "string" },
+                      observed: { type: "boolean" },
+                      expectation: { type: "object", required: ["expected", "actual"], properties: { expected: { type: "string" }, actual: { type: "string" } } },
+                    },
+                  },
+                },
               },
             },
           },
@@ -102,13 +124,13 @@ export const reportJsonSchema = {
   },
 } as const;
 
-/** Writes `{ schemaVersion: 1, reports }` to `file`. */
+/** Writes `{ schemaVersion: 2, reports }` to `file`. */
 export function jsonReporter(file: string): Reporter {
   return {
     name: "json",
     async finish(reports) {
       await mkdir(dirname(file), { recursive: true });
-      const doc: JsonReport = { schemaVersion: 1, reports };
+      const doc: JsonReport = { schemaVersion: REPORT_SCHEMA_VERSION, reports };
       await writeFile(file, `${JSON.stringify(doc, null, 2)}\n`);
     },
   };

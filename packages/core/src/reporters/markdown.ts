@@ -2,9 +2,10 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { ALL_TOKEN_KINDS, type ResultStatus } from "../contract.js";
 import type { RunReport } from "../runner.js";
+import { deviationRows, summaryLine } from "./deviations.js";
 import type { Reporter } from "./types.js";
 
-const MARK: Record<ResultStatus, string> = { pass: "✅", fail: "❌", skip: "⏭️", error: "⚠️" };
+const MARK: Record<ResultStatus, string> = { pass: "✅", fail: "❌", skip: "⏭️", error: "⚠️", deviation: "🔶" };
 const LIMIT = 60_000;
 
 const cell = (text: string): string => text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
@@ -13,8 +14,7 @@ const cell = (text: string): string => text.replace(/\|/g, "\\|").replace(/\r?\n
 export function renderMarkdown(reports: readonly RunReport[]): string {
   const out: string[] = ["## regkit conformance", ""];
   for (const r of reports) {
-    const s = r.summary;
-    out.push(`- **${r.format}** (${r.profile}): ${s.pass} passed, ${s.fail} failed, ${s.error} errors, ${s.skip} skipped · run \`${r.runId}\` · seed \`${r.seed}\``);
+    out.push(`- **${r.format}** (${r.profile}): ${summaryLine(r.summary)} · run \`${r.runId}\` · seed \`${r.seed}\``);
   }
   for (const r of reports) {
     const kinds = ALL_TOKEN_KINDS.filter((k) => r.results.some((x) => x.tokenKind === k));
@@ -26,6 +26,14 @@ export function renderMarkdown(reports: readonly RunReport[]): string {
       });
       out.push(`| \`${scenario}\` | ${row.join(" | ")} |`);
     }
+    const { observed, gone } = deviationRows(r);
+    if (observed.length) out.push("", "#### Known deviations", "", "Recorded in the profile with their source: neither a pass nor a failure.", "");
+    for (const d of observed) {
+      out.push(`- ${MARK.deviation} \`${d.id}\`: ${cell(d.summary)} (source: ${cell(d.source)}); seen in ${d.where.length} result(s)`);
+      if (d.expectation) out.push(`  - expected: ${cell(d.expectation.expected)}`, `  - actual: ${cell(d.expectation.actual)}`);
+    }
+    if (gone.length) out.push("", "#### Recorded deviations that no longer happen", "");
+    for (const d of gone) out.push(`- \`${d.id}\`: ${cell(d.summary)} (${cell(d.source)}): the registry now follows the rule; the profile can drop it`);
     const problems = r.results.filter((x) => x.status === "fail" || x.status === "error");
     if (problems.length) out.push("", "#### Failures", "");
     for (const x of problems) {
