@@ -172,6 +172,7 @@ if (!skip.has("catalog")) {
     const env = {
       ...process.env,
       REGKIT_PERSONAL_TOKEN: ref.tokens.personal,
+      REGKIT_PERSONAL_USERNAME: ref.tokens.personalUsername,
       REGKIT_DEPLOY_TOKEN: ref.tokens.deploy,
       REGKIT_DEPLOY_USERNAME: ref.tokens.deployUsername,
       REGKIT_JOB_TOKEN: ref.tokens.job,

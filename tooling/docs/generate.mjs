@@ -96,8 +96,8 @@ ${ids.map((id) => `<tr><td><code>${esc(id)}</code></td>${columns.map((c) => cell
 }
 
 /** Per format, every GitLab behaviour the kit relies on, GitLab's answer, where GitLab defines it, and the test that pins the reference registry to it. */
-function fidelityPage(kits) {
-  const sections = kits.map((kit) => {
+function fidelityPage(kits, shared) {
+  const sections = [{ format: "gitlab", title: "Every format", gitlabFacts: shared }, ...kits].map((kit) => {
     const facts = kit.gitlabFacts ?? [];
     const rows = facts
       .map((f) => `<tr id="${esc(f.id)}"><td><code>${esc(f.id)}</code></td><td>${esc(f.behaviour)}</td><td>${esc(f.gitlab)}</td><td><code>${esc(f.source.file)}</code> ${esc(f.source.at)}<br><small>${esc(f.source.version)}</small></td><td><code>${esc(f.pinnedBy)}</code></td></tr>`)
@@ -131,7 +131,8 @@ export async function generateDocs(outDir, { typedoc = true } = {}) {
   await writeFile(join(outDir, "index.html"), index);
   for (const kit of kits) await writeFile(join(outDir, `${kit.format}.html`), formatPage(kit, coreScenarios));
   await writeFile(join(outDir, "matrix.html"), matrixPage(kits, coreScenarios));
-  await writeFile(join(outDir, "gitlab-fidelity.html"), fidelityPage(kits));
+  const { GITLAB_FACTS, factList } = await import(`${root}packages/core/dist/index.js`);
+  await writeFile(join(outDir, "gitlab-fidelity.html"), fidelityPage(kits, factList(GITLAB_FACTS)));
   if (typedoc) {
     execFileSync(process.execPath, [join(root, "node_modules/typedoc/bin/typedoc"), "--options", join(root, "tooling/docs/typedoc.json"), "--out", join(outDir, "api")], { stdio: "inherit", cwd: root });
   }

@@ -1,6 +1,7 @@
 export declare function freePort(): Promise<number>;
 export declare function startVerdaccio(options?: {
   maxBodySize?: string;
+  access?: "$all" | "$authenticated";
   user?: string;
   password?: string;
   timeoutMs?: number;

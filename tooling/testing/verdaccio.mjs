@@ -23,7 +23,9 @@ export async function freePort() {
 }
 
 /**
- * @param {{ maxBodySize?: string, user?: string, password?: string, timeoutMs?: number }} [options]
+ * `access: "$authenticated"` starts a private Verdaccio (packages readable by logged-in users only).
+ *
+ * @param {{ maxBodySize?: string, access?: "$all" | "$authenticated", user?: string, password?: string, timeoutMs?: number }} [options]
  * @returns {Promise<{ url: string, token: string, username: string, pid: number, close(): Promise<void> }>}
  */
 export async function startVerdaccio(options = {}) {
@@ -41,7 +43,7 @@ export async function startVerdaccio(options = {}) {
       "uplinks: {}",
       "packages:",
       "  '**':",
-      "    access: $all",
+      `    access: ${options.access ?? "$all"}`,
       "    publish: $authenticated",
       "    unpublish: $authenticated",
       "web:",

@@ -26,7 +26,7 @@ const reporters = [
   jsonReporter(`${outDir}report.json`),
   junitReporter(`${outDir}junit.xml`),
   markdownReporter(`${outDir}report.md`),
-  htmlReporter(`${outDir}report.html`, { secrets: [tokens.personal, tokens.deploy, tokens.job, tokens.readonlyDeploy] }),
+  htmlReporter(`${outDir}report.html`, { secrets: [tokens.personal, tokens.developer, tokens.deploy, tokens.job, tokens.readonlyDeploy] }),
   badgeReporter(`${outDir}badge.svg`),
 ];
 const reports = [];
@@ -40,7 +40,7 @@ try {
       kit,
       target: referenceTarget(registry, segment),
       onResult: (result) => {
-        const mark = { pass: "✓", fail: "✗", skip: "-", error: "!" }[result.status];
+        const mark = { pass: "✓", fail: "✗", skip: "-", error: "!", deviation: "~" }[result.status];
         process.stderr.write(`  ${mark} ${result.scenario} [${result.tokenKind}]${result.message && result.status !== "pass" ? `: ${result.message}` : ""}\n`);
       },
     });

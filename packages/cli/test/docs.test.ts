@@ -7,11 +7,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { coreScenarios } from "@regkit/core";
+import { GITLAB_FACTS, coreScenarios, factList } from "@regkit/core";
 import { kits } from "@regkit/cli";
 import { generateDocs } from "../../../tooling/docs/generate.mjs";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
+const GITLAB_FACTS_LIST = factList(GITLAB_FACTS);
 let out: string;
 
 beforeAll(async () => {
@@ -42,6 +43,23 @@ describe("generated conformance docs", () => {
         expect(table).toContain(`<td data-field="tokenKinds">${profile.tokenKinds.join(", ")}</td>`);
         expect(table).toContain(`>${profile.policies.duplicates}`);
       }
+    }
+  });
+
+  test("the GitLab fidelity page lists every GitLab fact of every kit with its source, and the test that pins it names it", async () => {
+    const html = await readFile(join(out, "gitlab-fidelity.html"), "utf8");
+    const facts = [...GITLAB_FACTS_LIST, ...kits.flatMap((kit) => kit.gitlabFacts ?? [])];
+    for (const kit of kits) expect(kit.gitlabFacts?.length ?? 0, `${kit.format} has GitLab facts`).toBeGreaterThan(5);
+    expect(new Set(facts.map((f) => f.id)).size).toBe(facts.length);
+    for (const fact of facts) {
+      expect(html, fact.id).toContain(`<tr id="${fact.id}">`);
+      expect(fact.source.file, fact.id).toMatch(/^(lib|app|spec|doc|config|db|workhorse|ee)\//);
+      expect(fact.source.at.length, fact.id).toBeGreaterThan(3);
+      expect(fact.source.version, fact.id).toMatch(/GitLab/);
+      // pinFacts titles each test with the fact's id, from the facts object the test file imports.
+      const pinned = await readFile(join(root, fact.pinnedBy), "utf8");
+      expect(pinned, `${fact.id} is pinned by ${fact.pinnedBy}`).toContain("pinFacts(");
+      expect(pinned, `${fact.id} is pinned by ${fact.pinnedBy}`).toMatch(new RegExp(`\\b${fact.id.split(".").slice(1).join(".").replace(/\./g, "\\.")}\\b`));
     }
   });
 

@@ -17,6 +17,12 @@ export type AuthScheme =
   | "basic"
   /** `PRIVATE-TOKEN`, `DEPLOY-TOKEN`, `JOB-TOKEN` headers. */
   | "headers"
+  /** Only `PRIVATE-TOKEN` (GitLab's PyPI routes read no JOB-TOKEN header). */
+  | "privateToken"
+  /** Only `DEPLOY-TOKEN`. */
+  | "deployToken"
+  /** Only `JOB-TOKEN`. */
+  | "jobToken"
   /** `X-NuGet-ApiKey` carrying any token kind (GitLab's NuGet push and delete). */
   | "apiKey";
 

@@ -33,6 +33,7 @@ const CAPABILITY_TEXT: Record<string, string> = {
   distTags: "npm dist-tags (or the format's channel pointers)",
   anonymousRead: "packages can be read without credentials (a public project)",
   invalidTokenRead: "a read with an invalid token is served as anonymous",
+  pep691: "the simple index answers PEP 691 JSON when asked",
 };
 
 const OPTION_TEXT: Record<keyof ScenarioOptions, [SettingType, string]> = {

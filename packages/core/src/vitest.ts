@@ -5,7 +5,7 @@
  * @module
  */
 import { afterAll, describe, test } from "vitest";
-import type { FormatKit, ScenarioResult, Target, TokenKind } from "./contract.js";
+import type { FormatKit, GitLabFact, ScenarioResult, Target, TokenKind } from "./contract.js";
 import { RunSession, kindsOf, newRunId, selectScenarios } from "./runner.js";
 
 export interface DescribeConformanceOptions {
@@ -72,4 +72,21 @@ export function describeConformance(kit: FormatKit, target: Target, options: Des
       if (session) await session.cleanup();
     }, 300_000);
   });
+}
+
+/**
+ * Pins each GitLab fact of a facts object with one vitest test titled with the
+ * fact's id. The map of tests is typed by the facts object, so a fact without
+ * a test (or a test without a fact) does not compile: every fact stays pinned
+ * to the reference registry.
+ */
+export function pinFacts<F extends Readonly<Record<string, GitLabFact>>>(
+  facts: F,
+  tests: { readonly [K in keyof F]: (fact: F[K]) => Promise<void> },
+  options: { readonly timeout?: number } = {},
+): void {
+  for (const key of Object.keys(facts) as (keyof F & string)[]) {
+    const fact = facts[key];
+    test(fact.id, { timeout: options.timeout ?? 60_000 }, () => tests[key](fact));
+  }
 }

@@ -27,7 +27,7 @@ export interface ProjectPage {
 }
 
 export interface PypiClient extends RegistryClient {
-  /** GET <simple>/<name>/ with an Accept header, following redirects; undefined on 404. */
+  /** GET <simple>/<name>/ with an Accept header, following redirects within the registry; undefined on 404 or a redirect to another host. */
   projectPage(name: string, accept?: string, raw?: boolean): Promise<ProjectPage | undefined>;
   /** Project names of the project list page (`<simple>/`), in the form asked for. */
   projectList(accept: string): Promise<{ names: readonly string[]; contentType: string; exchange: Exchange }>;
@@ -88,7 +88,11 @@ export function connectPypi({ http, target }: Session): PypiClient {
       const res = await http.request({ method: "GET", path, headers: { accept } });
       if (res.status >= 300 && res.status < 400 && res.headers.location) {
         await res.dump();
-        path = new URL(res.headers.location, new URL(res.exchange.url)).toString();
+        const next = new URL(res.headers.location, new URL(res.exchange.url));
+        // A redirect to another host is a registry forwarding a name it does not
+        // hold (GitLab's request forwarding to pypi.org): not found here, and not followed.
+        if (next.origin !== new URL(target.registry).origin) return undefined;
+        path = next.toString();
         continue;
       }
       if (res.status === 404) {

@@ -1,9 +1,10 @@
 import { compare } from "@renovatebot/pep440";
-import { defineKit, type FormatKit, type RouteTemplate } from "@regkit/core";
+import { defineKit, factList, type FormatKit, type RouteTemplate } from "@regkit/core";
 import { pypiArbitraries } from "./arbitraries.js";
 import { buildRelease } from "./build.js";
 import { connectPypi } from "./client.js";
 import { pip, twine } from "./drivers.js";
+import { pypiGitLabFacts } from "./gitlab.js";
 import { normalizeName } from "./names.js";
 import { pypiProfiles } from "./profiles.js";
 import { pypiReference } from "./reference.js";
@@ -14,7 +15,7 @@ export const pypiRoutes: readonly RouteTemplate[] = [
   { method: "POST", path: "/", summary: "upload (legacy API, multipart :action=file_upload; GitLab: the endpoint itself)" },
   { method: "POST", path: "/legacy", summary: "upload (legacy API, PyPI's path)" },
   { method: "GET", path: "/simple", summary: "project list" },
-  { method: "GET", path: "/simple/:name", summary: "project page (HTML or PEP 691 JSON)" },
+  { method: "GET", path: "/simple/:name", summary: "project page (HTML or PEP 691 JSON; GitLab: JSON only with the pypi_pep_691_json flag)" },
   { method: "GET", path: "/files/:sha256/:file", summary: "file download (the URL the index links; GitLab's layout)" },
   { method: "GET", path: "/packages/*path", summary: "file download (PyPI's layout)" },
 ];
@@ -26,7 +27,7 @@ export const pypiKit: FormatKit = defineKit({
   description: "Python packages: the legacy upload API twine speaks, the simple index pip reads (PEP 503 HTML and PEP 691 JSON), PEP 440 versions.",
   profiles: pypiProfiles,
   defaultProfile: "gitlab",
-  instanceLimit: 3 * 1024 ** 3,
+  instanceLimit: pypiGitLabFacts.maxFileSize.value,
   routes: pypiRoutes,
   arbitraries: pypiArbitraries,
   packageName: (runId, base) => `regkit-${runId}-${base}`,
@@ -37,4 +38,5 @@ export const pypiKit: FormatKit = defineKit({
   drivers: [twine, pip],
   scenarios: pypiScenarios,
   reference: pypiReference,
+  gitlabFacts: factList(pypiGitLabFacts),
 });

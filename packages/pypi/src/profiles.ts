@@ -1,4 +1,5 @@
-import { defineProfile, type Credential, type Profile } from "@regkit/core";
+import { citeSource, defineProfile, gitlabBasicAuth, gitlabBasicUser, type Credential, type Profile } from "@regkit/core";
+import { pypiGitLabFacts as facts } from "./gitlab.js";
 import { normalizeName } from "./names.js";
 
 /** Where a PyPI-style registry takes uploads and serves its simple index, relative to the target URL. */
@@ -16,47 +17,76 @@ function basic(profile: Pick<PypiProfile, "basicUser">) {
     credential.token ? { authorization: `Basic ${Buffer.from(`${profile.basicUser(credential)}:${credential.token}`).toString("base64")}` } : {};
 }
 
-const GB = 1024 ** 3;
-
-const gitlabUser = (c: Credential): string => (c.kind === "job" ? "gitlab-ci-token" : c.kind === "deploy" || c.kind === "readonly" ? (c.username ?? "") : "__token__");
+/** The id under which PyPI profiles record that other spellings of a name do not reach its project page. */
+export const NAME_SPELLINGS_DEVIATION = "pypi.name-spellings";
 
 /**
- * GitLab's PyPI registry (`/api/v4/projects/:id/packages/pypi`): uploads are
- * POSTed to the endpoint itself and must carry `sha256_digest`; the index is
- * `<endpoint>/simple/<name>`, files `<endpoint>/files/<sha256>/<file>`. Basic
- * auth: any username (`__token__`) with a personal token, the deploy-token
- * username, `gitlab-ci-token` with a job token. Duplicate files are refused
- * with 400; 3 GB limit. No search and no delete through the PyPI protocol
- * (cleanup uses GitLab's Packages API).
+ * GitLab's PyPI registry (`/api/v4/projects/:id/packages/pypi`), as
+ * pypiGitLabFacts describes it: uploads are POSTed to the endpoint itself
+ * (201; `sha256_digest` optional and stored as declared); the index is
+ * `<endpoint>/simple/<name>` (HTML; PEP 691 JSON only with the
+ * `pypi_pep_691_json` feature flag: setting `pep691Json`), files
+ * `<endpoint>/files/<sha256>/<file>`. Basic auth: any username with a personal
+ * or deploy token (GitLab reads only the password), `gitlab-ci-token` with a
+ * job token. Duplicate files are refused with 400; 3 GiB default limit (400,
+ * or 413 from Workhorse). No search and no delete through the PyPI protocol
+ * (cleanup uses GitLab's Packages API, which needs a Maintainer).
  */
 export const gitlab: PypiProfile = {
   ...defineProfile({
     name: "gitlab",
     description: "GitLab Package Registry, PyPI endpoint of a project (also the embedded reference registry)",
     tokenKinds: ["personal", "deploy", "job", "readonly", "anonymous", "invalid"],
-    capabilities: { search: false, listVersions: true, delete: false, distTags: false, anonymousRead: false },
-    policies: { duplicates: "reject", duplicateStatus: [400] },
-    limits: { maxFileSize: 3 * GB },
-    authHeaders: (c) => basic({ basicUser: gitlabUser })(c),
+    capabilities: { search: false, listVersions: true, delete: false, distTags: false, anonymousRead: false, invalidTokenRead: false, pep691: facts.pep691Flag.value.default },
+    policies: { duplicates: facts.duplicateFile.value.policy, duplicateStatus: [facts.duplicateFile.value.status] },
+    limits: { maxFileSize: facts.maxFileSize.value },
+    authHeaders: gitlabBasicAuth,
     // No delete in GitLab's PyPI protocol: cleanup goes through the Packages API.
-    packagesApi: { type: "pypi", name: (name) => name, same: (listed, name) => normalizeName(listed) === normalizeName(name) },
+    packagesApi: { type: facts.noDelete.value.packageType, name: (name) => name, same: (listed, name) => normalizeName(listed) === normalizeName(name) },
+    deviations: {
+      [NAME_SPELLINGS_DEVIATION]: {
+        summary: "the project page is found only under the normalized name in any case: `foo_bar` and `foo.bar` give 404 (or GitLab's forward to pypi.org), with no redirect to `foo-bar`",
+        source: citeSource(facts.nameLookup.source),
+      },
+    },
+    settings: {
+      visibility: {
+        type: ["private", "public"],
+        description: "the project's visibility: public (or a public package registry) lets anyone read, and reads a wrong Basic password as anonymous",
+        default: "private",
+        apply(value, draft) {
+          draft.capabilities.anonymousRead = value === "public";
+          draft.capabilities.invalidTokenRead = value === "public";
+        },
+      },
+      pep691Json: {
+        type: "boolean",
+        description: `GitLab feature flag ${facts.pep691Flag.value.flag} (18.10+, off by default): the simple index answers PEP 691 JSON to clients that ask for it`,
+        default: facts.pep691Flag.value.default,
+        apply(value, draft) {
+          draft.capabilities.pep691 = value === true;
+        },
+      },
+    },
   }),
   uploadPath: "",
   simplePath: "/simple",
-  basicUser: gitlabUser,
+  basicUser: gitlabBasicUser,
 };
 
 /**
  * Any PEP 503 / PEP 691 index with the legacy upload API at `<registry>/legacy/`
  * and the index at `<registry>/simple/` (PyPI's own layout; pypiserver and devpi
- * differ only in paths: override them). One user token as `__token__`.
+ * differ only in paths: override them). One user token as `__token__`. PEP 691
+ * JSON is expected (`--set pep691=false` for an HTML-only index such as
+ * pypiserver).
  */
 export const pypi: PypiProfile = {
   ...defineProfile({
     name: "pypi",
     description: "A PEP 503/691 index with the legacy upload API (PyPI layout: /legacy/ and /simple/)",
     tokenKinds: ["personal", "anonymous", "invalid"],
-    capabilities: { search: false, listVersions: true, delete: false, distTags: false, anonymousRead: true },
+    capabilities: { search: false, listVersions: true, delete: false, distTags: false, anonymousRead: true, pep691: true },
     policies: { duplicates: "reject", duplicateStatus: [] },
     limits: { maxFileSize: 0 },
     authHeaders: (c) => basic({ basicUser: () => "__token__" })(c),

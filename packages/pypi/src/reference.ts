@@ -1,6 +1,5 @@
 import { PassThrough } from "node:stream";
 import busboy from "busboy";
-import { valid as validVersion } from "@renovatebot/pep440";
 import {
   ReferenceError413,
   ReferenceHttpError,
@@ -10,11 +9,14 @@ import {
   type ReferenceRequest,
   type ReferenceRoute,
   type StagedFile,
+  type StoredFile,
+  type StoredPackage,
+  type StoredVersion,
 } from "@regkit/core";
-import { normalizeName, parseDistFilename, validName } from "./names.js";
-import { HTML_TYPE, JSON_TYPE, escapeHtml } from "./simple.js";
+import { pypiGitLabFacts as facts } from "./gitlab.js";
+import { normalizeName, parseDistFilename } from "./names.js";
+import { escapeHtml } from "./simple.js";
 
-const fail = refuse;
 
 interface Upload {
   readonly fields: Record<string, string>;
@@ -32,7 +34,7 @@ function parseUpload(req: ReferenceRequest): Promise<Upload> {
     try {
       parser = busboy({ headers: { "content-type": req.headers["content-type"] ?? "" }, limits: { fields: 100, fieldSize: 1024 * 1024, files: 1 } });
     } catch {
-      reject(new ReferenceHttpError(400, "The upload must be multipart/form-data."));
+      reject(new ReferenceHttpError(400, "400 Bad request - The upload must be multipart/form-data."));
       return;
     }
     parser.on("field", (name, value) => {
@@ -56,7 +58,7 @@ function parseUpload(req: ReferenceRequest): Promise<Upload> {
         },
       );
     });
-    parser.on("error", (error) => reject(new ReferenceHttpError(400, `Malformed multipart body: ${(error as Error).message}`)));
+    parser.on("error", (error) => reject(new ReferenceHttpError(400, `400 Bad request - Malformed multipart body: ${(error as Error).message}`)));
     parser.on("close", () => {
       void (async () => {
         await staging;
@@ -68,138 +70,190 @@ function parseUpload(req: ReferenceRequest): Promise<Upload> {
   });
 }
 
+/** A version's metadata as the reference keeps it (GitLab's pypi_metadatum: one per name and version, last upload wins). */
+interface VersionMeta {
+  /** The name as uploaded (GitLab keeps it as written). */
+  readonly name: string;
+  readonly requiresPython: string;
+  readonly summary: string;
+}
+
+/** Package-level metadata: per version and file, the sha256 the client declared (null: none). */
+type Declared = Record<string, Record<string, string | null>>;
+
+const grapeError = (messages: readonly string[]): ReferenceReply => ({ status: 400, body: { error: messages.join(", ") } });
+
+/** GitLab validates the record, then answers `400 Bad request - Validation failed: …`. */
+function invalidRecord(name: string, version: string, requiresPython: string): string[] {
+  const errors: string[] = [];
+  if (!facts.nameRule.value.pattern.test(name)) errors.push("Name is invalid");
+  if (!facts.versionRule.value.pattern.test(version)) errors.push("Version is invalid");
+  if (requiresPython.length > facts.requiresPythonMax.value) errors.push(`Required python is too long (maximum is ${facts.requiresPythonMax.value} characters)`);
+  return errors;
+}
+
 async function upload(req: ReferenceRequest): Promise<ReferenceReply> {
   let parsed: Upload;
   try {
     parsed = await parseUpload(req);
   } catch (error) {
-    if (error instanceof ReferenceError413) fail(400, "File is too large.");
+    if (error instanceof ReferenceError413) refuse(facts.fileTooLarge.value.status, facts.fileTooLarge.value.message);
     throw error;
   }
   const { fields, file } = parsed;
-  const discard = async (): Promise<void> => {
-    if (file) await req.store.discard(file.staged);
-  };
   try {
-    if (fields[":action"] !== undefined && fields[":action"] !== "file_upload") fail(400, `Unsupported :action ${fields[":action"]}.`);
-    if (!file) fail(400, "content is missing");
-    const name = fields.name ?? "";
-    const version = fields.version ?? "";
-    if (!validName(name)) fail(400, `Invalid project name: ${name}.`);
-    if (!validVersion(version)) fail(400, `Invalid version: ${version} is not a PEP 440 version.`);
-    // GitLab requires the sha256 digest, and so the bytes must match it.
-    if (!fields.sha256_digest) fail(400, "sha256_digest is missing");
-    if (fields.sha256_digest!.toLowerCase() !== file!.staged.digests.sha256) fail(400, "sha256_digest does not match the uploaded file.");
-    if (fields.md5_digest && fields.md5_digest.toLowerCase() !== file!.staged.digests.md5) fail(400, "md5_digest does not match the uploaded file.");
-    const dist = parseDistFilename(file!.filename);
-    if (!dist || normalizeName(dist.name) !== normalizeName(name) || dist.version !== version) {
-      fail(400, `The file name ${file!.filename} does not match ${name} ${version}.`);
+    // Grape's parameter validation: required fields, and the digest's form (never its value).
+    const missing = facts.uploadFields.value.required.filter((field) => (field === "content" ? !file : fields[field] === undefined));
+    const problems = missing.map((field) => `${field} is missing`);
+    if (fields.sha256_digest !== undefined && !/^[0-9a-f]{64}$/i.test(fields.sha256_digest)) problems.push("sha256_digest is invalid");
+    if (problems.length > 0) {
+      await discard(req, file);
+      return grapeError(problems);
     }
-    const key = normalizeName(name);
+    const name = fields.name!;
+    const version = fields.version!;
+    const requiresPython = fields.requires_python ?? "";
+    // No md5, `:action`, file-name or digest-against-bytes checks: GitLab has none.
+    const errors = invalidRecord(name, version, requiresPython);
+    if (errors.length > 0) refuse(400, `400 Bad request - Validation failed: ${errors.join(", ")}`);
+    const filename = file!.filename;
+    const declared = fields.sha256_digest === undefined ? null : fields.sha256_digest;
+    const metadata: VersionMeta = { name, requiresPython, summary: fields.summary ?? "" };
     const outcome = await req.store.commit({
-      name: key,
+      name: normalizeName(name),
       version,
-      files: [{ filename: file!.filename, staged: file!.staged }],
-      metadata: { name, requiresPython: fields.requires_python ?? "", summary: fields.summary ?? "" },
+      files: [{ filename, staged: file!.staged }],
+      metadata,
       // Duplicates are per file (a wheel and an sdist of one version are two
       // files), decided under the store's lock so concurrent uploads of one
       // file cannot both win.
       duplicates: "allow",
       fileDuplicates: req.policies.duplicates,
-      update: (meta) => ({ ...meta, displayName: name }),
+      update: (meta) => {
+        const sha256 = { ...(meta.sha256 as Declared | undefined) };
+        sha256[version] = { ...sha256[version], [filename]: declared };
+        return { ...meta, displayName: typeof meta.displayName === "string" ? meta.displayName : name, sha256 };
+      },
     });
-    if (outcome.kind === "duplicate") fail(400, "Validation failed: File name has already been taken");
-    return { status: 200, body: { message: "200 OK" } };
+    if (outcome.kind === "duplicate") refuse(facts.duplicateFile.value.status, facts.duplicateFile.value.message);
+    return { status: facts.uploadStatus.value, body: { message: "201 Created" } };
   } catch (error) {
-    await discard().catch(() => {});
+    await discard(req, file).catch(() => {});
     throw error;
   }
 }
 
-/** The preferred representation per PEP 691, with q-values; undefined: 406. */
-export function negotiate(accept: string | undefined): "json" | "html" | undefined {
-  if (!accept || accept.trim() === "") return "html";
-  const offers = accept.split(",").map((part) => {
-    const [type, ...params] = part.trim().split(";");
-    const q = Number(/q=([0-9.]+)/.exec(params.join(";"))?.[1] ?? 1);
-    return { type: type!.trim().toLowerCase(), q: Number.isFinite(q) ? q : 0 };
-  });
-  const score = (types: string[]): number => Math.max(0, ...offers.filter((o) => types.includes(o.type)).map((o) => o.q));
-  const json = score([JSON_TYPE, "application/vnd.pypi.simple.latest+json"]);
-  const html = Math.max(score([HTML_TYPE, "application/vnd.pypi.simple.latest+html", "text/html"]), score(["*/*"]) * 0.999);
-  if (json === 0 && html === 0) return undefined;
-  return json >= html && json > 0 ? "json" : "html";
+async function discard(req: ReferenceRequest, file: Upload["file"]): Promise<void> {
+  if (file) await req.store.discard(file.staged);
+}
+
+/** GitLab's test with `pypi_pep_691_json` on: any Accept entry starting with a PEP 691 JSON type; q-values are not read. */
+export function pep691Requested(accept: string | undefined): boolean {
+  return (accept ?? "").split(",").some((entry) => facts.pep691Negotiation.value.jsonTypes.some((type) => entry.trim().startsWith(type)));
+}
+
+/** Which form a simple page takes, and its headers, as GitLab decides. */
+function form(req: ReferenceRequest): { json: boolean; headers: Record<string, string> } {
+  const neg = facts.pep691Negotiation.value;
+  if (!req.features[facts.pep691Flag.value.flag]) return { json: false, headers: { "content-type": facts.simpleHtml.value.contentType } };
+  const json = pep691Requested(req.headers.accept);
+  return { json, headers: { "content-type": json ? neg.jsonContentType : neg.htmlContentType, vary: neg.vary } };
+}
+
+function html(title: string, links: readonly string[]): string {
+  return `<!DOCTYPE html>\n<html>\n<head>\n<title>Links for ${escapeHtml(title)}</title>\n</head>\n<body>\n<h1>Links for ${escapeHtml(title)}</h1>\n${links.join("")}\n</body>\n</html>\n`;
+}
+
+const anchor = (href: string, requiresPython: string, text: string): string =>
+  `<a href="${escapeHtml(href)}" data-requires-python="${escapeHtml(requiresPython)}">${escapeHtml(text)}</a>`;
+
+const metaOf = (pkg: StoredPackage, version: StoredVersion): VersionMeta => {
+  const meta = version.metadata as Partial<VersionMeta> | undefined;
+  return { name: meta?.name ?? (typeof pkg.metadata.displayName === "string" ? pkg.metadata.displayName : pkg.name), requiresPython: meta?.requiresPython ?? "", summary: meta?.summary ?? "" };
+};
+
+/** The sha256 GitLab stored for a file: the declared one ("" when none was sent). */
+function storedSha256(pkg: StoredPackage, version: string, file: StoredFile): string {
+  const declared = (pkg.metadata.sha256 as Declared | undefined)?.[version]?.[file.filename];
+  return declared === undefined ? file.digests.sha256 : (declared ?? "");
 }
 
 async function projectPage(req: ReferenceRequest): Promise<ReferenceReply> {
-  const raw = req.params.name!;
-  const key = normalizeName(raw);
-  if (raw !== key) return { status: 301, headers: { location: `${req.baseUrl}/simple/${key}/` } };
-  const pkg = (await req.store.get(key)) ?? fail(404, "404 Not Found");
-  const form = negotiate(req.headers.accept) ?? fail(406, "Not Acceptable: ask for application/vnd.pypi.simple.v1+json or text/html");
-  const files = pkg.versions.flatMap((v) =>
-    v.files.map((f) => ({
-      filename: f.filename,
-      url: `${req.baseUrl}/files/${f.digests.sha256}/${encodeURIComponent(f.filename)}`,
-      sha256: f.digests.sha256,
-      requiresPython: (v.metadata as { requiresPython?: string }).requiresPython ?? "",
-    })),
-  );
-  const headers = { vary: "Accept" };
-  if (form === "json") {
-    return {
-      status: 200,
-      headers: { ...headers, "content-type": JSON_TYPE },
-      body: Buffer.from(JSON.stringify({ meta: { "api-version": "1.0" }, name: key, files: files.map((f) => ({ filename: f.filename, url: f.url, hashes: { sha256: f.sha256 }, "requires-python": f.requiresPython || null, yanked: false })) })),
-    };
+  // GitLab normalizes the stored names and only lower-cases the requested one: no redirect.
+  const pkg = await req.store.get(req.params.name!.toLowerCase());
+  if (!pkg || pkg.versions.length === 0) refuse(facts.unknownPackage.value.status, facts.unknownPackage.value.message);
+  const files = pkg.versions.flatMap((v) => {
+    const meta = metaOf(pkg, v);
+    return v.files.map((f) => {
+      const sha256 = storedSha256(pkg, v.version, f);
+      return { filename: f.filename, url: `${req.baseUrl}/files/${sha256}/${encodeURIComponent(f.filename)}#sha256=${sha256}`, sha256, requiresPython: meta.requiresPython };
+    });
+  });
+  const { json, headers } = form(req);
+  if (json) {
+    const entries = files.map((f) => ({ filename: f.filename, url: f.url, hashes: { sha256: f.sha256 }, ...(f.requiresPython ? { "requires-python": f.requiresPython } : {}) }));
+    return { status: 200, headers, body: Buffer.from(JSON.stringify({ meta: { "api-version": "1.0" }, name: pkg.name, files: entries })) };
   }
-  const links = files
-    .map((f) => `<a href="${escapeHtml(`${f.url}#sha256=${f.sha256}`)}"${f.requiresPython ? ` data-requires-python="${escapeHtml(f.requiresPython)}"` : ""}>${escapeHtml(f.filename)}</a><br>`)
-    .join("\n");
-  const type = (req.headers.accept ?? "").includes(HTML_TYPE) ? HTML_TYPE : "text/html; charset=utf-8";
-  return {
-    status: 200,
-    headers: { ...headers, "content-type": type },
-    body: `<!DOCTYPE html>\n<html><head><meta name="pypi:repository-version" content="1.0"><title>Links for ${escapeHtml(key)}</title></head>\n<body><h1>Links for ${escapeHtml(key)}</h1>\n${links}\n</body></html>\n`,
-  };
+  return { status: 200, headers, body: html(metaOf(pkg, pkg.versions[0]!).name, files.map((f) => anchor(f.url, f.requiresPython, f.filename))) };
 }
 
 async function projectList(req: ReferenceRequest): Promise<ReferenceReply> {
-  const names = await req.store.names();
-  if (negotiate(req.headers.accept) === "json") {
-    return { status: 200, headers: { "content-type": JSON_TYPE, vary: "Accept" }, body: Buffer.from(JSON.stringify({ meta: { "api-version": "1.0" }, projects: names.map((name) => ({ name })) })) };
+  const packages = (await Promise.all((await req.store.names()).map((name) => req.store.get(name)))).filter((p): p is StoredPackage => p !== undefined && p.versions.length > 0);
+  const { json, headers } = form(req);
+  if (json) {
+    const projects = [...new Set(packages.map((p) => p.name))].sort().map((name) => ({ name }));
+    return { status: 200, headers, body: Buffer.from(JSON.stringify({ meta: { "api-version": "1.0" }, projects })) };
   }
-  return {
-    status: 200,
-    headers: { "content-type": "text/html; charset=utf-8", vary: "Accept" },
-    body: `<!DOCTYPE html>\n<html><head><meta name="pypi:repository-version" content="1.0"><title>Simple index</title></head><body>\n${names.map((n) => `<a href="${escapeHtml(`${req.baseUrl}/simple/${n}/`)}">${escapeHtml(n)}</a><br>`).join("\n")}\n</body></html>\n`,
-  };
+  // One anchor per version (GitLab lists package records), under the name as uploaded.
+  const links = packages.flatMap((p) => p.versions.map((v) => {
+    const meta = metaOf(p, v);
+    return anchor(`${req.baseUrl}/simple/${p.name}`, meta.requiresPython, meta.name);
+  }));
+  // Titled with the project's (or group's) name.
+  const owner = /\/groups\/([^/]+)\/-\//.exec(req.baseUrl)?.[1] ?? req.project.path;
+  return { status: 200, headers, body: html(decodeURIComponent(owner).split("/").at(-1) ?? owner, links) };
 }
 
 async function download(req: ReferenceRequest): Promise<ReferenceReply> {
   const filename = req.params.file!;
-  const dist = parseDistFilename(filename) ?? fail(404, "404 Not Found");
-  const key = normalizeName(dist.name);
-  const pkg = (await req.store.get(key)) ?? fail(404, "404 Not Found");
-  const version = pkg.versions.find((v) => v.files.some((f) => f.filename === filename && f.digests.sha256 === req.params.sha256)) ?? fail(404, "404 Not Found");
-  const opened = (await req.store.open(key, version.version, filename)) ?? fail(404, "404 Not Found");
+  const sha256 = req.params.sha256!;
+  const holds = async (name: string): Promise<{ name: string; version: string } | undefined> => {
+    const pkg = await req.store.get(name);
+    const version = pkg?.versions.find((v) => v.files.some((f) => f.filename === filename && storedSha256(pkg, v.version, f) === sha256));
+    return version && { name, version: version.version };
+  };
+  // GitLab finds the file by name and sha256 whatever the project name; the usual case first.
+  const guess = parseDistFilename(filename);
+  let found = guess ? await holds(normalizeName(guess.name)) : undefined;
+  for (const name of found ? [] : await req.store.names()) {
+    found = await holds(name);
+    if (found) break;
+  }
+  if (!found) refuse(facts.download.value.status, facts.download.value.message);
+  const opened = (await req.store.open(found.name, found.version, filename)) ?? refuse(facts.download.value.status, facts.download.value.message);
   return { status: 200, headers: { "content-type": "application/octet-stream", "content-length": String(opened.size) }, body: opened.stream() };
 }
 
+const read = facts.levels.value.read;
 const routes: ReferenceRoute[] = [
-  { method: "POST", path: "/", access: "write", handle: upload },
-  { method: "GET", path: "/simple", access: "read", handle: projectList },
-  { method: "GET", path: "/simple/:name", access: "read", handle: projectPage },
-  { method: "GET", path: "/files/:sha256/:file", access: "read", handle: download },
+  { method: "POST", path: "/", access: "write", levels: facts.levels.value.upload, handle: upload },
+  { method: "GET", path: "/simple", access: "read", levels: read, handle: projectList },
+  { method: "GET", path: "/simple/:name", access: "read", levels: read, handle: projectPage },
+  { method: "GET", path: "/files/:sha256/:file", access: "read", levels: read, handle: download },
 ];
 
-/** The PyPI routes of the embedded, GitLab-shaped reference registry. */
+/** The PyPI routes of the embedded, GitLab-shaped reference registry (pypiGitLabFacts). */
 export const pypiReference: ReferenceFormat = {
   segment: "pypi",
-  auth: ["basic", "headers"],
-  policies: { duplicates: "reject", duplicateStatus: [400] },
+  // A job token only as Basic gitlab-ci-token (or Bearer): GitLab's PyPI routes read no JOB-TOKEN header.
+  auth: ["basic", "bearer", "privateToken", "deployToken"],
+  basicUsernames: "ignored",
+  policies: { duplicates: facts.duplicateFile.value.policy, duplicateStatus: [facts.duplicateFile.value.status] },
   // Listed under the name it was uploaded as (the store keys the normalized one).
-  listed: (pkg, version) => ({ name: typeof pkg.metadata.displayName === "string" ? pkg.metadata.displayName : pkg.name, version }),
-  limits: { maxFileSize: 3 * 1024 ** 3 },
+  listed: (pkg, version) => {
+    const v = pkg.versions.find((x) => x.version === version);
+    return { name: v ? metaOf(pkg, v).name : pkg.name, version };
+  },
+  limits: { maxFileSize: facts.maxFileSize.value },
   routes,
 };

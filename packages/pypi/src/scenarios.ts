@@ -7,7 +7,7 @@ import { compare } from "@renovatebot/pep440";
 import type { PypiClient } from "./client.js";
 import { pip } from "./drivers.js";
 import { normalizeName, parseDistFilename } from "./names.js";
-import type { PypiProfile } from "./profiles.js";
+import { NAME_SPELLINGS_DEVIATION, type PypiProfile } from "./profiles.js";
 import { HTML_TYPE, JSON_TYPE } from "./simple.js";
 
 const { property, publishNew, lastExchanges } = scenarioHelpers;
@@ -22,29 +22,51 @@ export function spellings(name: string): string[] {
   return [...new Set([upper, dots, unders, mixed, `${dots.slice(0, 1).toUpperCase()}${dots.slice(1)}`])].filter((s) => s !== normalizeName(name));
 }
 
+/** The normalized name with only its case changed: every index resolves these. */
+export function caseSpellings(name: string): string[] {
+  const normalized = normalizeName(name);
+  const alternating = [...normalized].map((c, i) => (i % 2 ? c.toUpperCase() : c)).join("");
+  return [...new Set([normalized.toUpperCase(), alternating])].filter((s) => s !== normalized);
+}
+
+/** Whether a profile expects the simple index to answer PEP 691 JSON (GitLab: the pypi_pep_691_json flag). */
+const servesJson = (ctx: ScenarioContext): boolean => ctx.target.capabilities.pep691 === true;
+
 export const pypiNormalization: Scenario = {
   id: "pypi.normalization",
   title: "PEP 503 name normalization",
   checklist: 5,
   description:
-    "Property: a project published under a generated name (mixed case, `-`, `_`, `.`) is reached from every PEP 503 spelling of it (Foo.Bar, foo_bar, FOO-bar): each spelling either serves the normalized project page or redirects to it, and the page lists the uploaded files.",
+    "Property: a project published under a generated name (mixed case, `-`, `_`, `.`) is reached from other spellings of it: the normalized name in other cases (FOO-BAR) must serve the project page; spellings with other separators (Foo.Bar, foo_bar) must serve it or redirect to it, as PEP 503 asks (a profile may record that its registry does not: GitLab looks names up only lower-cased).",
   audience: "write",
   async run(ctx) {
     let n = 0;
+    let separators: ConformanceFailure | undefined;
+    const reach = async (name: string, spelling: string, filename: string): Promise<ConformanceFailure | undefined> => {
+      const page = await pypi(ctx).projectPage(spelling, "text/html", true);
+      if (page?.files.some((f) => f.filename === filename)) return undefined;
+      return new ConformanceFailure(
+        `the spelling ${spelling} of ${name} does not reach its project page`,
+        { expected: `/simple/${normalizeName(name)}/ (directly or by redirect) listing ${filename}`, actual: page ? `a page listing [${page.files.map((f) => f.filename).join(", ")}]` : "404" },
+        lastExchanges(ctx, 2),
+      );
+    };
     await property(ctx, ctx.kit.arbitraries.name(), async (base) => {
       const name = `${ctx.name(`n${n++}`)}.${base}`;
       const artifact = await publishNew(ctx, ctx.client, { name, version: "1.0.0" }, `publishing ${name}`);
-      for (const spelling of spellings(name)) {
-        const page = await pypi(ctx).projectPage(spelling, "text/html", true);
-        const listed = page?.files.some((f) => f.filename === artifact.filename);
-        if (!listed) {
-          throw new ConformanceFailure(
-            `the spelling ${spelling} of ${name} does not reach its project page`,
-            { expected: `/simple/${normalizeName(name)}/ (directly or by redirect) listing ${artifact.filename}`, actual: page ? `a page listing [${page.files.map((f) => f.filename).join(", ")}]` : "404" },
-            lastExchanges(ctx, 2),
-          );
-        }
+      for (const spelling of caseSpellings(name)) {
+        const failure = await reach(name, spelling, artifact.filename);
+        if (failure) throw failure;
       }
+      // Seen once is enough: the deviation is decided below, once per run.
+      if (separators) return;
+      for (const spelling of spellings(name).filter((s) => s.toLowerCase() !== normalizeName(s))) {
+        separators = await reach(name, spelling, artifact.filename);
+        if (separators) break;
+      }
+    });
+    await ctx.deviates(NAME_SPELLINGS_DEVIATION, async () => {
+      if (separators) throw separators;
     });
   },
 };
@@ -54,12 +76,14 @@ export const pypiHashes: Scenario = {
   title: "Index hashes match the uploaded bytes; wheel and sdist both listed",
   checklist: 4,
   description:
-    "After uploading a wheel and an sdist of one version, the project page (HTML and PEP 691 JSON) lists both files, and each `#sha256=` fragment / `hashes.sha256` equals the digest of the bytes uploaded. pip refuses files whose hash does not match.",
+    "After uploading a wheel and an sdist of one version, the project page (HTML, and PEP 691 JSON where the profile has the `pep691` capability) lists both files, and each `#sha256=` fragment / `hashes.sha256` equals the digest of the bytes uploaded. pip refuses files whose hash does not match.",
   audience: "write",
   async run(ctx) {
     const artifact = await publishNew(ctx, ctx.client, { name: ctx.name("hashes"), version: "1.0.0" }, "publishing a wheel and an sdist");
     const expected = new Map([[artifact.filename, artifact.content.digests.sha256], ...(artifact.extra ?? []).map((e) => [e.filename, e.content.digests.sha256] as const)]);
-    for (const accept of ["text/html", JSON_TYPE]) {
+    const forms = servesJson(ctx) ? ["text/html", JSON_TYPE] : ["text/html"];
+    if (!servesJson(ctx)) ctx.note(`PEP 691 JSON not checked: the ${ctx.target.profile.name} profile serves HTML only (capability pep691 off)`);
+    for (const accept of forms) {
       const page = await pypi(ctx).projectPage(artifact.name, accept);
       if (!page) throw new ConformanceFailure(`${artifact.name} has no project page`, { expected: "200", actual: "404" }, lastExchanges(ctx, 1));
       for (const [filename, sha256] of expected) {
@@ -71,23 +95,33 @@ export const pypiHashes: Scenario = {
   },
 };
 
+const isHtml = (type: string): boolean => type.startsWith(HTML_TYPE) || type.startsWith("text/html");
+
 export const pypiContentNegotiation: Scenario = {
   id: "pypi.content-negotiation",
   title: "PEP 691 content negotiation",
   checklist: 6,
   description:
-    "The project page answers `Accept: application/vnd.pypi.simple.v1+json` with that content type and PEP 691 JSON (meta.api-version), and `application/vnd.pypi.simple.v1+html` or `text/html` with HTML; both forms list the same files; the project list page (`/simple/`) lists the project in both forms. pip asks for JSON first.",
+    "With the `pep691` capability, the project page answers `Accept: application/vnd.pypi.simple.v1+json` with that content type and PEP 691 JSON, and `application/vnd.pypi.simple.v1+html` or `text/html` with HTML; without it (an HTML-only index, which PEP 691 allows; GitLab without the pypi_pep_691_json flag) every Accept gets HTML. Either way all forms list the same files, never JSON under an HTML content type, and the project list (`/simple/`) lists the project in every form. pip asks for JSON first.",
   audience: "write",
   async run(ctx) {
     const artifact = await publishNew(ctx, ctx.client, { name: ctx.name("negotiate"), version: "1.0.0" }, "publishing");
     const json = await pypi(ctx).projectPage(artifact.name, JSON_TYPE);
     const html = await pypi(ctx).projectPage(artifact.name, HTML_TYPE);
     const plain = await pypi(ctx).projectPage(artifact.name, "text/html");
-    if (!json || !json.contentType.startsWith(JSON_TYPE)) {
-      throw new ConformanceFailure(`asking for PEP 691 JSON did not give it`, { expected: `content-type ${JSON_TYPE}`, actual: json?.contentType ?? "404" }, lastExchanges(ctx, 3));
+    if (servesJson(ctx)) {
+      if (!json || !json.contentType.startsWith(JSON_TYPE)) {
+        throw new ConformanceFailure(`asking for PEP 691 JSON did not give it`, { expected: `content-type ${JSON_TYPE}`, actual: json?.contentType ?? "404" }, lastExchanges(ctx, 3));
+      }
+    } else if (!json || !isHtml(json.contentType)) {
+      if (json?.contentType.startsWith(JSON_TYPE)) {
+        ctx.note(`the registry serves PEP 691 JSON although the ${ctx.target.profile.name} profile expects HTML only: set pep691 (GitLab: pep691Json) to check it`);
+      } else {
+        throw new ConformanceFailure(`an HTML-only index did not answer HTML to a PEP 691 JSON request`, { expected: `content-type text/html or ${HTML_TYPE}`, actual: json?.contentType ?? "404" }, lastExchanges(ctx, 3));
+      }
     }
     for (const [page, accept] of [[html, HTML_TYPE], [plain, "text/html"]] as const) {
-      if (!page || !(page.contentType.startsWith(HTML_TYPE) || page.contentType.startsWith("text/html"))) {
+      if (!page || !isHtml(page.contentType)) {
         throw new ConformanceFailure(`asking for ${accept} did not give HTML`, { expected: `content-type ${HTML_TYPE} or text/html`, actual: page?.contentType ?? "404" }, lastExchanges(ctx, 3));
       }
     }
@@ -99,7 +133,7 @@ export const pypiContentNegotiation: Scenario = {
     }
     const names = (p: { files: readonly { filename: string }[] } | undefined): string => (p?.files ?? []).map((f) => f.filename).sort().join(", ");
     if (names(json) !== names(html) || names(json) !== names(plain)) {
-      throw new ConformanceFailure(`the JSON and HTML project pages list different files`, { expected: names(json), actual: `${names(html)} / ${names(plain)}` }, lastExchanges(ctx, 3));
+      throw new ConformanceFailure(`the project page lists different files per form`, { expected: names(json), actual: `${names(html)} / ${names(plain)}` }, lastExchanges(ctx, 3));
     }
   },
 };

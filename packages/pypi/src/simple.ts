@@ -63,11 +63,17 @@ interface Pep691 {
   files?: { filename?: string; url?: string; hashes?: Record<string, string>; "requires-python"?: string; yanked?: boolean | string }[];
 }
 
-/** Parses a PEP 691 JSON project page. */
+/**
+ * Parses a PEP 691 JSON project page. A `#sha256=` fragment on `url` (GitLab
+ * adds one) is dropped from the URL; `hashes.sha256` wins over it.
+ */
 export function parseSimpleJson(doc: Pep691, pageUrl: string): SimpleFile[] {
-  return (doc.files ?? []).flatMap((f) =>
-    f.url && f.filename
-      ? [{ filename: f.filename, url: new URL(f.url, pageUrl).toString(), sha256: f.hashes?.sha256?.toLowerCase(), requiresPython: f["requires-python"], yanked: Boolean(f.yanked) }]
-      : [],
-  );
+  return (doc.files ?? []).flatMap((f) => {
+    if (!f.url || !f.filename) return [];
+    const url = new URL(f.url, pageUrl);
+    const fragment = /(?:^|&)sha256=([0-9a-f]{64})/i.exec(url.hash.slice(1))?.[1];
+    url.hash = "";
+    const sha256 = (f.hashes?.sha256 ?? fragment)?.toLowerCase();
+    return [{ filename: f.filename, url: url.toString(), sha256, requiresPython: f["requires-python"], yanked: Boolean(f.yanked) }];
+  });
 }

@@ -38,7 +38,7 @@ describe("cleanup through GitLab's Packages API", () => {
         body: Readable.from(form.body),
       });
       await res.body.dump();
-      expect(res.statusCode).toBe(200);
+      expect(res.statusCode).toBe(201);
     }
     const before = await listed();
     expect(before).toHaveLength(2);

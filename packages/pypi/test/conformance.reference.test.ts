@@ -1,6 +1,7 @@
 // The whole PyPI catalog against the embedded reference registry (gitlab
-// profile, every token kind), twine and pip included. Smaller numbers than the
-// defaults keep CI short.
+// profile with GitLab's defaults: a private project, pypi_pep_691_json off;
+// every token kind), twine and pip included. Smaller numbers than the defaults
+// keep CI short. The other settings: gitlab-facts.test.ts.
 import { afterAll } from "vitest";
 import { describeConformance } from "@regkit/core/vitest";
 import { pypiKit, pypiReference } from "@regkit/pypi";

@@ -1,10 +1,12 @@
 // The PyPI kit catches registries that get PyPI wrong: faults injected by a
 // proxy in front of the reference registry, each failing the right scenario.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { runConformance, type RunReport, type TokenKind } from "@regkit/core";
-import { parseDistFilename, pypiKit, pypiReference } from "@regkit/pypi";
+import { runConformance, type FormatKit, type RunReport, type TokenKind } from "@regkit/core";
+import { NAME_SPELLINGS_DEVIATION, gitlab, normalizeName, parseDistFilename, pypiGitLabFacts, pypiKit, pypiReference } from "@regkit/pypi";
 import { createReferenceRegistry, type ReferenceRegistry } from "@regkit/registry";
 import { acceptDuplicates, startFaultyProxy, type Fault } from "@regkit/registry/faults";
+
+const FLAG = pypiGitLabFacts.pep691Flag.value.flag;
 
 let registry: ReferenceRegistry;
 beforeAll(async () => {
@@ -21,17 +23,30 @@ function rewritePages(map: (body: string, path: string) => string, when: (e: { m
   return (e) => (when(e) ? { response: (res) => (res.status === 200 ? { body: map(res.body.toString("utf8"), e.path) } : undefined) } : undefined);
 }
 
-async function runWith(fault: Fault, scenarios: string[], tokenKinds: TokenKind[] = ["personal"]): Promise<RunReport> {
+/**
+ * Runs `scenarios` through a faulty proxy with the gitlab profile. `pep691`:
+ * the registry's pypi_pep_691_json flag and the profile's pep691Json setting
+ * (GitLab's default: off, HTML only).
+ */
+async function runWith(fault: Fault, scenarios: string[], { tokenKinds = ["personal"], pep691 = false, kit = pypiKit }: { tokenKinds?: TokenKind[]; pep691?: boolean; kit?: FormatKit } = {}): Promise<RunReport> {
   const proxy = await startFaultyProxy({ upstream: registry.url, fault });
+  registry.setFeature(FLAG, pep691);
   try {
     return await runConformance({
-      kit: pypiKit,
-      target: { registry: registry.registries.pypi!.replace(registry.url, proxy.url), profile: "gitlab", credentials: { personal: registry.tokens.personal }, options: { numRuns: 3 } },
+      kit,
+      target: {
+        registry: registry.registries.pypi!.replace(registry.url, proxy.url),
+        profile: "gitlab",
+        credentials: { personal: registry.tokens.personal },
+        options: { numRuns: 3 },
+        settings: { pep691Json: pep691 },
+      },
       scenarios,
       tokenKinds,
       seed: 11,
     });
   } finally {
+    registry.setFeature(FLAG, false);
     await proxy.close();
   }
 }
@@ -43,12 +58,19 @@ const only = (report: RunReport, scenario: string) => {
 };
 
 describe("PyPI faults are caught by the right scenario", () => {
-  test("a wrong sha256 fragment: pull.package and pypi.hashes fail", async () => {
+  test.each([false, true])("a wrong sha256 fragment (PEP 691 JSON %s): pull.package and pypi.hashes fail", async (pep691) => {
     const fault = rewritePages((body) => body.replace(/sha256=[0-9a-f]{64}/g, `sha256=${"0".repeat(64)}`).replace(/"sha256":\s*"[0-9a-f]{64}"/g, `"sha256":"${"0".repeat(64)}"`));
-    const report = await runWith(fault, ["pull.package", "pypi.hashes"]);
+    const report = await runWith(fault, ["pull.package", "pypi.hashes"], { pep691 });
     expect(only(report, "pull.package")).toMatchObject({ status: "fail" });
     expect(only(report, "pull.package").message).toMatch(/sha256 the index gives .* does not match the downloaded bytes/);
     expect(only(report, "pypi.hashes").status).toBe("fail");
+  });
+
+  test("a wrong hashes.sha256 in PEP 691 JSON only: pypi.hashes fails", async () => {
+    const fault = rewritePages((body) => body.replace(/"sha256":\s*"[0-9a-f]{64}"/g, `"sha256":"${"0".repeat(64)}"`));
+    const r = only(await runWith(fault, ["pypi.hashes"], { pep691: true }), "pypi.hashes");
+    expect(r.status).toBe("fail");
+    expect(r.message).toMatch(/application\/vnd\.pypi\.simple\.v1\+json\) is not the uploaded bytes/);
   });
 
   test("a file listed under the wrong normalized name: push.small fails", async () => {
@@ -58,11 +80,39 @@ describe("PyPI faults are caught by the right scenario", () => {
     expect(r.message).toMatch(/missing from the versions the registry lists/);
   });
 
-  test("non-normalized names that do not resolve: pypi.normalization fails", async () => {
+  test("the normalized name in capitals does not resolve: pypi.normalization fails, deviation recorded or not", async () => {
     const fault: Fault = (e) => (isPage(e) && /[A-Z_.]/.test(e.path.split("/simple/")[1] ?? "") ? { request: { answer: { status: 404, headers: { "content-type": "application/json" }, body: '{"message":"404 Not Found"}' } } } : undefined);
     const r = only(await runWith(fault, ["pypi.normalization"]), "pypi.normalization");
     expect(r.status).toBe("fail");
     expect(r.message).toMatch(/does not reach its project page/);
+  });
+
+  test("foo_bar and foo.bar that do not resolve fail pypi.normalization where the profile records no deviation", async () => {
+    // The reference answers 404 to them, as GitLab does; a profile without the record fails.
+    const strict: FormatKit = { ...pypiKit, profiles: { ...pypiKit.profiles, gitlab: { ...gitlab, deviations: {} } } };
+    const r = only(await runWith(() => undefined, ["pypi.normalization"], { kit: strict }), "pypi.normalization");
+    expect(r.status).toBe("fail");
+    expect(r.message).toMatch(/the spelling \S*[._]\S* of .* does not reach its project page/);
+    expect(r.deviations).toBeUndefined();
+  });
+
+  test("a recorded deviation that occurs: GitLab's 404 for foo_bar gives pypi.normalization the status deviation", async () => {
+    const r = only(await runWith(() => undefined, ["pypi.normalization"]), "pypi.normalization");
+    expect(r.status).toBe("deviation");
+    expect(r.deviations).toEqual([expect.objectContaining({ id: NAME_SPELLINGS_DEVIATION, observed: true, source: gitlab.deviations![NAME_SPELLINGS_DEVIATION]!.source })]);
+    expect(r.message).toMatch(new RegExp(`known deviation ${NAME_SPELLINGS_DEVIATION}`));
+  });
+
+  test("a recorded deviation that has gone: a registry that redirects foo_bar passes, the record reported as no longer happening", async () => {
+    const fault: Fault = (e) => {
+      const [base, spelling] = e.path.split("/simple/");
+      const name = spelling?.replace(/\/$/, "") ?? "";
+      return isPage(e) && /[._]/.test(name) ? { request: { answer: { status: 301, headers: { location: `${base}/simple/${normalizeName(decodeURIComponent(name))}/` } } } } : undefined;
+    };
+    const r = only(await runWith(fault, ["pypi.normalization"]), "pypi.normalization");
+    expect(r.status).toBe("pass");
+    expect(r.deviations).toEqual([expect.objectContaining({ id: NAME_SPELLINGS_DEVIATION, observed: false })]);
+    expect(r.notes.join("\n")).toMatch(/no longer happens/);
   });
 
   test("JSON served with the HTML content type: pypi.content-negotiation fails", async () => {
@@ -70,9 +120,24 @@ describe("PyPI faults are caught by the right scenario", () => {
       isPage(e) && (e.headers.accept ?? "").includes("html") && !(e.headers.accept ?? "").includes("json")
         ? { request: { headers: { accept: "application/vnd.pypi.simple.v1+json" } }, response: (res) => ({ headers: { ...res.headers, "content-type": "text/html" } }) }
         : undefined;
-    const r = only(await runWith(fault, ["pypi.content-negotiation"]), "pypi.content-negotiation");
+    const r = only(await runWith(fault, ["pypi.content-negotiation"], { pep691: true }), "pypi.content-negotiation");
     expect(r.status).toBe("fail");
     expect(r.message).toMatch(/JSON served as text\/html/);
+  });
+
+  test("PEP 691 expected but HTML served: pypi.content-negotiation fails", async () => {
+    // The flag stays off in the registry while the profile is told it is on.
+    const fault: Fault = (e) => (isPage(e) ? { request: { headers: { accept: "text/html" } } } : undefined);
+    const r = only(await runWith(fault, ["pypi.content-negotiation"], { pep691: true }), "pypi.content-negotiation");
+    expect(r.status).toBe("fail");
+    expect(r.message).toMatch(/asking for PEP 691 JSON did not give it/);
+  });
+
+  test("an HTML-only index that refuses a JSON request: pypi.content-negotiation fails", async () => {
+    const fault: Fault = (e) => (isPage(e) && (e.headers.accept ?? "").includes("json") ? { request: { answer: { status: 404, body: '{"message":"404 Not Found"}' } } } : undefined);
+    const r = only(await runWith(fault, ["pypi.content-negotiation"]), "pypi.content-negotiation");
+    expect(r.status).toBe("fail");
+    expect(r.message).toMatch(/HTML-only index did not answer HTML to a PEP 691 JSON request/);
   });
 
   test("duplicates accepted under a reject policy: push.duplicate fails", async () => {
@@ -93,10 +158,11 @@ describe("PyPI faults are caught by the right scenario", () => {
       return body;
     });
     const proxy = await startFaultyProxy({ upstream: registry.url, fault });
+    registry.setFeature(FLAG, true);
     try {
       const report = await runConformance({
         kit: pypiKit,
-        target: { registry: registry.registries.pypi!.replace(registry.url, proxy.url), credentials: { personal: registry.tokens.personal }, options: { numRuns: 10 } },
+        target: { registry: registry.registries.pypi!.replace(registry.url, proxy.url), credentials: { personal: registry.tokens.personal }, options: { numRuns: 10 }, settings: { pep691Json: true } },
         scenarios: ["metadata.versions"],
         tokenKinds: ["personal"],
         seed: 11,
@@ -105,6 +171,7 @@ describe("PyPI faults are caught by the right scenario", () => {
       expect(r.status).toBe("fail");
       expect(r.message).toMatch(/differ from the versions published/);
     } finally {
+      registry.setFeature(FLAG, false);
       await proxy.close();
     }
   });

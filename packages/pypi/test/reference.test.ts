@@ -10,7 +10,8 @@ let registry: ReferenceRegistry;
 let url: string;
 
 beforeAll(async () => {
-  registry = await createReferenceRegistry({ formats: [pypiReference] });
+  // PEP 691 JSON on, so the listing reads back as JSON.
+  registry = await createReferenceRegistry({ formats: [pypiReference], features: { pypi_pep_691_json: true } });
   url = registry.registries.pypi!;
 });
 
@@ -40,9 +41,9 @@ describe("PyPI reference: duplicates per file, decided under the lock", () => {
   test("of eight concurrent uploads of one new file exactly one is accepted, and its bytes are served", async () => {
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => upload("race-one", `contender ${i}`)));
     const statuses = results.map((r) => r.status);
-    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(1);
     expect(statuses.filter((s) => s === 400)).toHaveLength(7);
-    const winner = results[statuses.indexOf(200)]!;
+    const winner = results[statuses.indexOf(201)]!;
     const files = await listed("race-one");
     expect(files).toHaveLength(1);
     expect(files[0]!.hashes.sha256).toBe(winner.sha256);
@@ -51,9 +52,9 @@ describe("PyPI reference: duplicates per file, decided under the lock", () => {
   test("under an allow policy the last upload replaces the file, still listed once", async () => {
     registry.setPolicies("pypi", { duplicates: "allow" });
     try {
-      expect((await upload("race-allow", "first")).status).toBe(200);
+      expect((await upload("race-allow", "first")).status).toBe(201);
       const second = await upload("race-allow", "second");
-      expect(second.status).toBe(200);
+      expect(second.status).toBe(201);
       const files = await listed("race-allow");
       expect(files).toHaveLength(1);
       expect(files[0]!.hashes.sha256).toBe(second.sha256);

@@ -1,6 +1,6 @@
 import * as fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { escapeHtml, negotiate, normalizeName, parseDistFilename, parseSimpleHtml, spellings, unescapeHtml } from "@regkit/pypi";
+import { caseSpellings, escapeHtml, normalizeName, parseDistFilename, parseSimpleHtml, parseSimpleJson, pep691Requested, spellings, unescapeHtml } from "@regkit/pypi";
 
 describe("PyPI parsing", () => {
   test("escape and unescape round trip; anchors keep their attributes", () => {
@@ -26,11 +26,31 @@ describe("PyPI parsing", () => {
     expect(parseDistFilename("regkit_x-2!1.0.post1.tar.gz")).toEqual({ name: "regkit_x", version: "2!1.0.post1", kind: "sdist" });
   });
 
-  test("PEP 691 negotiation honours q-values", () => {
-    expect(negotiate("application/vnd.pypi.simple.v1+json")).toBe("json");
-    expect(negotiate("application/vnd.pypi.simple.v1+json;q=0.2, text/html")).toBe("html");
-    expect(negotiate("text/html")).toBe("html");
-    expect(negotiate(undefined)).toBe("html");
-    expect(negotiate("image/png")).toBeUndefined();
+  test("case spellings keep the normalized separators", () => {
+    expect(caseSpellings("Foo.Bar_baz")).toEqual(["FOO-BAR-BAZ", "fOo-bAr-bAz"]);
+    for (const s of caseSpellings("a.b")) expect(s.toLowerCase()).toBe(normalizeName(s));
+  });
+
+  test("PEP 691 JSON is asked for as GitLab reads Accept: any entry starting with a JSON type, q-values not read", () => {
+    expect(pep691Requested("application/vnd.pypi.simple.v1+json")).toBe(true);
+    expect(pep691Requested("text/html, application/vnd.pypi.simple.latest+json;q=0")).toBe(true);
+    expect(pep691Requested("application/vnd.pypi.simple.v1+html")).toBe(false);
+    expect(pep691Requested("text/html")).toBe(false);
+    expect(pep691Requested(undefined)).toBe(false);
+  });
+
+  test("a PEP 691 url with a #sha256= fragment: the fragment leaves the URL", () => {
+    const sha = "b".repeat(64);
+    const [withHashes, fragmentOnly] = parseSimpleJson(
+      {
+        files: [
+          { filename: "x-1.0.tar.gz", url: `http://h/api/files/${sha}/x-1.0.tar.gz#sha256=${sha}`, hashes: { sha256: sha } },
+          { filename: "x-1.0-py3-none-any.whl", url: `../../files/${sha}/x.whl#sha256=${sha.toUpperCase()}` },
+        ],
+      },
+      "http://h/api/simple/x/",
+    );
+    expect(withHashes).toMatchObject({ url: `http://h/api/files/${sha}/x-1.0.tar.gz`, sha256: sha });
+    expect(fragmentOnly).toMatchObject({ url: `http://h/api/files/${sha}/x.whl`, sha256: sha });
   });
 });

@@ -158,15 +158,14 @@ export function authenticate(
   // undefined: something was presented that GitLab answers 401 to.
   const found: (Identity | undefined)[] = [];
   let basicSent = false;
-  if (schemes.includes("headers")) {
-    const privateToken = headers["private-token"];
-    if (privateToken !== undefined) found.push(usable.find((i) => i.token === privateToken && i.kind === "personal"));
-    const jobToken = headers["job-token"];
-    if (jobToken !== undefined) found.push(usable.find((i) => i.token === jobToken && i.kind === "job"));
-    const deployToken = headers["deploy-token"];
-    const deploy = deployToken === undefined || !deployOk ? undefined : usable.find((i) => i.token === deployToken && isDeploy(i));
-    if (deploy) found.push(deploy);
-  }
+  const allHeaders = schemes.includes("headers");
+  const privateToken = allHeaders || schemes.includes("privateToken") ? headers["private-token"] : undefined;
+  if (privateToken !== undefined) found.push(usable.find((i) => i.token === privateToken && i.kind === "personal"));
+  const jobToken = allHeaders || schemes.includes("jobToken") ? headers["job-token"] : undefined;
+  if (jobToken !== undefined) found.push(usable.find((i) => i.token === jobToken && i.kind === "job"));
+  const deployToken = deployOk && (allHeaders || schemes.includes("deployToken")) ? headers["deploy-token"] : undefined;
+  const deploy = deployToken === undefined ? undefined : usable.find((i) => i.token === deployToken && isDeploy(i));
+  if (deploy) found.push(deploy);
   const authorization = headers.authorization;
   if (authorization !== undefined) {
     const space = authorization.indexOf(" ");

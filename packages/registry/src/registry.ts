@@ -677,10 +677,10 @@ function urlHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
 
-/** Query parameters plus, for PUT, a small JSON or form body (GitLab's API takes both). */
+/** Query parameters plus, for PUT and POST, a small JSON or form body (GitLab's API takes both). */
 async function settingsParams(call: Call): Promise<URLSearchParams> {
   const params = new URLSearchParams(call.query);
-  if (call.method !== "PUT") return params;
+  if (call.method !== "PUT" && call.method !== "POST") return params;
   const type = (call.headers["content-type"] ?? "").toLowerCase();
   const json = type.includes("json");
   if (!json && !type.includes("x-www-form-urlencoded")) return params;

@@ -3,7 +3,7 @@
 import { GITLAB_FACTS } from "@regkit/core";
 import type { ReferenceRegistry } from "@regkit/registry";
 import { afterAll, beforeAll, expect } from "vitest";
-import { pinFacts } from "../../../tooling/testing/pin-facts.js";
+import { pinFacts } from "@regkit/core/vitest";
 import { basic, call, startRegistry } from "./helpers.js";
 
 let registry: ReferenceRegistry;
@@ -54,11 +54,13 @@ pinFacts(GITLAB_FACTS, {
   },
   async invalidCredentials() {
     const pub = file(publicRegistry.registries.generic!);
-    for (const headers of [{ "private-token": "glpat-nobody" }, { "job-token": "glcbt-nobody" }, { authorization: basic("gitlab-ci-token", "nope") }]) {
+    const refused: Record<string, string>[] = [{ "private-token": "glpat-nobody" }, { "job-token": "glcbt-nobody" }, { authorization: basic("gitlab-ci-token", "nope") }];
+    for (const headers of refused) {
       expect((await call(pub, { headers })).status, JSON.stringify(headers)).toBe(401);
     }
     expect((await call(`${publicRegistry.registries.tokenish!}/facts/1.0.0/a.txt`, { headers: { authorization: "Bearer glpat-nobody" } })).status).toBe(401);
-    for (const headers of [{ "deploy-token": "gldt-nobody" }, { authorization: basic("anyone", "glpat-nobody") }]) {
+    const ignored: Record<string, string>[] = [{ "deploy-token": "gldt-nobody" }, { authorization: basic("anyone", "glpat-nobody") }];
+    for (const headers of ignored) {
       expect((await call(pub, { headers })).status, JSON.stringify(headers)).toBe(200);
     }
   },
