@@ -10,5 +10,5 @@ describeConformance(npmKit, {
     deploy: { username: "gitlab+deploy-token-1", token: process.env.DEPLOY_TOKEN ?? "" },
     job: process.env.CI_JOB_TOKEN,
   },
-  options: { manyVersions: 100 },
+  settings: { visibility: "private", manyVersions: 100 },
 });

@@ -193,6 +193,12 @@ export interface ReferenceFormat {
    * token's owner's username, else 401).
    */
   readonly basicUsernames?: "ignored" | "checked" | undefined;
+  /**
+   * The format authenticates before it looks the project up (GitLab's NuGet,
+   * `authenticate_with`): an anonymous caller gets 401 even for a project
+   * that does not exist, an authenticated one 404.
+   */
+  readonly authenticateFirst?: boolean | undefined;
   /** The registry's defaults for this format (GitLab's). */
   readonly policies: Policies;
   readonly limits: Limits;

@@ -14,10 +14,14 @@ import {
 import { nuspecIdentity, readNuspec } from "./nupkg.js";
 import { compareNuGetVersions, normalizeNuGetVersion } from "./version.js";
 
-/** Resource URLs from the service index. */
+/**
+ * Resource URLs from the service index. A read-only feed (GitLab's group
+ * feed: search and metadata only) has no publish or package base address;
+ * what needs them fails with a ProtocolError naming the missing resource.
+ */
 export interface NuGetResources {
-  readonly publish: string;
-  readonly packageBase: string;
+  readonly publish?: string | undefined;
+  readonly packageBase?: string | undefined;
   readonly registrations?: string | undefined;
   readonly search?: string | undefined;
 }
@@ -40,7 +44,7 @@ export interface NuGetClient extends RegistryClient {
   fetchDigests(url: string): Promise<Downloaded>;
   /** The .nuspec from the flat container (`<base>/<id>/<version>/<id>.nuspec`); undefined on 404. */
   nuspec(id: string, version: string): Promise<{ text: string; exchange: Exchange } | undefined>;
-  /** Relists an unlisted version (`POST <PackagePublish>/<id>/<version>`), where the feed supports it. */
+  /** Relists an unlisted version (`POST <PackagePublish>/<id>/<version>`), where the feed supports it (GitLab has no such route: nuget.noRelist). */
   relist(id: string, version: string): Promise<Exchange>;
 }
 
@@ -65,17 +69,25 @@ export function connectNuGet({ http, target }: Session): NuGetClient {
       const res = await http.request({ method: "GET", path: "/index.json" });
       await expectStatus(res, [200], "reading the service index");
       const index = await res.json<ServiceIndex>();
-      const publish = pick(index, "PackagePublish");
-      const packageBase = pick(index, "PackageBaseAddress");
-      if (!publish || !packageBase) {
+      const found = { publish: pick(index, "PackagePublish"), packageBase: pick(index, "PackageBaseAddress"), registrations: pick(index, "RegistrationsBaseUrl"), search: pick(index, "SearchQueryService") };
+      if (!Object.values(found).some(Boolean)) {
         cached = undefined;
-        throw new ProtocolError(`the service index lacks ${!publish ? "PackagePublish/2.0.0" : "PackageBaseAddress/3.0.0"}`, [res.exchange], { expected: "PackagePublish and PackageBaseAddress resources", actual: JSON.stringify(index.resources?.map((r) => r["@type"])) });
+        throw new ProtocolError("the service index lists no resource the kit knows", [res.exchange], { expected: "PackagePublish, PackageBaseAddress, RegistrationsBaseUrl or SearchQueryService", actual: JSON.stringify(index.resources?.map((r) => r["@type"])) });
       }
-      return { publish, packageBase, registrations: pick(index, "RegistrationsBaseUrl"), search: pick(index, "SearchQueryService") };
+      indexExchange = res.exchange;
+      return found;
     })());
+  let indexExchange: Exchange | undefined;
+  /** A resource the feed must have for this call. */
+  const need = async (key: "publish" | "packageBase"): Promise<string> => {
+    const url = (await resources())[key];
+    if (url) return url;
+    const type = key === "publish" ? "PackagePublish/2.0.0" : "PackageBaseAddress/3.0.0";
+    throw new ProtocolError(`the service index lacks ${type} (a read-only feed, such as GitLab's group feed?)`, indexExchange ? [indexExchange] : []);
+  };
 
   const flatVersions: NuGetClient["flatVersions"] = async (id) => {
-    const { packageBase } = await resources();
+    const packageBase = await need("packageBase");
     const res = await http.request({ method: "GET", path: `${packageBase}/${id.toLowerCase()}/index.json` });
     if (res.status === 404) {
       await res.dump();
@@ -88,7 +100,7 @@ export function connectNuGet({ http, target }: Session): NuGetClient {
   };
 
   const downloadAs: NuGetClient["downloadAs"] = async (id, version) => {
-    const { packageBase } = await resources();
+    const packageBase = await need("packageBase");
     const lowerId = id.toLowerCase();
     const lowerVersion = (normalizeNuGetVersion(version) ?? version).toLowerCase();
     const res = await http.request({ method: "GET", path: `${packageBase}/${lowerId}/${lowerVersion}/${lowerId}.${lowerVersion}.nupkg` });
@@ -164,7 +176,7 @@ export function connectNuGet({ http, target }: Session): NuGetClient {
     },
 
     async nuspec(id, version) {
-      const { packageBase } = await resources();
+      const packageBase = await need("packageBase");
       const lowerId = id.toLowerCase();
       const lowerVersion = (normalizeNuGetVersion(version) ?? version).toLowerCase();
       const res = await http.request({ method: "GET", path: `${packageBase}/${lowerId}/${lowerVersion}/${lowerId}.nuspec` });
@@ -177,7 +189,7 @@ export function connectNuGet({ http, target }: Session): NuGetClient {
     },
 
     async relist(id, version) {
-      const { publish } = await resources();
+      const publish = await need("publish");
       const res = await http.request({ method: "POST", path: `${publish}/${encodeURIComponent(id)}/${encodeURIComponent(version)}` });
       await res.dump();
       return res.exchange;
@@ -189,7 +201,7 @@ export function connectNuGet({ http, target }: Session): NuGetClient {
     async publish(artifact: Artifact): Promise<PublishOutcome> {
       let publish: string;
       try {
-        ({ publish } = await resources());
+        publish = await need("publish");
       } catch (error) {
         // A registry that refuses the credential already at the service index refuses the push.
         const refused = error instanceof ProtocolError ? error.exchanges.at(-1) : undefined;
@@ -221,7 +233,7 @@ export function connectNuGet({ http, target }: Session): NuGetClient {
     },
 
     async metadata(id) {
-      const { packageBase } = await resources();
+      const packageBase = await need("packageBase");
       const res = await http.request({ method: "GET", path: `${packageBase}/${id.toLowerCase()}/index.json` });
       await res.text();
       return res.exchange;
@@ -232,7 +244,7 @@ export function connectNuGet({ http, target }: Session): NuGetClient {
     },
 
     async remove(id, version) {
-      const { publish } = await resources();
+      const publish = await need("publish");
       const versions = version ? [version] : ((await flatVersions(id))?.versions ?? []);
       for (const v of versions) {
         const res = await http.request({ method: "DELETE", path: `${publish}/${encodeURIComponent(id)}/${encodeURIComponent(v)}` });

@@ -21,13 +21,20 @@ export function nugetExePath(): string | undefined {
 
 const xml = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
-/** A NuGet.Config with only our source and its credentials (NuGet on mono needs clear text). */
-async function config(ctx: DriverContext): Promise<string> {
+/**
+ * A NuGet.Config with only our source and, for installs, its Basic
+ * credentials (NuGet on mono needs clear text). Pushes carry the token as the
+ * API key and no Basic credentials: GitLab takes X-NuGet-ApiKey on push
+ * (nuget.writeCredentials) but answers 400 to Basic and an API key together
+ * (nuget.twoCredentials), which NuGet would send after any 401.
+ */
+async function config(ctx: DriverContext, purpose: "push" | "install"): Promise<string> {
   const profile = ctx.target.profile as NuGetProfile;
-  const creds = ctx.credential.token && !profile.apiKey
-    ? `<packageSourceCredentials><regkit><add key="Username" value="${xml(profile.basicUser(ctx.credential))}" /><add key="ClearTextPassword" value="${xml(ctx.credential.token)}" /></regkit></packageSourceCredentials>`
+  const user = ctx.credential.token ? profile.basicUser(ctx.credential) : undefined;
+  const creds = purpose === "install" && user !== undefined && ctx.credential.token
+    ? `<packageSourceCredentials><regkit><add key="Username" value="${xml(user)}" /><add key="ClearTextPassword" value="${xml(ctx.credential.token)}" /></regkit></packageSourceCredentials>`
     : "";
-  const file = join(ctx.workdir, "NuGet.Config");
+  const file = join(ctx.workdir, `NuGet.${purpose}.Config`);
   await writeFile(
     file,
     `<?xml version="1.0" encoding="utf-8"?>\n<configuration><packageSources><clear /><add key="regkit" value="${xml(`${ctx.registry}/index.json`)}" /></packageSources>${creds}<config><add key="globalPackagesFolder" value="${xml(join(ctx.workdir, "global"))}" /><add key="http_proxy" value="" /></config></configuration>\n`,
@@ -64,14 +71,14 @@ export const nugetExe: ClientDriver = {
   async publish(artifact: Artifact, ctx: DriverContext) {
     const file = join(ctx.workdir, artifact.filename);
     await pipeline(Readable.from(artifact.content.stream()), createWriteStream(file));
-    const cfg = await config(ctx);
-    const profile = ctx.target.profile as NuGetProfile;
-    const key = profile.apiKey && ctx.credential.token ? ctx.credential.token : "regkit";
+    const cfg = await config(ctx, "push");
+    // NuGet.exe always sends an API key; without a token any placeholder does (the feed refuses the push either way).
+    const key = ctx.credential.token ?? "regkit-anonymous";
     const ran = await run(["push", file, "-Source", `${ctx.registry}/index.json`, "-ApiKey", key, "-ConfigFile", cfg, "-NonInteractive", "-Timeout", "120"], ctx);
     return { accepted: ran.code === 0, output: ran.output };
   },
   async install(id: string, version: string, ctx: DriverContext) {
-    const cfg = await config(ctx);
+    const cfg = await config(ctx, "install");
     const out = join(ctx.workdir, "packages");
     const ran = await run(["install", id, "-Version", version, "-Source", `${ctx.registry}/index.json`, "-OutputDirectory", out, "-ConfigFile", cfg, "-NonInteractive", "-DirectDownload", "-PackageSaveMode", "nupkg"], ctx);
     if (ran.code !== 0) throw new Error(`nuget install ${id} ${version} failed (exit ${ran.code}): ${ran.output.slice(-600)}`);

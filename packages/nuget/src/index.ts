@@ -1,6 +1,8 @@
 export { connectNuGet } from "./client.js";
 export type { NuGetClient, NuGetResources, RegistrationLeaf } from "./client.js";
 export { nugetExe, nugetExePath } from "./driver.js";
+export { gitlabNuGetName, gitlabNuGetVersion, nugetGitLabFacts } from "./gitlab.js";
+export type { GitLabServiceEntry, NuGetGitLabFacts } from "./gitlab.js";
 export { nugetArbitraries, nugetKit, nugetRoutes } from "./kit.js";
 export { buildNupkg, nuspecIdentity, readNuspec, renderNuspec } from "./nupkg.js";
 export { gitlab, nugetProfiles, nugetV3 } from "./profiles.js";

@@ -1,7 +1,8 @@
 import * as fc from "fast-check";
-import { defineKit, type FormatKit, type KitArbitraries, type RouteTemplate } from "@regkit/core";
+import { defineKit, factList, type FormatKit, type KitArbitraries, type RouteTemplate } from "@regkit/core";
 import { connectNuGet } from "./client.js";
 import { nugetExe } from "./driver.js";
+import { nugetGitLabFacts } from "./gitlab.js";
 import { buildNupkg } from "./nupkg.js";
 import { nugetProfiles } from "./profiles.js";
 import { nugetReference } from "./reference.js";
@@ -10,13 +11,16 @@ import { compareNuGetVersions } from "./version.js";
 
 /**
  * NuGet v3 as GitLab lays it out under the feed prefix (the target URL is the
- * service index, `<prefix>/index.json`). Resource URLs come from the index.
+ * feed; its service index is `<prefix>/index.json`). Resource URLs come from
+ * the index.
  */
 export const nugetRoutes: readonly RouteTemplate[] = [
   { method: "GET", path: "/index.json", summary: "service index" },
-  { method: "PUT", path: "/", summary: "push (PackagePublish/2.0.0, multipart)" },
+  { method: "GET", path: "/index", summary: "service index (GitLab also serves it without .json)" },
+  { method: "PUT", path: "/", summary: "push (PackagePublish/2.0.0, multipart field package)" },
   { method: "PUT", path: "/v2", summary: "push (v2 clients)" },
-  { method: "DELETE", path: "/:id/:version", summary: "delete / unlist" },
+  { method: "PUT", path: "/symbolpackage", summary: "symbol push (SymbolPackagePublish/4.9.0, .snupkg)" },
+  { method: "DELETE", path: "/:id/:version", summary: "delete" },
   { method: "GET", path: "/download/:id/index.json", summary: "flat container versions (PackageBaseAddress/3.0.0)" },
   { method: "GET", path: "/download/:id/:version/:file", summary: ".nupkg / .nuspec" },
   { method: "GET", path: "/metadata/:id/index.json", summary: "registration index (RegistrationsBaseUrl)" },
@@ -38,10 +42,10 @@ export const nugetArbitraries: KitArbitraries = {
 export const nugetKit: FormatKit = defineKit({
   format: "nuget",
   title: "NuGet",
-  description: "NuGet v3 feeds: service index discovery, push, flat container, registration, search; ids case-insensitive, versions normalized.",
+  description: "NuGet v3 feeds: service index discovery, push, flat container, registration, search, delete; ids case-insensitive, versions normalized.",
   profiles: nugetProfiles,
   defaultProfile: "gitlab",
-  instanceLimit: 500 * 1024 * 1024,
+  instanceLimit: nugetGitLabFacts.maxFileSize.value,
   routes: nugetRoutes,
   arbitraries: nugetArbitraries,
   // Mixed case on purpose: ids are case-insensitive and the kit checks it.
@@ -53,4 +57,5 @@ export const nugetKit: FormatKit = defineKit({
   drivers: [nugetExe],
   scenarios: nugetScenarios,
   reference: nugetReference,
+  gitlabFacts: factList(nugetGitLabFacts),
 });

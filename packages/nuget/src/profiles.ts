@@ -1,38 +1,69 @@
-import { defineProfile, type Credential, type Profile } from "@regkit/core";
+import { citeSource, defineProfile, type Credential, type Profile } from "@regkit/core";
+import { nugetGitLabFacts as facts } from "./gitlab.js";
 
-const MB = 1024 * 1024;
-
-const gitlabUser = (c: Credential): string => (c.kind === "job" ? "gitlab-ci-token" : c.kind === "deploy" || c.kind === "readonly" ? (c.username ?? "") : "regkit");
-
-/** Basic username per credential (what NuGet.Config's packageSourceCredentials carry). */
+/** How a profile presents credentials: Basic (NuGet.Config's packageSourceCredentials) and the push API key. */
 export interface NuGetProfile extends Profile {
-  basicUser(credential: Credential): string;
-  /** Whether pushes carry the credential as X-NuGet-ApiKey instead of Basic. */
+  /** The Basic username for a credential; undefined where the profile sends no Basic auth. */
+  basicUser(credential: Credential): string | undefined;
+  /** Whether every request carries the credential as X-NuGet-ApiKey instead of Basic. */
   readonly apiKey: boolean;
 }
 
 /**
- * GitLab's NuGet registry (`/api/v4/projects/:id/packages/nuget`, service index
- * `<prefix>/index.json`): Basic auth with the three token kinds (any username
- * with a personal token, the deploy-token username, `gitlab-ci-token` with a
- * job token); duplicates allowed by default (a group setting can refuse them
- * with 400); version lists capped at 300; 500 MB limit; search; delete.
+ * GitLab's Basic usernames (nuget.basicUsernames): the personal token's owner,
+ * the deploy token's own username, `gitlab-ci-token` with a job token.
+ */
+const gitlabUser = (c: Credential): string => (c.kind === "job" ? "gitlab-ci-token" : (c.username ?? ""));
+
+/** Deviations are GitLab's departures from NuGet's own rules; each names the fact it rests on. */
+const deviation = (fact: { readonly source: Parameters<typeof citeSource>[0] }, summary: string) => ({ summary, source: citeSource(fact.source) });
+
+/**
+ * GitLab's NuGet registry (`/api/v4/projects/:id/packages/nuget`, service
+ * index `<prefix>/index.json`). Everything here comes from the facts in
+ * `gitlab.ts`: Basic auth with checked usernames (the personal token travels
+ * with its owner's username, REGKIT_PERSONAL_USERNAME), X-NuGet-ApiKey on
+ * push and delete, duplicates allowed by default (409 when the group refuses
+ * them), 500 MiB, search, delete (Maintainers and write deploy tokens).
  */
 export const gitlab: NuGetProfile = {
   ...defineProfile({
     name: "gitlab",
-    description: "GitLab Package Registry, NuGet v3 feed of a project (also the embedded reference registry)",
+    description:
+      "GitLab Package Registry, NuGet v3 feed of a project (also the embedded reference registry); the personal token needs REGKIT_PERSONAL_USERNAME, its owner",
     tokenKinds: ["personal", "deploy", "job", "readonly", "anonymous", "invalid"],
+    // A bad Basic password is a 401 on GitLab's NuGet routes, public projects included: no invalidTokenRead.
     capabilities: { search: true, listVersions: true, delete: true, distTags: false, anonymousRead: false },
-    policies: { duplicates: "allow", duplicateStatus: [400, 409] },
-    limits: { maxFileSize: 500 * MB },
+    policies: { duplicates: facts.duplicatesAllowed.value ? "allow" : "reject", duplicateStatus: [facts.duplicateRefused.value.status] },
+    limits: { maxFileSize: facts.maxFileSize.value },
+    personalUsername: "required",
+    // Cleanup's fallback where the protocol cannot delete (`--set delete=false`, GitLab before 16.5).
+    packagesApi: { type: "nuget", name: (name) => name, same: (listed, name) => listed.toLowerCase() === name.toLowerCase() },
     authHeaders: (c): Record<string, string> => (c.token ? { authorization: `Basic ${Buffer.from(`${gitlabUser(c)}:${c.token}`).toString("base64")}` } : {}),
+    deviations: {
+      "nuget.flat-container-versions": deviation(
+        facts.flatContainerVersions,
+        "the flat container lists versions as the .nuspec wrote them (not normalized, not lowercased), in plain string order",
+      ),
+      "nuget.leading-zeros": deviation(facts.versionRule, "versions with leading zeros in the first three parts (1.05.0) are refused with 400"),
+      "nuget.flat-nuspec": deviation(facts.noFlatNuspec, "the flat container serves no .nuspec (404): only .nupkg and .snupkg"),
+    },
+    settings: {
+      visibility: {
+        type: ["private", "public"],
+        description: "the project's visibility: a public project serves reads to anonymous callers (invalid credentials still get 401)",
+        default: "private",
+        apply(value, draft) {
+          draft.capabilities.anonymousRead = value === "public";
+        },
+      },
+    },
   }),
   basicUser: gitlabUser,
   apiKey: false,
 };
 
-/** Any NuGet v3 feed: pushes with X-NuGet-ApiKey, anonymous reads, duplicates refused with 409. */
+/** Any NuGet v3 feed: X-NuGet-ApiKey, anonymous reads, duplicates refused with 409. */
 export const nugetV3: NuGetProfile = {
   ...defineProfile({
     name: "nuget-v3",
@@ -43,7 +74,7 @@ export const nugetV3: NuGetProfile = {
     limits: { maxFileSize: 0 },
     authHeaders: (c): Record<string, string> => (c.token ? { "x-nuget-apikey": c.token } : {}),
   }),
-  basicUser: () => "regkit",
+  basicUser: () => undefined,
   apiKey: true,
 };
 

@@ -1,10 +1,10 @@
 import * as fc from "fast-check";
-import { ConformanceFailure, scenarioHelpers, type Scenario, type ScenarioContext } from "@regkit/core";
+import { ConformanceFailure, scenarioHelpers, type Exchange, type Scenario, type ScenarioContext } from "@regkit/core";
 import type { NuGetClient } from "./client.js";
 import { nuspecIdentity } from "./nupkg.js";
 import { compareNuGetVersions, normalizeNuGetVersion } from "./version.js";
 
-const { mustMatch, property, publishNew, lastExchanges, sleep } = scenarioHelpers;
+const { mustMatch, mustRefuse, property, publishNew, lastExchanges, sleep } = scenarioHelpers;
 const nuget = (ctx: ScenarioContext): NuGetClient => ctx.client as NuGetClient;
 
 export const nugetCaseInsensitive: Scenario = {
@@ -43,24 +43,52 @@ const nugetVersion = (): fc.Arbitrary<string> =>
     .tuple(fc.nat(20), fc.nat(20), fc.nat(20), fc.option(fc.nat(5), { nil: undefined }), fc.option(fc.constantFrom("alpha", "beta.2", "rc.1", "Preview"), { nil: undefined }))
     .map(([a, b, c, d, pre]) => `${a}.${b}.${c}${d ? `.${d}` : ""}${pre ? `-${pre}` : ""}`);
 
+const normalizedLower = (v: string): string => (normalizeNuGetVersion(v) ?? v).toLowerCase();
+const sameSet = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && [...a].sort().join("\n") === [...b].sort().join("\n");
+
+/**
+ * Versions whose string order differs from NuGet's and whose spellings differ
+ * from their normalized, lowercase form: a feed that lists versions as pushed
+ * cannot list these the way the protocol asks by accident.
+ */
+const FORM_PROBE = ["2.0.0", "10.0.0", "1.2.3.0", "1.0.0-Preview"] as const;
+
 export const nugetVersionNormalization: Scenario = {
   id: "nuget.version-normalization",
   title: "Versions are normalized and resolve by any spelling",
   checklist: 5,
   description:
-    "Property: versions pushed with leading zeros, a fourth part, prerelease labels and build metadata are listed in the flat container in normalized, lowercase form, in NuGet's SemVer 2.0 order, and download by any equivalent spelling.",
+    "Pushes 1.05.0 (a leading zero NuGet normalizes away; recorded deviation nuget.leading-zeros where a feed refuses it), then 2.0.0, 10.0.0, 1.2.3.0 and 1.0.0-Preview: the flat container must list them normalized and lowercase in SemVer 2.0 order (recorded deviation nuget.flat-container-versions: exactly as pushed instead). Then, property: generated versions with a fourth part, prerelease labels (and leading zeros where accepted) are listed in that form, and download by any equivalent spelling.",
   audience: "write",
   async run(ctx) {
+    // A leading zero: NuGet's own rules take 1.05.0 as 1.5.0.
+    const zeros = await ctx.build({ name: ctx.name("Zeros"), version: "1.05.0" });
+    ctx.track(zeros.name, zeros.version);
+    let accepted = false;
+    const refusesZeros = await ctx.deviates("nuget.leading-zeros", async () => {
+      const outcome = await ctx.client.publish(zeros);
+      if (outcome.accepted) {
+        accepted = true;
+        return;
+      }
+      mustRefuse(outcome, `pushing ${zeros.name} 1.05.0`, []);
+      throw new ConformanceFailure(`pushing ${zeros.name} 1.05.0 (a leading zero) was refused`, { expected: "accepted: NuGet reads 1.05.0 as 1.5.0", actual: `status ${outcome.status}` }, [outcome.exchange]);
+    });
+    if (accepted) mustMatch(zeros, await nuget(ctx).downloadAs(zeros.name, "1.5.0"), `downloading ${zeros.name} 1.05.0 as 1.5.0`);
+
+    // The form of the flat container's list.
+    const probe = ctx.name("Form");
+    for (const version of FORM_PROBE) await publishNew(ctx, ctx.client, { name: probe, version }, `pushing ${probe} ${version}`);
+    const asPushed = await listsAsPushed(ctx, probe, FORM_PROBE);
+
     let n = 0;
     await property(ctx, fc.uniqueArray(nugetVersion(), { minLength: 1, maxLength: 3, comparator: (a, b) => compareNuGetVersions(a, b) === 0 }), async (versions) => {
       const id = ctx.name(`Norm${n++}`);
       const artifacts = [];
-      for (const version of versions) artifacts.push(await publishNew(ctx, ctx.client, { name: id, version: versionSpellings(version)[0]! }, `pushing ${id} ${version}`));
-      const listed = await nuget(ctx).flatVersions(id);
-      const expected = versions.map((v) => normalizeNuGetVersion(v)!.toLowerCase()).sort(compareNuGetVersions);
-      if (!listed || listed.versions.join(",") !== expected.join(",")) {
-        throw new ConformanceFailure(`the flat container of ${id} does not list the normalized versions in order`, { expected: expected.join(", "), actual: listed ? listed.versions.join(", ") : "404" }, lastExchanges(ctx, 1));
-      }
+      const pushed = versions.map((v) => (refusesZeros ? v : versionSpellings(v)[0]!));
+      for (const version of pushed) artifacts.push(await publishNew(ctx, ctx.client, { name: id, version }, `pushing ${id} ${version}`));
+      if (asPushed) await listsAsPushed(ctx, id, pushed, true);
+      else await listsNormalized(ctx, id, pushed);
       for (const [i, version] of versions.entries()) {
         for (const spelling of versionSpellings(version).slice(1)) mustMatch(artifacts[i]!, await nuget(ctx).downloadAs(id, spelling), `downloading ${id} as ${spelling}`);
       }
@@ -68,12 +96,37 @@ export const nugetVersionNormalization: Scenario = {
   },
 };
 
+/** The flat container lists `pushed` normalized, lowercase, in SemVer 2.0 order (NuGet's PackageBaseAddress rule). */
+async function listsNormalized(ctx: ScenarioContext, id: string, pushed: readonly string[]): Promise<void> {
+  const listed = await nuget(ctx).flatVersions(id);
+  const expected = pushed.map(normalizedLower).sort(compareNuGetVersions);
+  if (!listed || listed.versions.join(",") !== expected.join(",")) {
+    throw new ConformanceFailure(`the flat container of ${id} does not list the normalized versions in order`, { expected: expected.join(", "), actual: listed ? listed.versions.join(", ") : "404" }, lastExchanges(ctx, 1));
+  }
+}
+
+/**
+ * Checks the protocol's form first; where the profile records that the feed
+ * lists versions as pushed instead (nuget.flat-container-versions), the list
+ * must then hold exactly the pushed spellings. Resolves whether the feed lists
+ * them as pushed. `known`: the deviation was already seen, check that form only.
+ */
+async function listsAsPushed(ctx: ScenarioContext, id: string, pushed: readonly string[], known = false): Promise<boolean> {
+  const deviates = known || (await ctx.deviates("nuget.flat-container-versions", () => listsNormalized(ctx, id, pushed)));
+  if (!deviates) return false;
+  const listed = await nuget(ctx).flatVersions(id);
+  if (!listed || !sameSet(listed.versions, pushed)) {
+    throw new ConformanceFailure(`the flat container of ${id} does not list the versions as pushed either`, { expected: `${[...pushed].sort().join(", ")} (any order)`, actual: listed ? listed.versions.join(", ") : "404" }, lastExchanges(ctx, 1));
+  }
+  return true;
+}
+
 export const nugetRegistration: Scenario = {
   id: "nuget.registration",
   title: "Registration and flat container agree",
   checklist: 5,
   description:
-    "After pushing a few versions, the registration index (RegistrationsBaseUrl: catalogEntry versions, packageContent links) and the flat container list the same versions, every packageContent link downloads the pushed bytes, and the flat container's .nuspec names the pushed id and version.",
+    "After pushing a few versions, the registration index (RegistrationsBaseUrl: catalogEntry versions, packageContent links) and the flat container list the same versions, every packageContent link downloads the pushed bytes, and the flat container's .nuspec names the pushed id and version (recorded deviation nuget.flat-nuspec where the feed serves no .nuspec).",
   audience: "write",
   async run(ctx) {
     const id = ctx.name("Reg");
@@ -81,11 +134,12 @@ export const nugetRegistration: Scenario = {
     for (const version of ["1.0.0", "1.1.0-beta", "2.0.0"]) artifacts.push(await publishNew(ctx, ctx.client, { name: id, version }, `pushing ${id} ${version}`));
     const leaves = await nuget(ctx).registration(id);
     if (!leaves) ctx.skip("the service index has no RegistrationsBaseUrl");
-    const flat = (await ctx.client.versions(id)).map((v) => v.toLowerCase()).sort(compareNuGetVersions);
-    const reg = leaves!.map((l) => l.version.toLowerCase()).sort(compareNuGetVersions);
+    const flat = (await ctx.client.versions(id)).map(normalizedLower).sort(compareNuGetVersions);
+    const reg = leaves!.map((l) => normalizedLower(l.version)).sort(compareNuGetVersions);
     if (flat.join(",") !== reg.join(",") || reg.length !== artifacts.length) {
       throw new ConformanceFailure(`registration and flat container of ${id} disagree`, { expected: `flat container [${flat.join(", ")}]`, actual: `registration [${reg.join(", ")}]` }, lastExchanges(ctx, 2));
     }
+    const missing: Exchange[] = [];
     for (const artifact of artifacts) {
       const entry = leaves!.find((l) => compareNuGetVersions(l.version, artifact.version) === 0);
       if (!entry?.packageContent) {
@@ -93,11 +147,21 @@ export const nugetRegistration: Scenario = {
       }
       mustMatch(artifact, await nuget(ctx).fetchDigests(entry.packageContent), `downloading packageContent of ${artifact.version}`);
       const nuspec = await nuget(ctx).nuspec(id, artifact.version);
-      const identity = nuspec && nuspecIdentity(nuspec.text);
+      if (!nuspec) {
+        missing.push(ctx.exchanges().at(-1)!);
+        continue;
+      }
+      const identity = nuspecIdentity(nuspec.text);
       if (!identity || identity.id.toLowerCase() !== id.toLowerCase() || compareNuGetVersions(identity.version, artifact.version) !== 0) {
-        throw new ConformanceFailure(`the .nuspec of ${id} ${artifact.version} in the flat container`, { expected: `id ${id}, version ${artifact.version}`, actual: identity ? `${identity.id} ${identity.version}` : "missing or unreadable" }, lastExchanges(ctx, 1));
+        throw new ConformanceFailure(`the .nuspec of ${id} ${artifact.version} in the flat container`, { expected: `id ${id}, version ${artifact.version}`, actual: identity ? `${identity.id} ${identity.version}` : "unreadable" }, [nuspec.exchange]);
       }
     }
+    // A feed without the .nuspec download breaks PackageBaseAddress/3.0.0; a wrong one fails above either way.
+    await ctx.deviates("nuget.flat-nuspec", async () => {
+      if (missing.length > 0) {
+        throw new ConformanceFailure(`the flat container of ${id} serves no .nuspec`, { expected: "200 with the package's .nuspec", actual: `404 for ${missing.length} of ${artifacts.length} versions` }, missing);
+      }
+    });
   },
 };
 

@@ -19,7 +19,7 @@ async function runWith(fault: Fault, scenarios: string[]): Promise<RunReport> {
   try {
     return await runConformance({
       kit: nugetKit,
-      target: { registry: registry.registries.nuget!.replace(registry.url, proxy.url), credentials: { personal: registry.tokens.personal }, options: { numRuns: 4 } },
+      target: { registry: registry.registries.nuget!.replace(registry.url, proxy.url), credentials: { personal: registry.tokens.personal, personalUsername: registry.tokens.personalUsername }, options: { numRuns: 4 } },
       scenarios,
       tokenKinds: ["personal"],
       seed: 5,
@@ -38,11 +38,19 @@ const only = (report: RunReport, scenario: string) => {
 const flatIndex = (e: { method: string; path: string }): boolean => e.method === "GET" && /\/download\/[^/]+\/index\.json$/.test(e.path);
 
 describe("NuGet faults are caught by the right scenario", () => {
-  test("non-normalized versions in the flat container: nuget.version-normalization fails", async () => {
+  test("versions rewritten in the flat container: nuget.version-normalization fails", async () => {
+    // Neither normalized nor as pushed: the gitlab profile's recorded deviation (as pushed) does not cover it.
     const fault = mapJson({ when: flatIndex, map: (doc) => ({ versions: ((doc as { versions: string[] }).versions ?? []).map((v) => v.replace(/^(\d+)\.(\d+)/, "$1.0$2")) }) });
     const r = only(await runWith(fault, ["nuget.version-normalization"]), "nuget.version-normalization");
     expect(r.status).toBe("fail");
-    expect(r.message).toMatch(/does not list the normalized versions/);
+    expect(r.message).toMatch(/does not list the versions as pushed either/);
+  });
+
+  test("a version missing from the flat container: nuget.version-normalization fails", async () => {
+    const fault = mapJson({ when: flatIndex, map: (doc) => ({ versions: ((doc as { versions: string[] }).versions ?? []).slice(1) }) });
+    const r = only(await runWith(fault, ["nuget.version-normalization"]), "nuget.version-normalization");
+    expect(r.status).toBe("fail");
+    expect(r.message).toMatch(/does not list the versions as pushed either/);
   });
 
   test("case-sensitive id lookups: nuget.case-insensitive fails", async () => {

@@ -183,13 +183,23 @@ export function authenticate(
   }
   const apiKey = headers["x-nuget-apikey"];
   if (apiKey !== undefined && schemes.includes("apiKey")) {
-    if (basicSent) return { kind: "ambiguous" };
+    // GitLab refuses two credentials before it looks either up.
+    if (basicSent || presentsBasic(authorization)) return { kind: "ambiguous" };
     found.push(usable.find((i) => i.token === apiKey));
   }
   if (found.length === 0) return { kind: "anonymous" };
   const [first] = found;
   if (!first || found.some((identity) => identity === undefined)) return { kind: "invalid" };
   return { kind: "identified", identity: first };
+}
+
+/** Whether an Authorization header carries Basic credentials with both parts (what GitLab's token locator takes). */
+function presentsBasic(authorization: string | undefined): boolean {
+  const match = /^basic\s+(\S+)/i.exec(authorization ?? "");
+  if (!match) return false;
+  const decoded = Buffer.from(match[1]!, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  return colon > 0 && colon < decoded.length - 1;
 }
 
 function basic(value: string, identities: readonly Identity[], usernames: "ignored" | "checked"): Identity | "invalid" | "anonymous" {
@@ -202,7 +212,8 @@ function basic(value: string, identities: readonly Identity[], usernames: "ignor
   // A job token travels only as gitlab-ci-token; a wrong one there is refused outright.
   if (username === JOB_TOKEN_USERNAME) return identities.find((i) => i.kind === "job" && i.token === password) ?? "invalid";
   const identity = identities.find((i) => i.kind !== "job" && i.token === password);
-  if (!identity) return "anonymous";
+  // Where usernames are checked (GitLab's NuGet, `authenticate_with`), a Basic credential that resolves to nobody is a 401.
+  if (!identity) return usernames === "checked" ? "invalid" : "anonymous";
   if (usernames === "ignored") return identity;
   if (identity.kind === "deploy" || identity.kind === "readonly") return username === identity.username ? identity : "invalid";
   return username.toLowerCase() === identity.name.toLowerCase() ? identity : "invalid";

@@ -251,9 +251,17 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
     const plain = (reply: ReferenceReply) => ({ reply, head: false });
     const entry = served.get(safeDecode(rawSegment) ?? rawSegment);
     const project = scope.kind === "project" ? findProject(scope.id) : undefined;
-    if (scope.kind === "project" && !project) return plain(messageReply(404, "404 Project Not Found"));
     const group = scope.kind === "group" ? findGroup(scope.id) : undefined;
-    if (scope.kind === "group" && !group) return plain(messageReply(404, "404 Group Not Found"));
+    const missing = scope.kind === "project" && !project ? "404 Project Not Found" : scope.kind === "group" && !group ? "404 Group Not Found" : undefined;
+    const publicRoute = entry?.routes.some((r) => r.route.access === "public" && matchPath(r.template, rest) !== undefined) ?? false;
+    if (missing && entry?.format.authenticateFirst && !publicRoute) {
+      const early = authenticate(call.headers, entry.format.auth, identities, { basicUsernames: entry.format.basicUsernames });
+      if (early.kind !== "identified") {
+        const scheme = entry.format.auth.includes("basic") ? "Basic" : "Bearer";
+        return plain(messageReply(401, "401 Unauthorized", { "www-authenticate": `${scheme} ${REALM}` }));
+      }
+    }
+    if (missing) return plain(messageReply(404, missing));
     if (!entry) return plain(notFound());
 
     const routes = entry.routes.filter((r) => levelsOf(r.route).includes(scope.kind));
@@ -276,7 +284,8 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
     const challenge = {
       "www-authenticate": schemes.includes("basic") ? `Basic ${REALM}` : `Bearer ${REALM}`,
     };
-    const auth = authenticate(call.headers, schemes, identities, { basicUsernames: entry.format.basicUsernames });
+    // Public routes (GitLab's NuGet service index) read no credentials at all.
+    const auth = route.access === "public" ? ({ kind: "anonymous" } as const) : authenticate(call.headers, schemes, identities, { basicUsernames: entry.format.basicUsernames });
     if (auth.kind === "ambiguous") return plain(messageReply(400, "400 Bad request - Found more than one set of credentials"));
     if (auth.kind === "invalid") return plain(messageReply(401, "401 Unauthorized", challenge));
     const identity = auth.kind === "identified" ? auth.identity : undefined;
