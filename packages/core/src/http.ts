@@ -49,6 +49,10 @@ export function joinUrl(baseUrl: string, path: string): string {
   return `${baseUrl.replace(/\/+$/, "")}${path.startsWith("/") ? "" : "/"}${path}`;
 }
 
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
 /** The path of `url` relative to the registry URL's path (or the whole path for another origin). */
 export function relativePath(baseUrl: string, url: string): string {
   try {
@@ -59,6 +63,11 @@ export function relativePath(baseUrl: string, url: string): string {
     if (target.origin === base.origin && (target.pathname === basePath || target.pathname.startsWith(`${basePath}/`))) {
       return path.slice(basePath.length) || "/";
     }
+    // GitLab names the project by id in the URLs it hands out (NuGet's service
+    // index) while a target may name it by path: the same project endpoint.
+    const project = /^(.*\/api\/v4\/projects\/)[^/]+(\/packages\/[^/]+)$/.exec(basePath);
+    const same = project ? new RegExp(`^${escapeRegExp(project[1]!)}[^/]+${escapeRegExp(project[2]!)}(?=/|$)`).exec(target.pathname) : null;
+    if (target.origin === base.origin && same) return path.slice(same[0].length) || "/";
     return target.origin === base.origin ? path : url;
   } catch {
     return url;

@@ -1,6 +1,6 @@
 import * as fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { defineKit, defineProfile, matchRoute, redact, redactHeaders, renderJunit, resolveTarget, scenarioHelpers, type FormatKit, type RunReport } from "@regkit/core";
+import { defineKit, defineProfile, matchRoute, redact, redactHeaders, relativePath, renderJunit, resolveTarget, scenarioHelpers, type FormatKit, type RunReport } from "@regkit/core";
 
 const profile = (name: string) => defineProfile({ name, description: "", tokenKinds: ["personal"], policies: { duplicateStatus: [403] }, limits: { maxFileSize: 0 }, authHeaders: () => ({}) });
 const npmKit: FormatKit = defineKit({
@@ -78,5 +78,22 @@ describe("JUnit", () => {
     expect(xml).toContain('<failure message="&lt;script&gt;&quot;&amp;&apos;" type="ConformanceFailure">');
     expect(xml).toContain('<testcase name="c [deploy]" classname="regkit.npm"');
     expect(xml).not.toContain("\u0001");
+  });
+});
+
+describe("relativePath", () => {
+  test("paths under the registry URL are relative to it; elsewhere on the origin they stay whole", () => {
+    const base = "https://gl.example/api/v4/projects/42/packages/nuget";
+    expect(relativePath(base, `${base}/download/x/index.json`)).toBe("/download/x/index.json");
+    expect(relativePath(base, "https://gl.example/api/v4/projects/42/packages/nugetx/a")).toBe("/api/v4/projects/42/packages/nugetx/a");
+    expect(relativePath(base, "https://other.example/a")).toBe("https://other.example/a");
+  });
+
+  test("a GitLab project named by path and the URLs GitLab hands out by id are the same endpoint", () => {
+    const byPath = "https://gl.example/api/v4/projects/group%2Fapp/packages/nuget";
+    expect(relativePath(byPath, "https://gl.example/api/v4/projects/42/packages/nuget/download/x/index.json")).toBe("/download/x/index.json");
+    expect(relativePath(byPath, "https://gl.example/api/v4/projects/42/packages/nuget")).toBe("/");
+    // Another format of the project is not this endpoint.
+    expect(relativePath(byPath, "https://gl.example/api/v4/projects/42/packages/npm/x")).toBe("/api/v4/projects/42/packages/npm/x");
   });
 });
