@@ -149,6 +149,8 @@ export interface ReferenceRequest {
   readonly features: Readonly<Record<string, boolean>>;
   /** The project's visibility (group and instance levels: private). */
   readonly visibility: "private" | "public";
+  /** The id GitLab's Packages API lists a version of this project's format under. */
+  packageId(name: string, version: string): number;
 }
 
 /** What a route answers. A plain object or array `body` is sent as JSON. */
@@ -199,6 +201,8 @@ export interface ReferenceFormat {
    * that does not exist, an authenticated one 404.
    */
   readonly authenticateFirst?: boolean | undefined;
+  /** Token kinds Basic auth may carry (GitLab's npm routes read only deploy tokens from Basic); default all. */
+  readonly basicKinds?: readonly TokenKind[] | undefined;
   /** The registry's defaults for this format (GitLab's). */
   readonly policies: Policies;
   readonly limits: Limits;

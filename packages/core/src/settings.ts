@@ -32,7 +32,7 @@ const CAPABILITY_TEXT: Record<string, string> = {
   delete: "packages can be removed through the protocol (cleanup uses it)",
   distTags: "npm dist-tags (or the format's channel pointers)",
   anonymousRead: "packages can be read without credentials (a public project)",
-  invalidTokenRead: "a read with an invalid token is served as anonymous",
+  invalidTokenRead: "an invalid token on a read is treated as no token (served where anonymous reads are)",
   pep691: "the simple index answers PEP 691 JSON when asked",
 };
 

@@ -36,7 +36,7 @@ export interface Packument {
 
 /** The npm adapter, with the npm-only calls the npm scenarios use. */
 export interface NpmClient extends RegistryClient {
-  /** GET /<name>, full or abbreviated; undefined on 404. */
+  /** GET /<name>, full or abbreviated; undefined on 404 or a redirect elsewhere (a registry forwarding unknown names). */
   packument(name: string, abbreviated?: boolean): Promise<{ packument: Packument; contentType: string; exchange: Exchange } | undefined>;
   distTags(name: string): Promise<Record<string, string>>;
   setDistTag(name: string, tag: string, version: string): Promise<Exchange>;
@@ -58,7 +58,11 @@ export function sha512OfIntegrity(integrity: string | undefined): string | undef
 
 const SENTINEL = "__regkit_attachment_data__";
 
-/** The publish document npm sends, with the manifest's dist fields from the tarball's digests. */
+/**
+ * The publish document npm sends (libnpmpublish), with the manifest's dist
+ * fields from the tarball's digests; the attachment key carries the full name
+ * (`@scope/pkg-1.0.0.tgz`), as GitLab looks it up.
+ */
 export function publishDocument(registry: string, artifact: Artifact, description?: string): { document: Record<string, unknown>; file: string } {
   const { name, version } = artifact;
   const file = tarballName(name, version);
@@ -137,7 +141,9 @@ export function connectNpm({ http, target }: Session): NpmClient {
 
   const packument: NpmClient["packument"] = async (name, abbreviated = false) => {
     const res = await http.request({ method: "GET", path: pkgPath(name), headers: { accept: abbreviated ? `${ABBREVIATED}, application/json;q=0.8` : "application/json" } });
-    if (res.status === 404) {
+    // A redirect is a registry forwarding a package it does not have (GitLab's
+    // npm_package_requests_forwarding sends unknown names to registry.npmjs.org).
+    if (res.status === 404 || (res.status >= 301 && res.status <= 308 && res.headers.location !== undefined)) {
       await res.dump();
       return undefined;
     }

@@ -3,8 +3,10 @@ export { ABBREVIATED, connectNpm, integrityOf, publishDocument, sha512OfIntegrit
 export type { NpmClient, NpmManifest, Packument } from "./client.js";
 export { npmCli } from "./driver.js";
 export { npmKit, npmRoutes } from "./kit.js";
-export { basename, encodeName, invalidNameReason, tarballName } from "./names.js";
-export { gitlab, npmProfiles, verdaccio } from "./profiles.js";
+export { npmGitLabFacts } from "./gitlab.js";
+export type { GitLabErrorBody } from "./gitlab.js";
+export { NAME_RULE_DEVIATIONS, basename, encodeName, invalidNameReason, nameRuleDeviation, tarballName } from "./names.js";
+export { ABBREVIATED_CONTENT_TYPE, DIST_INTEGRITY, gitlab, npmProfiles, verdaccio } from "./profiles.js";
 export { Base64Decoder, ScanError, npmReference, scanPublishDocument } from "./reference/index.js";
 export type { AttachmentSink } from "./reference/index.js";
 export { npmAbbreviated, npmDistTags, npmIntegrity, npmInvalidNames, npmScenarios, npmScoped } from "./scenarios.js";

@@ -1,18 +1,22 @@
 import { createHash } from "node:crypto";
 import semver from "semver";
-import { defineKit, type FormatKit, type PackageSpec, type RouteTemplate } from "@regkit/core";
+import { defineKit, factList, type FormatKit, type PackageSpec, type RouteTemplate } from "@regkit/core";
 import { npmArbitraries } from "./arbitraries.js";
 import { connectNpm } from "./client.js";
 import { npmCli } from "./driver.js";
-import { tarballName } from "./names.js";
+import { npmGitLabFacts } from "./gitlab.js";
+import { isBlockedName, tarballName } from "./names.js";
 import { npmProfiles } from "./profiles.js";
 import { npmReference } from "./reference/index.js";
 import { npmScenarios } from "./scenarios.js";
 import { buildTarball } from "./tarball.js";
 
 /**
- * The npm registry API as the npm CLI uses it. Scoped names travel as one
- * segment (`@scope%2fname`); tarball URLs of scoped packages keep the slash.
+ * The npm registry API as the npm CLI uses it (the protocol, not one
+ * registry: GitLab lacks the session, search and unpublish routes, see
+ * `npm.missingRoutes` and `npm.noUnpublish` in ./gitlab.ts). Scoped names
+ * travel as one segment (`@scope%2fname`); tarball URLs of scoped packages
+ * keep the slash, and GitLab's repeat the scope in the file name.
  */
 export const npmRoutes: readonly RouteTemplate[] = [
   { method: "PUT", path: "/:name", summary: "publish (packument with base64 attachment)" },
@@ -20,6 +24,7 @@ export const npmRoutes: readonly RouteTemplate[] = [
   { method: "GET", path: "/:name/:version", summary: "one version's manifest" },
   { method: "GET", path: "/:name/-/:file", summary: "tarball" },
   { method: "GET", path: "/:scope/:name/-/:file", summary: "tarball of a scoped package" },
+  { method: "GET", path: "/:scope/:name/-/:fileScope/:file", summary: "tarball of a scoped package, the file named with the scope (GitLab: @scope/pkg/-/@scope/pkg-1.0.0.tgz)" },
   { method: "GET", path: "/-/package/:name/dist-tags", summary: "dist-tags" },
   { method: "PUT", path: "/-/package/:name/dist-tags/:tag", summary: "set a dist-tag" },
   { method: "DELETE", path: "/-/package/:name/dist-tags/:tag", summary: "remove a dist-tag" },
@@ -57,15 +62,19 @@ export const npmKit: FormatKit = defineKit({
   description: "The npm registry protocol: publish, packuments (full and abbreviated), tarballs, dist-tags, search, unpublish.",
   profiles: npmProfiles,
   defaultProfile: "gitlab",
-  instanceLimit: 500 * 1024 * 1024,
+  instanceLimit: npmGitLabFacts.maxFileSize.value,
   routes: npmRoutes,
   arbitraries: npmArbitraries,
   packageName: (runId, base) => `${RUN_PREFIX}${runId}-${base}`,
-  ownsName: (runId, name) => name.replace(/^@/, "").startsWith(`${RUN_PREFIX}${runId}-`),
+  // npm.invalid-names keeps the broken rule around the run's prefix (`.regkit-<run>-x`,
+  // ` regkit-<run>-x`); node_modules and favicon.ico cannot carry it, and a
+  // lenient registry that takes them holds them for this run only.
+  ownsName: (runId, name) => isBlockedName(name) || name.replace(/^[@._ ]/, "").startsWith(`${RUN_PREFIX}${runId}-`),
   build,
   compareVersions: (a, b) => semver.compare(a, b),
   connect: connectNpm,
   drivers: [npmCli],
   scenarios: npmScenarios,
   reference: npmReference,
+  gitlabFacts: factList(npmGitLabFacts),
 });

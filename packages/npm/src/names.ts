@@ -3,14 +3,18 @@ export function encodeName(name: string): string {
   return name.startsWith("@") ? `@${encodeURIComponent(name.slice(1))}` : encodeURIComponent(name);
 }
 
-/** The file part of a tarball name: `@scope/pkg` -> `pkg`. */
+/** The file part of a tarball URL for a scoped name: `@scope/pkg` -> `pkg` (Verdaccio's URLs). */
 export function basename(name: string): string {
   return name.startsWith("@") ? name.slice(name.indexOf("/") + 1) : name;
 }
 
-/** `pkg-1.0.0.tgz`. */
+/**
+ * `<name>-<version>.tgz` with the full name, scope included
+ * (`@scope/pkg-1.0.0.tgz`): the attachment key the npm CLI sends
+ * (libnpmpublish) and the file name GitLab looks up and serves.
+ */
 export function tarballName(name: string, version: string): string {
-  return `${basename(name)}-${version}.tgz`;
+  return `${name}-${version}.tgz`;
 }
 
 const BLOCKED = new Set(["node_modules", "favicon.ico"]);
@@ -22,17 +26,35 @@ const BUILTINS = new Set([
   "perf_hooks", "worker_threads", "async_hooks", "trace_events", "v8", "wasi",
 ]);
 
-/** Rules validate-npm-package-name applies to new packages only (old ones may break them). */
-export const NEW_PACKAGE_RULES = new Set([
-  "name is longer than 214 characters",
-  "name has uppercase letters",
-  "name has special characters ~'!()*",
-  "core-module",
-]);
+/**
+ * Deviation ids of npm's naming rules a registry may not enforce (GitLab
+ * checks only its own regex; Verdaccio applies the rules for old packages).
+ */
+export const NAME_RULE_DEVIATIONS = {
+  tooLong: "npm.name-too-long",
+  uppercase: "npm.name-uppercase",
+  specialCharacters: "npm.name-special-characters",
+  coreModule: "npm.name-core-module",
+  leadingPeriod: "npm.name-leading-period",
+  leadingUnderscore: "npm.name-leading-underscore",
+  blocked: "npm.name-blocked",
+} as const;
 
-/** Whether a reason from {@link invalidNameReason} is one of the new-packages-only rules. */
-export function isNewPackageRule(reason: string): boolean {
-  return NEW_PACKAGE_RULES.has(reason) || reason.endsWith("is a Node.js core module name");
+/** The deviation id under which a registry may accept a name refused for `reason`; undefined for rules every registry keeps. */
+export function nameRuleDeviation(reason: string): string | undefined {
+  if (reason === "name is longer than 214 characters") return NAME_RULE_DEVIATIONS.tooLong;
+  if (reason === "name has uppercase letters") return NAME_RULE_DEVIATIONS.uppercase;
+  if (reason === "name has special characters ~'!()*") return NAME_RULE_DEVIATIONS.specialCharacters;
+  if (reason.endsWith("is a Node.js core module name")) return NAME_RULE_DEVIATIONS.coreModule;
+  if (reason === "name starts with a period") return NAME_RULE_DEVIATIONS.leadingPeriod;
+  if (reason === "name starts with an underscore") return NAME_RULE_DEVIATIONS.leadingUnderscore;
+  if (reason.endsWith("is not a valid package name")) return NAME_RULE_DEVIATIONS.blocked;
+  return undefined;
+}
+
+/** Names npm refuses whatever their prefix: a package called so cannot carry a run id. */
+export function isBlockedName(name: string): boolean {
+  return BLOCKED.has(name.toLowerCase());
 }
 
 /**

@@ -1,4 +1,6 @@
-import { defineProfile, type Credential, type Profile } from "@regkit/core";
+import { citeSource, defineProfile, type Credential, type Deviation, type Profile } from "@regkit/core";
+import { npmGitLabFacts as facts } from "./gitlab.js";
+import { NAME_RULE_DEVIATIONS } from "./names.js";
 
 const MB = 1024 * 1024;
 
@@ -7,21 +9,64 @@ function bearer(credential: Credential): Record<string, string> {
   return credential.token ? { authorization: `Bearer ${credential.token}` } : {};
 }
 
+/** Deviation id: the abbreviated packument comes in another content type. */
+export const ABBREVIATED_CONTENT_TYPE = "npm.abbreviated-content-type";
+/** Deviation id: the packument's `dist` carries no `integrity` (sha512 SRI). */
+export const DIST_INTEGRITY = "npm.dist-integrity";
+
+const gitlabNames = `GitLab checks names only with npm_package_name_regex (${citeSource(facts.nameRule.source)})`;
+
+/** GitLab's departures from npm's rules, each with the source that defines it. */
+const gitlabDeviations: Record<string, Deviation> = {
+  [ABBREVIATED_CONTENT_TYPE]: {
+    summary: `GitLab ignores Accept and sends the one packument it has as ${facts.packumentContentType.value}; npm install takes it`,
+    source: citeSource(facts.packumentContentType.source),
+  },
+  [DIST_INTEGRITY]: {
+    summary: "GitLab's packument carries dist.shasum (sha1) only, no dist.integrity: npm checks sha1",
+    source: citeSource(facts.packumentFields.source),
+  },
+  [NAME_RULE_DEVIATIONS.uppercase]: { summary: "names with uppercase letters are accepted", source: gitlabNames },
+  [NAME_RULE_DEVIATIONS.leadingPeriod]: { summary: "names starting with a period are accepted", source: gitlabNames },
+  [NAME_RULE_DEVIATIONS.leadingUnderscore]: { summary: "names starting with an underscore are accepted", source: gitlabNames },
+  [NAME_RULE_DEVIATIONS.blocked]: { summary: "node_modules and favicon.ico are accepted as names", source: gitlabNames },
+  [NAME_RULE_DEVIATIONS.coreModule]: { summary: "Node.js core module names are accepted", source: gitlabNames },
+  [NAME_RULE_DEVIATIONS.tooLong]: { summary: "names over 214 characters are accepted", source: gitlabNames },
+};
+
 /**
- * GitLab's npm registry (project endpoint `/api/v4/projects/:id/packages/npm`):
- * personal, deploy and CI job tokens as Bearer; duplicates refused with 403
- * "Package already exists"; 500 MB default limit; dist-tags and unpublish
- * supported; `npm search` is not (GitLab has no `/-/v1/search`).
+ * GitLab's npm registry (project endpoint `/api/v4/projects/:id/packages/npm`),
+ * derived from {@link facts}: personal, deploy and CI job tokens as Bearer;
+ * duplicates refused with 403; a 500 MiB default limit; dist-tags (removing
+ * one needs a Maintainer or a write deploy token); no unpublish, so cleanup
+ * goes through GitLab's Packages API; no `npm search`.
  */
 export const gitlab: Profile = defineProfile({
   name: "gitlab",
-  description: "GitLab Package Registry, npm endpoint of a project (also the embedded reference registry)",
+  description:
+    "GitLab Package Registry, npm endpoint of a project (also the embedded reference registry): Bearer tokens, duplicates refused with 403, no unpublish (cleanup through the Packages API), no search; one JSON packument without dist.integrity",
   tokenKinds: ["personal", "deploy", "job", "readonly", "anonymous", "invalid"],
-  capabilities: { search: false, listVersions: true, delete: true, distTags: true, anonymousRead: false },
-  policies: { duplicates: "reject", duplicateStatus: [403] },
-  limits: { maxFileSize: 500 * MB },
+  capabilities: { search: false, listVersions: true, delete: false, distTags: true, anonymousRead: false },
+  policies: { duplicates: "reject", duplicateStatus: [facts.duplicate.value.status] },
+  limits: { maxFileSize: facts.maxFileSize.value },
+  // GitLab's Packages API lists npm packages by their full name (`@scope/name` or `name`).
+  packagesApi: { type: "npm", name: (name) => name },
+  deviations: gitlabDeviations,
+  settings: {
+    visibility: {
+      type: ["private", "public"],
+      description: `the project's visibility: a public project serves packuments, tarballs and dist-tags anonymously (${citeSource(facts.anonymousPublic.source)})`,
+      default: "private",
+      apply(value, draft) {
+        draft.capabilities.anonymousRead = value === "public";
+      },
+    },
+  },
   authHeaders: bearer,
 });
+
+const observed = "Verdaccio 6.10 with its default configuration, observed by packages/npm/test/conformance.verdaccio.test.ts";
+const oldPackageRules = `Verdaccio applies npm's rules for old packages (${observed})`;
 
 /**
  * Verdaccio 6 with its default configuration: one kind of user token (from
@@ -29,12 +74,10 @@ export const gitlab: Profile = defineProfile({
  * duplicates refused with 409, bodies up to `max_body_size` (10mb by default:
  * override `limits.maxFileSize` to match your config). An invalid token on a
  * read is treated as anonymous, so reads with it succeed (`invalidTokenRead`).
- * Known deviations the kit found and the profile records: the abbreviated
- * packument comes as `application/json` (`abbreviatedContentType: false`);
- * names that break npm's rules for new packages (uppercase, over 214
- * characters, `~'!()*`, core module names) are accepted
- * (`enforcesNewNameRules: false`), and so are names with a leading underscore
- * (`rejectsLeadingUnderscore: false`).
+ * Its departures from npm's rules are recorded deviations: the abbreviated
+ * packument comes as `application/json`; names that break npm's rules for new
+ * packages (uppercase, over 214 characters, `~'!()*`, core module names, a
+ * leading underscore) are accepted.
  */
 export const verdaccio: Profile = defineProfile({
   name: "verdaccio",
@@ -47,12 +90,17 @@ export const verdaccio: Profile = defineProfile({
     distTags: true,
     anonymousRead: true,
     invalidTokenRead: true,
-    abbreviatedContentType: false,
-    enforcesNewNameRules: false,
-    rejectsLeadingUnderscore: false,
   },
   policies: { duplicates: "reject", duplicateStatus: [409] },
   limits: { maxFileSize: 10 * MB },
+  deviations: {
+    [ABBREVIATED_CONTENT_TYPE]: { summary: "the abbreviated packument comes as application/json", source: observed },
+    [NAME_RULE_DEVIATIONS.uppercase]: { summary: "names with uppercase letters are accepted", source: oldPackageRules },
+    [NAME_RULE_DEVIATIONS.tooLong]: { summary: "names over 214 characters are accepted", source: oldPackageRules },
+    [NAME_RULE_DEVIATIONS.specialCharacters]: { summary: "names with ~'!()* are accepted", source: oldPackageRules },
+    [NAME_RULE_DEVIATIONS.coreModule]: { summary: "Node.js core module names are accepted", source: oldPackageRules },
+    [NAME_RULE_DEVIATIONS.leadingUnderscore]: { summary: "names starting with an underscore are accepted", source: observed },
+  },
   authHeaders: bearer,
 });
 

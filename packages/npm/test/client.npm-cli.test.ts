@@ -32,6 +32,22 @@ describe.skipIf(why !== undefined)(`npm CLI${why ? ` (${why})` : ""}`, () => {
     for (const r of report.results) expect(r.notes.join("\n")).toMatch(/npm-cli: published and installed byte for byte/);
   });
 
+  test("a scoped package: npm's attachment key (@scope/pkg-1.0.0.tgz) is the one the reference looks up, and it installs", async () => {
+    const workdir = await mkdtemp(join(tmpdir(), "regkit-npm-scoped-"));
+    try {
+      const target = resolveTarget(npmKit, { registry: registry.registries.npm! });
+      const credential: Credential = { kind: "personal", token: registry.tokens.personal };
+      const ctx = { registry: registry.registries.npm!, target, credential, workdir, signal: AbortSignal.timeout(180_000) };
+      const artifact = await npmKit.build({ name: "@regkit-cli/scoped", version: "1.0.0" });
+      const published = await npmCli.publish!(artifact, ctx);
+      expect(published.accepted, published.output).toBe(true);
+      const installed = await npmCli.install!("@regkit-cli/scoped", "1.0.0", ctx);
+      expect(installed.digests.sha512).toBe(artifact.content.digests.sha512);
+    } finally {
+      await rm(workdir, { recursive: true, force: true });
+    }
+  });
+
   test("a read-only deploy token cannot publish, and npm says so; the token is not in its output", async () => {
     const workdir = await mkdtemp(join(tmpdir(), "regkit-npm-ro-"));
     try {

@@ -1,9 +1,9 @@
 // A registry nobody here wrote: Verdaccio 6, installed from npm as a dev
 // dependency and started per run on 127.0.0.1, checked with the verdaccio profile.
 import { afterAll, describe, expect, test } from "vitest";
-import { runConformance, type RunReport } from "@regkit/core";
+import { runConformance, type RunReport, type ScenarioResult } from "@regkit/core";
 import { describeConformance } from "@regkit/core/vitest";
-import { npmKit } from "@regkit/npm";
+import { npmKit, verdaccio as verdaccioProfile } from "@regkit/npm";
 import { startVerdaccio } from "../../../tooling/testing/verdaccio.mjs";
 
 const MiB = 1024 * 1024;
@@ -17,7 +17,22 @@ const target = {
   options: { manyVersions: 40, manyPackages: 40, largeSize: 8 * MiB, numRuns: 4, maxCommands: 10 },
 };
 
-describeConformance(npmKit, target);
+const results: ScenarioResult[] = [];
+describeConformance(npmKit, target, { onResult: (r) => results.push(r) });
+
+describe("Verdaccio's recorded deviations", () => {
+  test("the JSON-only packument and the lenient names are deviations with their record, not passes", () => {
+    const status = (id: string) => results.find((r) => r.scenario === id && r.tokenKind === "personal");
+    const abbreviated = status("npm.abbreviated");
+    expect(abbreviated?.status).toBe("deviation");
+    expect(abbreviated?.deviations?.map((d) => [d.id, d.observed])).toEqual([["npm.abbreviated-content-type", true]]);
+    // Which rules the generated names break depends on the seed; those Verdaccio is lenient about are deviations.
+    const names = status("npm.invalid-names");
+    expect(["pass", "deviation"]).toContain(names?.status);
+    for (const d of names?.deviations ?? []) expect(d.id in verdaccioProfile.deviations!, d.id).toBe(true);
+    if (names?.status === "deviation") expect(names.deviations?.some((d) => d.observed)).toBe(true);
+  });
+});
 
 describe("the gitlab profile against Verdaccio", () => {
   test("fails where Verdaccio differs from GitLab: duplicates answer 409, not 403", async () => {

@@ -55,10 +55,10 @@ function only(report: RunReport, scenario: string, kind: TokenKind = "personal")
 }
 
 describe("npm faults are caught by the right scenario", () => {
-  test("corrupted tarball bytes: pull.package fails, dist.integrity names the mismatch", async () => {
+  test("corrupted tarball bytes: pull.package fails, dist.shasum names the mismatch (GitLab serves no dist.integrity)", async () => {
     const r = only(await runWith(corruptBody({ when: isTarball }), ["pull.package"]), "pull.package");
     expect(r.status).toBe("fail");
-    expect(r.message).toMatch(/dist\.integrity of regkit-\w+-pull0-pat@1\.0\.0 does not match the tarball bytes/);
+    expect(r.message).toMatch(/dist\.shasum of regkit-\w+-pull0-pat@1\.0\.0 does not match the tarball bytes/);
     expect(r.exchanges.some((e) => e.path.endsWith(".tgz") && e.status === 200)).toBe(true);
     expect(r.replay?.seed).toBe(4242);
   });

@@ -136,6 +136,8 @@ export interface AuthenticateOptions {
   readonly basicUsernames?: "ignored" | "checked" | undefined;
   /** Whether deploy tokens count at all (GitLab's REST API ignores them). Default true. */
   readonly deployTokens?: boolean | undefined;
+  /** Token kinds Basic auth may carry; default every kind (`readonly` counts with `deploy`). */
+  readonly basicKinds?: readonly TokenKind[] | undefined;
 }
 
 /**
@@ -174,7 +176,9 @@ export function authenticate(
     if (scheme === "bearer" && schemes.includes("bearer")) {
       found.push(usable.find((i) => i.token === value));
     } else if (scheme === "basic" && schemes.includes("basic")) {
-      const outcome = basic(value, usable, options.basicUsernames ?? "ignored");
+      const kinds = options.basicKinds;
+      const basicUsable = kinds ? usable.filter((i) => kinds.includes(i.kind) || (i.kind === "readonly" && kinds.includes("deploy"))) : usable;
+      const outcome = basic(value, basicUsable, options.basicUsernames ?? "ignored");
       if (outcome !== "anonymous") {
         basicSent = true;
         found.push(outcome === "invalid" ? undefined : outcome);

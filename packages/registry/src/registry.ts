@@ -285,12 +285,15 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
       "www-authenticate": schemes.includes("basic") ? `Basic ${REALM}` : `Bearer ${REALM}`,
     };
     // Public routes (GitLab's NuGet service index) read no credentials at all.
-    const auth = route.access === "public" ? ({ kind: "anonymous" } as const) : authenticate(call.headers, schemes, identities, { basicUsernames: entry.format.basicUsernames });
+    const auth =
+      route.access === "public"
+        ? ({ kind: "anonymous" } as const)
+        : authenticate(call.headers, schemes, identities, { basicUsernames: entry.format.basicUsernames, basicKinds: entry.format.basicKinds });
     if (auth.kind === "ambiguous") return plain(messageReply(400, "400 Bad request - Found more than one set of credentials"));
     if (auth.kind === "invalid") return plain(messageReply(401, "401 Unauthorized", challenge));
     const identity = auth.kind === "identified" ? auth.identity : undefined;
     const anonymous = (): ReferenceReply =>
-      route.anonymous === 404 ? messageReply(404, "404 Not Found") : messageReply(401, "401 Unauthorized", challenge);
+      route.anonymous === 404 ? messageReply(404, "404 Project Not Found") : messageReply(401, "401 Unauthorized", challenge);
 
     let principal: Principal;
     let store: PackageStore;
@@ -349,6 +352,7 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
       policies: { ...entry.policies },
       features: { ...features },
       visibility,
+      packageId: (name, version) => packageId(requestProject.id, segment, name, version),
     };
     return { reply: await route.handle(request), head };
   }

@@ -1,4 +1,4 @@
-import type { Scenario } from "../contract.js";
+import type { Exchange, Scenario } from "../contract.js";
 import { ConformanceFailure, ProtocolError, describeExchange } from "../errors.js";
 import { mustList, mustMatch, mustRefuse, publishNew } from "./helpers.js";
 
@@ -23,14 +23,24 @@ export const authMatrix: Scenario = {
 
     const kind = ctx.credential.kind;
     const caps = ctx.target.capabilities;
-    const mayRead = kind === "readonly" || (kind === "anonymous" && caps.anonymousRead) || (kind === "invalid" && caps.invalidTokenRead === true);
+    // invalidTokenRead: the registry treats an invalid token as no token, so it reads where anonymous may.
+    const mayRead = kind === "readonly" || (kind === "anonymous" && caps.anonymousRead) || (kind === "invalid" && caps.invalidTokenRead === true && caps.anonymousRead);
     let readError: unknown;
     try {
       mustMatch(artifact, await ctx.client.download(name, "1.0.0"), `pulling with ${describeKind(kind)}`);
     } catch (error) {
       readError = error;
     }
-    if (mayRead && readError) throw readError;
+    if (mayRead && readError) {
+      const refused = (readError as { exchanges?: readonly { status: number }[] }).exchanges?.at(-1)?.status ?? 0;
+      if (!denied.includes(refused)) throw readError;
+      const setting = kind === "readonly" ? undefined : kind === "anonymous" ? "anonymousRead" : "invalidTokenRead";
+      throw new ConformanceFailure(
+        `pulling with ${describeKind(kind)} was refused, but the ${ctx.target.profile.name} profile says such reads are served${setting ? ` (${setting}=true; if the registry is private, say so with --set ${setting}=false)` : ""}`,
+        { expected: "the package served", actual: `status ${refused}` },
+        (readError as { exchanges?: readonly Exchange[] }).exchanges ?? [],
+      );
+    }
     if (!mayRead) {
       if (!readError) {
         throw new ConformanceFailure(

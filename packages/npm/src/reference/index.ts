@@ -11,21 +11,57 @@ import {
   type StagedFile,
   type StoredPackage,
 } from "@regkit/core";
-import { integrityOf, sha512OfIntegrity } from "../client.js";
-import { invalidNameReason, tarballName } from "../names.js";
+import { npmGitLabFacts as facts, type GitLabErrorBody } from "../gitlab.js";
+import { tarballName } from "../names.js";
 import { scanPublishDocument, ScanError, type AttachmentSink } from "./scanner.js";
 
-const ABBREVIATED = "application/vnd.npm.install-v1+json";
-const ABBREVIATED_FIELDS = [
-  "name", "version", "deprecated", "dependencies", "optionalDependencies", "devDependencies", "bundleDependencies",
-  "peerDependencies", "peerDependenciesMeta", "bin", "directories", "engines", "dist", "_hasShrinkwrap", "hasInstallScript",
-  "cpu", "os", "libc", "funding", "license",
-] as const;
+/*
+ * The npm endpoint of the embedded reference registry answers as GitLab's
+ * does, fact by fact (../gitlab.ts): what GitLab checks, it checks; where
+ * GitLab is lenient (names, checksums, extra versions and attachments), so is
+ * the reference; routes GitLab lacks (unpublish, ping, whoami, search, one
+ * version's manifest) answer 404.
+ */
 
-type Manifest = Record<string, unknown> & { name: string; version: string; dist: Record<string, unknown> };
+type Manifest = Record<string, unknown> & { name?: unknown; version?: unknown; dist?: { shasum?: unknown } };
 type Meta = Record<string, unknown> & { "dist-tags"?: Record<string, string> };
 
 const fail = refuse;
+const NAME_RULE = new RegExp(facts.nameRule.value);
+const SEMVER = new RegExp(facts.versionRule.value.pattern);
+/** Fields GitLab drops from the stored package.json (`PACKAGE_JSON_NOT_ALLOWED_FIELDS`). */
+const NOT_STORED = ["readme", "readmeFilename", "licenseText", "contributors", "exports"];
+const INSTALL_SCRIPTS = ["preinstall", "install", "postinstall"];
+
+/** A GitLab answer with a structured body (`render_structured_api_error!`), thrown out of a route. */
+class Answer extends Error {
+  readonly reply: ReferenceReply;
+  constructor(body: GitLabErrorBody) {
+    super(body.message);
+    this.reply = { status: body.status, body: { message: body.message, error: body.error } };
+  }
+}
+
+function answer(body: GitLabErrorBody): never {
+  throw new Answer(body);
+}
+
+/** `{message, error}` with the same text, as GitLab's npm endpoints render most errors. */
+function plainError(status: number, message: string): GitLabErrorBody {
+  return { status, message, error: message };
+}
+
+/** Routes answer GitLab's structured errors through {@link Answer}. */
+function structured(handle: ReferenceRoute["handle"]): ReferenceRoute["handle"] {
+  return async (req) => {
+    try {
+      return await handle(req);
+    } catch (error) {
+      if (error instanceof Answer) return error.reply;
+      throw error;
+    }
+  };
+}
 
 async function readJson(body: Readable, limit = 16 * 1024 * 1024): Promise<unknown> {
   const chunks: Buffer[] = [];
@@ -42,7 +78,7 @@ async function readJson(body: Readable, limit = 16 * 1024 * 1024): Promise<unkno
   }
 }
 
-/** Rendered packuments, by package, revision, form and base URL: a 300-version packument is built once per change. */
+/** Rendered packuments, by package, revision and base URL: a 300-version packument is built once per change. */
 const cache = new Map<string, Buffer>();
 const CACHE_LIMIT = 1000;
 
@@ -59,66 +95,53 @@ function cached(key: string, render: () => unknown): Buffer {
   return rendered;
 }
 
-function rev(pkg: StoredPackage): string {
-  return `${pkg.revision}-${Buffer.from(`${pkg.name}:${pkg.updatedAt}`).toString("hex").slice(-16)}`;
+/** The project endpoint GitLab's tarball URLs point to, whatever level the packument was read at. */
+function projectEndpoint(req: ReferenceRequest): string {
+  const api = req.baseUrl.indexOf("/api/v4/");
+  return `${req.baseUrl.slice(0, api)}/api/v4/projects/${req.project.id}/packages/npm`;
 }
 
-function manifestOf(req: ReferenceRequest, pkg: StoredPackage, version: StoredPackage["versions"][number]): Manifest {
+/** The dist-tags GitLab shows: tags of versions that exist, `latest` filled in with the highest version. */
+function distTagsOf(pkg: StoredPackage): Record<string, string> {
+  const present = new Set(pkg.versions.map((v) => v.version));
+  const tags = Object.fromEntries(Object.entries((pkg.metadata as Meta)["dist-tags"] ?? {}).filter(([, v]) => present.has(v)));
+  if (!tags.latest) {
+    const highest = [...present].filter((v) => semver.valid(v)).sort(semver.rcompare)[0];
+    if (highest) tags.latest = highest;
+  }
+  return tags;
+}
+
+/** One version as GitLab's packument shows it (`build_package_version`). */
+function versionOf(req: ReferenceRequest, pkg: StoredPackage, version: StoredPackage["versions"][number]): Record<string, unknown> {
   const manifest = version.metadata as Manifest;
   const file = version.files[0]!;
-  return {
-    ...manifest,
-    _id: `${pkg.name}@${version.version}`,
-    dist: {
-      ...manifest.dist,
-      shasum: file.digests.sha1,
-      integrity: integrityOf(file.digests.sha512),
-      tarball: `${req.baseUrl}/${pkg.name}/-/${file.filename}`,
-    },
-  };
+  const { dependencies, fields } = facts.packumentFields.value;
+  const out: Record<string, unknown> = { name: pkg.name, version: version.version };
+  for (const key of [...dependencies, ...fields]) if (manifest[key] !== undefined) out[key] = manifest[key];
+  // The client's shasum, stored unchecked (npm.checksums); no integrity.
+  out.dist = { shasum: manifest.dist?.shasum, tarball: `${projectEndpoint(req)}/${pkg.name}/-/${file.filename}` };
+  return out;
 }
 
-function fullPackument(req: ReferenceRequest, pkg: StoredPackage): unknown {
-  const versions: Record<string, Manifest> = {};
-  const time: Record<string, string> = { created: pkg.createdAt, modified: pkg.updatedAt };
-  for (const v of pkg.versions) {
-    versions[v.version] = manifestOf(req, pkg, v);
-    time[v.version] = v.createdAt;
-  }
-  const meta = pkg.metadata as Meta;
-  const latest = meta["dist-tags"]?.latest;
-  const description = (latest && (versions[latest]?.description as string | undefined)) ?? "";
-  return { _id: pkg.name, _rev: rev(pkg), name: pkg.name, description, "dist-tags": meta["dist-tags"] ?? {}, versions, time, readme: "" };
+function packumentOf(req: ReferenceRequest, pkg: StoredPackage): unknown {
+  const versions: Record<string, unknown> = {};
+  for (const v of pkg.versions) versions[v.version] = versionOf(req, pkg, v);
+  return { name: pkg.name, versions, "dist-tags": distTagsOf(pkg) };
 }
 
-function abbreviatedPackument(req: ReferenceRequest, pkg: StoredPackage): unknown {
-  const versions: Record<string, Record<string, unknown>> = {};
-  for (const v of pkg.versions) {
-    const full = manifestOf(req, pkg, v);
-    const short: Record<string, unknown> = {};
-    for (const field of ABBREVIATED_FIELDS) if (full[field] !== undefined) short[field] = full[field];
-    versions[v.version] = short;
-  }
-  return { name: pkg.name, modified: pkg.updatedAt, "dist-tags": (pkg.metadata as Meta)["dist-tags"] ?? {}, versions };
+async function mustGet(req: ReferenceRequest, name: string, missing: GitLabErrorBody): Promise<StoredPackage> {
+  return (await req.store.get(name)) ?? answer(missing);
 }
 
-async function mustGet(req: ReferenceRequest, name: string): Promise<StoredPackage> {
-  return (await req.store.get(name)) ?? fail(404, "404 Not Found");
-}
+const PACKAGE_NOT_FOUND = facts.unknownTarball.value;
 
-/** Highest remaining version, for `latest` after an unpublish. */
-function highest(pkg: StoredPackage, without: ReadonlySet<string>): string | undefined {
-  const left = pkg.versions.map((v) => v.version).filter((v) => !without.has(v) && semver.valid(v));
-  return left.sort(semver.rcompare)[0];
-}
-
-/** Streams attachments into staged files while the document is scanned. */
+/** Streams every attachment into a staged file while the document is scanned. */
 async function stagePublish(req: ReferenceRequest): Promise<{ document: Record<string, unknown>; staged: Map<string, StagedFile & { id: string }> }> {
   const staged = new Map<string, StagedFile & { id: string }>();
   const pending: Promise<unknown>[] = [];
   let failure: unknown;
   const open = (file: string): AttachmentSink => {
-    if (staged.size > 0 || pending.length > 0) fail(400, "Only one attachment (the tarball) may be published at a time.");
     const pass = new PassThrough({ highWaterMark: 1024 * 1024 });
     const staging = req.store.stage(pass, req.limits.maxFileSize).then(
       (s) => {
@@ -150,57 +173,66 @@ async function stagePublish(req: ReferenceRequest): Promise<{ document: Record<s
   } catch (error) {
     await Promise.allSettled(pending);
     for (const s of staged.values()) await req.store.discard(s);
-    if (failure instanceof ReferenceError413 || error instanceof ReferenceError413) fail(400, "File is too large.");
+    if (failure instanceof ReferenceError413 || error instanceof ReferenceError413) answer(facts.tooLarge.value);
     if (error instanceof ScanError) fail(400, error.message);
     throw failure ?? error;
   }
 }
 
-async function publish(req: ReferenceRequest, name: string): Promise<ReferenceReply> {
+
+/** `Packages::Npm::CreatePackageService`: GitLab's checks, in GitLab's order, and nothing more. */
+async function publish(req: ReferenceRequest): Promise<ReferenceReply> {
   const { document, staged } = await stagePublish(req);
-  const discardAll = async (): Promise<void> => {
-    for (const s of staged.values()) await req.store.discard(s);
-  };
+  const keep = new Set<string>();
   try {
-    if (document.name !== name) fail(400, `Package name in the body (${String(document.name)}) does not match the URL (${name}).`);
-    const reason = invalidNameReason(name);
-    if (reason) fail(400, `Invalid package name: ${reason}.`);
-    const versions = document.versions as Record<string, Manifest> | undefined;
-    const entries = Object.entries(versions ?? {});
-    if (entries.length !== 1) fail(400, "Exactly one version must be published at a time.");
-    const [version, manifest] = entries[0]!;
-    if (!semver.valid(version) || manifest?.version !== version) fail(400, `Invalid version: ${version}.`);
-    if (manifest.name !== name) fail(400, "The version's name does not match the package name.");
-    const attachments = document._attachments as Record<string, { length?: number }> | undefined;
-    const [file, attachment] = Object.entries(attachments ?? {})[0] ?? [];
-    const stagedFile = file ? staged.get(file) : undefined;
-    if (!file || !stagedFile) fail(400, "The publish document has no tarball attachment.");
-    if (file !== tarballName(name, version)) fail(400, `The attachment must be named ${tarballName(name, version)}.`);
-    if (attachment?.length !== undefined && attachment.length !== stagedFile!.size) {
-      fail(400, `The attachment length ${attachment.length} does not match the ${stagedFile!.size} bytes sent.`);
+    // The document's name, not the URL's (npm.bodyName).
+    const name = typeof document.name === "string" ? document.name : "";
+    const versions = document.versions;
+    if (!versions || typeof versions !== "object" || Array.isArray(versions)) answer(plainError(400, "versions is missing"));
+    // Only the first version counts (npm.firstVersionOnly).
+    const [version, manifest] = (Object.entries(versions as Record<string, Manifest>)[0] ?? []) as [string | undefined, Manifest | undefined];
+    if (!version) answer(plainError(400, facts.versionRule.value.empty));
+    // The tarball by its exact key, scope included (npm.attachment); other attachments are ignored.
+    const file = tarballName(name, version);
+    const tarball = staged.get(file);
+    if (!tarball) {
+      answer(plainError(400, `The publish document has no attachment named ${file}: GitLab looks the tarball up by this exact key (and fails with a 500 without it).`));
     }
-    const dist = (manifest.dist ?? {}) as { shasum?: string; integrity?: string };
-    if (dist.shasum !== undefined && dist.shasum !== stagedFile!.digests.sha1) fail(400, "dist.shasum does not match the tarball (integrity mismatch).");
-    if (dist.integrity !== undefined && sha512OfIntegrity(dist.integrity) !== stagedFile!.digests.sha512) {
-      fail(400, "dist.integrity does not match the tarball (integrity mismatch).");
-    }
-    const tags = { latest: version, ...(document["dist-tags"] as Record<string, string> | undefined) };
+    if (tarball.size === 0) answer(facts.attachment.value.empty);
+    const problems: string[] = [];
+    if (!NAME_RULE.test(name)) problems.push(facts.invalidName.value.message.replace(/^Validation failed: /, ""));
+    if (!SEMVER.test(version)) problems.push(facts.versionRule.value.message.replace(/^Validation failed: /, ""));
+    const exists = (await req.store.get(name))?.versions.some((v) => v.version === version);
+    if (exists) answer(facts.duplicate.value);
+    if (problems.length > 0) answer(plainError(400, `Validation failed: ${problems.join(", ")}`));
+
+    const stored: Manifest = { ...(manifest && typeof manifest === "object" ? manifest : {}) };
+    for (const field of NOT_STORED) delete stored[field];
+    const scripts = stored.scripts as Record<string, unknown> | undefined;
+    if (scripts && typeof scripts === "object" && INSTALL_SCRIPTS.some((k) => k in scripts)) stored.hasInstallScript = true;
+    // The first dist-tag of the document tags the version; latest is not forced (npm.publishTags).
+    const tag = Object.keys((document["dist-tags"] as Record<string, unknown> | undefined) ?? {})[0];
+    keep.add(file);
     const outcome = await req.store.commit({
       name,
       version,
-      files: [{ filename: file!, staged: stagedFile! }],
-      metadata: { ...manifest, _npmUser: { name: req.principal.name } },
+      files: [{ filename: file, staged: tarball }],
+      metadata: stored,
       duplicates: req.policies.duplicates,
-      update: (meta) => ({ ...meta, "dist-tags": { ...(meta as Meta)["dist-tags"], ...tags } }),
+      update: (meta) => (tag ? { ...meta, "dist-tags": { ...(meta as Meta)["dist-tags"], [tag]: version } } : meta),
     });
     if (outcome.kind === "duplicate") {
-      await discardAll();
-      fail(403, "Package already exists.");
+      keep.delete(file);
+      answer(facts.duplicate.value);
     }
-    return { status: 201, body: { ok: true, id: name, rev: "1" } };
-  } catch (error) {
-    await discardAll().catch(() => {});
-    throw error;
+    const now = new Date().toISOString();
+    // The created package record, as GitLab renders it (npm.publish).
+    return {
+      status: facts.publish.value,
+      body: { id: req.packageId(name, version), project_id: req.project.id, name, version, package_type: "npm", status: "processing", creator_id: null, created_at: now, updated_at: now },
+    };
+  } finally {
+    for (const [file, s] of staged) if (!keep.has(file)) await req.store.discard(s).catch(() => {});
   }
 }
 
@@ -210,174 +242,93 @@ function nameOf(params: Readonly<Record<string, string>>): string {
 }
 
 async function packumentReply(req: ReferenceRequest, name: string): Promise<ReferenceReply> {
-  const pkg = await mustGet(req, name);
-  const abbreviated = (req.headers.accept ?? "").includes(ABBREVIATED) && req.query.get("write") !== "true";
-  const key = `${req.project.id}|${name}|${pkg.revision}|${pkg.createdAt}|${pkg.updatedAt}|${abbreviated ? "a" : "f"}|${req.baseUrl}`;
-  const body = cached(key, () => (abbreviated ? abbreviatedPackument(req, pkg) : fullPackument(req, pkg)));
-  return {
-    status: 200,
-    headers: { "content-type": abbreviated ? `${ABBREVIATED}; charset=utf-8` : "application/json; charset=utf-8", vary: "accept", "content-length": String(body.byteLength) },
-    body,
-  };
-}
-
-async function versionReply(req: ReferenceRequest, name: string, wanted: string): Promise<ReferenceReply> {
-  const pkg = await mustGet(req, name);
-  const version = (pkg.metadata as Meta)["dist-tags"]?.[wanted] ?? wanted;
-  const stored = pkg.versions.find((v) => v.version === version) ?? fail(404, "404 Not Found");
-  return { status: 200, body: manifestOf(req, pkg, stored) };
+  const pkg = await mustGet(req, name, facts.unknownPackage.value);
+  // One document whatever Accept asks for (npm.packumentContentType).
+  const key = `${req.project.id}|${name}|${pkg.revision}|${pkg.createdAt}|${pkg.updatedAt}|${req.baseUrl}`;
+  const body = cached(key, () => packumentOf(req, pkg));
+  return { status: 200, headers: { "content-type": facts.packumentContentType.value, "content-length": String(body.byteLength) }, body };
 }
 
 async function tarballReply(req: ReferenceRequest, name: string, file: string): Promise<ReferenceReply> {
-  const pkg = await mustGet(req, name);
-  const version = pkg.versions.find((v) => v.files.some((f) => f.filename === file)) ?? fail(404, "404 Not Found");
-  const opened = (await req.store.open(name, version.version, file)) ?? fail(404, "404 Not Found");
+  const pkg = await mustGet(req, name, PACKAGE_NOT_FOUND);
+  const version = pkg.versions.find((v) => v.files.some((f) => f.filename === file)) ?? answer(PACKAGE_NOT_FOUND);
+  const opened = (await req.store.open(name, version.version, file)) ?? answer(PACKAGE_NOT_FOUND);
   return { status: 200, headers: { "content-type": "application/octet-stream", "content-length": String(opened.size) }, body: opened.stream() };
 }
 
-async function unpublishVersions(req: ReferenceRequest, name: string): Promise<ReferenceReply> {
-  const pkg = await mustGet(req, name);
-  const doc = (await readJson(req.body)) as { versions?: Record<string, unknown>; "dist-tags"?: Record<string, string> };
-  if (!doc || typeof doc.versions !== "object" || doc.versions === null) fail(400, "The packument must carry versions.");
-  const keep = new Set(Object.keys(doc.versions!));
-  const gone = new Set(pkg.versions.map((v) => v.version).filter((v) => !keep.has(v)));
-  for (const version of gone) await req.store.remove(name, version);
-  const latest = highest(pkg, gone);
-  await req.store.updateMetadata(name, (meta) => {
-    const tags = Object.fromEntries(Object.entries({ ...(meta as Meta)["dist-tags"], ...doc["dist-tags"] }).filter(([, v]) => !gone.has(v)));
-    if (!tags.latest && latest) tags.latest = latest;
-    return { ...meta, "dist-tags": tags };
-  });
-  return { status: 200, body: { ok: true } };
+async function audit(req: ReferenceRequest): Promise<ReferenceReply> {
+  await readJson(req.body).catch(() => undefined);
+  // Request forwarding off: an empty report (npm.audit).
+  return { status: facts.audit.value.status, body: [...facts.audit.value.body] };
 }
 
+const notStandard = (): never => fail(404, "404 Not Found");
+
 const routes: ReferenceRoute[] = [
-  { method: "GET", path: "/-/ping", access: "public", handle: async () => ({ status: 200, body: {} }) },
-  { method: "GET", path: "/-/whoami", access: "read", handle: async (req) => ({ status: 200, body: { username: req.principal.name } }) },
-  {
-    method: "POST",
-    path: "/-/npm/v1/security/advisories/bulk",
-    access: "read",
-    handle: async (req) => {
-      await readJson(req.body).catch(() => undefined);
-      return { status: 200, body: {} };
-    },
-  },
-  {
-    method: "POST",
-    path: "/-/npm/v1/security/audits/quick",
-    access: "read",
-    handle: async (req) => {
-      await readJson(req.body).catch(() => undefined);
-      return { status: 200, body: { actions: [], advisories: {}, muted: [], metadata: { vulnerabilities: {} } } };
-    },
-  },
+  { method: "POST", path: "/-/npm/v1/security/advisories/bulk", access: "read", handle: audit },
+  { method: "POST", path: "/-/npm/v1/security/audits/quick", access: "read", handle: audit },
   {
     method: "GET",
-    path: "/-/v1/search",
+    path: "/-/package/*name/dist-tags",
     access: "read",
-    async handle(req) {
-      const words = (req.query.get("text") ?? "").toLowerCase().split(/\s+/).filter(Boolean);
-      const size = Math.min(250, Math.max(1, Number(req.query.get("size") ?? 20) || 20));
-      const from = Math.max(0, Number(req.query.get("from") ?? 0) || 0);
-      const objects = [];
-      for (const name of await req.store.names()) {
-        const pkg = await req.store.get(name);
-        if (!pkg) continue;
-        const latest = (pkg.metadata as Meta)["dist-tags"]?.latest ?? pkg.versions.at(-1)?.version;
-        const manifest = (pkg.versions.find((v) => v.version === latest) ?? pkg.versions.at(-1))?.metadata as Manifest | undefined;
-        const keywords = Array.isArray(manifest?.keywords) ? (manifest.keywords as string[]) : [];
-        const haystack = `${name} ${String(manifest?.description ?? "")} ${keywords.join(" ")}`.toLowerCase();
-        if (!words.every((w) => haystack.includes(w))) continue;
-        objects.push({
-          package: { name, version: latest, description: manifest?.description ?? "", keywords, date: pkg.updatedAt, links: {}, publisher: manifest?._npmUser ?? {} },
-          score: { final: 1, detail: { quality: 1, popularity: 1, maintenance: 1 } },
-          searchScore: name.toLowerCase() === words.join(" ") ? 100 : 1,
-        });
-      }
-      objects.sort((a, b) => b.searchScore - a.searchScore || a.package.name.localeCompare(b.package.name));
-      return { status: 200, body: { objects: objects.slice(from, from + size), total: objects.length, time: new Date().toUTCString() } };
-    },
-  },
-  {
-    method: "GET",
-    path: "/-/package/:name/dist-tags",
-    access: "read",
-    handle: async (req) => ({ status: 200, body: ((await mustGet(req, req.params.name!)).metadata as Meta)["dist-tags"] ?? {} }),
+    handle: async (req) => ({ status: 200, body: distTagsOf(await mustGet(req, req.params.name!, PACKAGE_NOT_FOUND)) }),
   },
   {
     method: "PUT",
-    path: "/-/package/:name/dist-tags/:tag",
+    path: "/-/package/*name/dist-tags/:tag",
     access: "write",
     async handle(req) {
       const name = req.params.name!;
-      const version = await readJson(req.body);
-      if (typeof version !== "string") fail(400, "The body must be a JSON string: the version.");
-      const pkg = await mustGet(req, name);
-      if (!pkg.versions.some((v) => v.version === version)) fail(404, `Version ${String(version)} of ${name} does not exist.`);
-      await req.store.updateMetadata(name, (meta) => ({ ...meta, "dist-tags": { ...(meta as Meta)["dist-tags"], [req.params.tag!]: version as string } }));
-      return { status: 204 };
+      const version = await readJson(req.body).catch(() => undefined);
+      if (typeof version !== "string" || version === "") {
+        answer({ status: 400, message: '400 Bad request - "Version" not given', error: '"Version" not given' });
+      }
+      const pkg = await mustGet(req, name, PACKAGE_NOT_FOUND);
+      if (!pkg.versions.some((v) => v.version === version)) answer(PACKAGE_NOT_FOUND);
+      await req.store.updateMetadata(name, (meta) => ({ ...meta, "dist-tags": { ...(meta as Meta)["dist-tags"], [req.params.tag!]: version } }));
+      return { status: facts.distTagPut.value.status };
     },
   },
   {
     method: "DELETE",
-    path: "/-/package/:name/dist-tags/:tag",
-    access: "write",
+    path: "/-/package/*name/dist-tags/:tag",
+    // destroy_package: a Maintainer, or a deploy token with write scope (npm.distTagDelete).
+    access: "destroy",
     async handle(req) {
+      const name = req.params.name!;
       const tag = req.params.tag!;
-      if (tag === "latest") fail(400, "The latest tag cannot be removed.");
-      const pkg = await mustGet(req, req.params.name!);
-      if (!(pkg.metadata as Meta)["dist-tags"]?.[tag]) fail(404, `No dist-tag ${tag}.`);
-      await req.store.updateMetadata(req.params.name!, (meta) => {
-        const tags = { ...(meta as Meta)["dist-tags"] };
-        delete tags[tag];
-        return { ...meta, "dist-tags": tags };
+      const pkg = await req.store.get(name);
+      const target = (pkg?.metadata as Meta | undefined)?.["dist-tags"]?.[tag];
+      // `latest` is an ordinary tag to GitLab; only a tag stored for a version that exists can go.
+      if (!pkg || !target || !pkg.versions.some((v) => v.version === target)) answer(facts.distTagDelete.value.unknownTag);
+      await req.store.updateMetadata(name, (meta) => {
+        const left = { ...(meta as Meta)["dist-tags"] };
+        delete left[tag];
+        return { ...meta, "dist-tags": left };
       });
-      return { status: 204 };
+      return { status: facts.distTagDelete.value.status };
     },
   },
-  {
-    method: "DELETE",
-    path: "/:name/-/:file/-rev/:rev",
-    access: "write",
-    async handle(req) {
-      const pkg = await req.store.get(req.params.name!);
-      const version = pkg?.versions.find((v) => v.files.some((f) => f.filename === req.params.file));
-      if (version) await req.store.remove(req.params.name!, version.version);
-      return { status: 200, body: { ok: true } };
-    },
-  },
-  { method: "PUT", path: "/:name/-rev/:rev", access: "write", handle: (req) => unpublishVersions(req, req.params.name!) },
-  {
-    method: "DELETE",
-    path: "/:name/-rev/:rev",
-    access: "write",
-    async handle(req) {
-      if (!(await req.store.remove(req.params.name!))) fail(404, "404 Not Found");
-      return { status: 200, body: { ok: true } };
-    },
-  },
-  { method: "GET", path: "/:scope/:name/-/:file", access: "read", handle: (req) => tarballReply(req, nameOf(req.params), req.params.file!) },
-  { method: "GET", path: "/:name/-/:file", access: "read", handle: (req) => tarballReply(req, req.params.name!, req.params.file!) },
-  {
-    method: "GET",
-    path: "/:name/:version",
-    access: "read",
-    // `/@scope/name` is a scoped packument, not a version.
-    handle: (req) => (req.params.name!.startsWith("@") && !req.params.name!.includes("/") ? packumentReply(req, `${req.params.name}/${req.params.version}`) : versionReply(req, req.params.name!, req.params.version!)),
-  },
-  { method: "PUT", path: "/:scope/:name", access: "write", handle: (req) => (req.params.scope!.startsWith("@") ? publish(req, nameOf(req.params)) : fail(404, "404 Not Found")) },
+  // GitLab's tarball route: `*package_name/-/*file_name`; anonymous callers of a
+  // private project get 404, and only the project level serves it (npm.anonymousPrivate, npm.tarballUrl).
+  { method: "GET", path: "/*name/-/*file", access: "read", anonymous: facts.anonymousPrivate.value.tarball, levels: ["project"], handle: (req) => tarballReply(req, req.params.name!, req.params.file!) },
+  // `/@scope/name` is a scoped packument; any other two-segment GET (`/:name/:version`) is a route GitLab lacks.
+  { method: "GET", path: "/:scope/:name", access: "read", handle: (req) => (req.params.scope!.startsWith("@") ? packumentReply(req, nameOf(req.params)) : notStandard()) },
   { method: "GET", path: "/:name", access: "read", handle: (req) => packumentReply(req, req.params.name!) },
-  { method: "PUT", path: "/:name", access: "write", handle: (req) => publish(req, req.params.name!) },
+  { method: "PUT", path: "/:scope/:name", access: "write", handle: (req) => (req.params.scope!.startsWith("@") ? publish(req) : notStandard()) },
+  { method: "PUT", path: "/:name", access: "write", handle: publish },
 ];
 
 /** The npm routes of the embedded, GitLab-shaped reference registry. */
 export const npmReference: ReferenceFormat = {
   segment: "npm",
-  auth: ["bearer", "headers"],
-  policies: { duplicates: "reject", duplicateStatus: [403] },
-  limits: { maxFileSize: 500 * 1024 * 1024 },
-  routes,
+  // Bearer and the token headers (npm.credentials); Basic for deploy tokens (npm.basicDeployToken).
+  auth: [...facts.credentials.value, "basic"],
+  // GitLab's npm routes read only a deploy token from Basic auth.
+  basicKinds: ["deploy"],
+  policies: { duplicates: "reject", duplicateStatus: [facts.duplicate.value.status] },
+  limits: { maxFileSize: facts.maxFileSize.value },
+  routes: routes.map((route) => ({ ...route, handle: structured(route.handle) })),
 };
 
 export { scanPublishDocument, Base64Decoder, ScanError } from "./scanner.js";
