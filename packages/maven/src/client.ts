@@ -10,6 +10,10 @@
  * one artifact's metadata (parallel deploys in one run would otherwise lose
  * versions, as parallel `mvn deploy` runs do).
  *
+ * Reads follow redirects as Maven does (GitLab forwards a miss to Maven
+ * Central with a 302 when package forwarding is on); credentials never
+ * travel to another origin.
+ *
  * @module
  */
 import {
@@ -27,6 +31,7 @@ import {
   type RegistryClient,
   type Session,
   describeExchange,
+  joinUrl,
 } from "@regkit/core";
 import {
   CHECKSUM_ALGORITHMS,
@@ -50,10 +55,15 @@ import {
   renderMavenMetadata,
   resolveSnapshotFile,
 } from "./metadata.js";
+import { MD5_CHECKSUMS_DEVIATION } from "./profiles.js";
 import { isSnapshotVersion } from "./version.js";
 
 /** Checksum files the adapter requires next to a downloaded file; the others are checked when present. */
 const REQUIRED_CHECKSUMS: readonly ChecksumAlgorithm[] = ["sha1"];
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** Maven's resolver gives up after a few hops too. */
+const MAX_REDIRECTS = 5;
 
 const locks = new Map<string, Promise<unknown>>();
 
@@ -95,9 +105,27 @@ function ensureUsable(res: HttpResponse, what: string): void {
 
 export class MavenClient implements RegistryClient {
   readonly #http: HttpClient;
+  /** The profile records that no `.md5` is served (GitLab in FIPS mode): downloads do not ask for one. */
+  readonly #md5Absent: boolean;
 
-  constructor(session: Pick<Session, "http">) {
+  constructor(session: Pick<Session, "http"> & { readonly target?: Session["target"] | undefined }) {
     this.#http = session.http;
+    this.#md5Absent = session.target?.profile.deviations?.[MD5_CHECKSUMS_DEVIATION] !== undefined;
+  }
+
+  /** GET that follows redirects; another origin gets no credentials. */
+  async #get(path: string): Promise<HttpResponse> {
+    let res = await this.#http.request({ method: "GET", path });
+    let url = joinUrl(this.#http.baseUrl, path);
+    const origin = new URL(this.#http.baseUrl).origin;
+    for (let hop = 0; hop < MAX_REDIRECTS && REDIRECTS.has(res.status); hop++) {
+      const location = res.headers.location;
+      if (!location) break;
+      await res.dump();
+      url = new URL(location, url).toString();
+      res = await this.#http.request({ method: "GET", path: url, noAuth: new URL(url).origin !== origin });
+    }
+    return res;
   }
 
   async publish(artifact: Artifact): Promise<PublishOutcome> {
@@ -193,7 +221,7 @@ export class MavenClient implements RegistryClient {
     | { readonly kind: "read"; readonly metadata: MavenMetadata | undefined; readonly exchange: Exchange }
     | { readonly kind: "refused"; readonly outcome: PublishOutcome }
   > {
-    const res = await this.#http.request({ method: "GET", path: repositoryPath(segments) });
+    const res = await this.#get(repositoryPath(segments));
     if (res.status === 404) {
       await res.dump();
       return { kind: "read", metadata: undefined, exchange: res.exchange };
@@ -212,7 +240,7 @@ export class MavenClient implements RegistryClient {
     let fileVersion = version;
     const exchanges: Exchange[] = [];
     if (isSnapshotVersion(version)) {
-      const res = await this.#http.request({ method: "GET", path: repositoryPath([...versionDir, METADATA_FILE]) });
+      const res = await this.#get(repositoryPath([...versionDir, METADATA_FILE]));
       exchanges.push(res.exchange);
       await refuseUnless2xx(res, `resolving ${name}:${version}`);
       const metadata = await parseResponse(res);
@@ -232,11 +260,12 @@ export class MavenClient implements RegistryClient {
 
   /**
    * GETs one file and checks it against each checksum file: `.sha1` must be
-   * there, `.md5`, `.sha256` and `.sha512` are checked when present.
+   * there, `.md5`, `.sha256` and `.sha512` are checked when present (GitLab
+   * serves `.sha256`/`.sha512` only where they were uploaded).
    */
   async downloadFile(segments: readonly string[], earlier: readonly Exchange[] = []): Promise<Downloaded> {
     const filename = segments.at(-1) ?? "";
-    const res = await this.#http.request({ method: "GET", path: repositoryPath(segments) });
+    const res = await this.#get(repositoryPath(segments));
     await refuseUnless2xx(res, `downloading ${filename}`, earlier);
     const { size, digests } = await res.digest();
     await this.verifyChecksums(segments, digests, [...earlier, res.exchange]);
@@ -252,7 +281,8 @@ export class MavenClient implements RegistryClient {
     const filename = segments.at(-1) ?? "";
     const checked: ChecksumAlgorithm[] = [];
     for (const algorithm of CHECKSUM_ALGORITHMS) {
-      const res = await this.#http.request({ method: "GET", path: `${repositoryPath(segments)}.${algorithm}` });
+      if (algorithm === "md5" && this.#md5Absent) continue;
+      const res = await this.#get(`${repositoryPath(segments)}.${algorithm}`);
       if (res.status === 404 && !REQUIRED_CHECKSUMS.includes(algorithm)) {
         await res.dump();
         continue;
@@ -281,10 +311,7 @@ export class MavenClient implements RegistryClient {
 
   /** The artifact-level `maven-metadata.xml`, or undefined when the registry has none (404). */
   async mavenMetadata(name: string): Promise<{ readonly metadata: MavenMetadata | undefined; readonly exchange: Exchange }> {
-    const res = await this.#http.request({
-      method: "GET",
-      path: repositoryPath([...artifactSegments(parseCoordinates(name)), METADATA_FILE]),
-    });
+    const res = await this.#get(repositoryPath([...artifactSegments(parseCoordinates(name)), METADATA_FILE]));
     if (res.status === 404) {
       await res.dump();
       return { metadata: undefined, exchange: res.exchange };
@@ -298,10 +325,7 @@ export class MavenClient implements RegistryClient {
     name: string,
     version: string,
   ): Promise<{ readonly metadata: MavenMetadata | undefined; readonly exchange: Exchange }> {
-    const res = await this.#http.request({
-      method: "GET",
-      path: repositoryPath([...artifactSegments(parseCoordinates(name)), version, METADATA_FILE]),
-    });
+    const res = await this.#get(repositoryPath([...artifactSegments(parseCoordinates(name)), version, METADATA_FILE]));
     if (res.status === 404) {
       await res.dump();
       return { metadata: undefined, exchange: res.exchange };
@@ -319,10 +343,7 @@ export class MavenClient implements RegistryClient {
   }
 
   async metadata(name: string): Promise<Exchange> {
-    const res = await this.#http.request({
-      method: "GET",
-      path: repositoryPath([...artifactSegments(parseCoordinates(name)), METADATA_FILE]),
-    });
+    const res = await this.#get(repositoryPath([...artifactSegments(parseCoordinates(name)), METADATA_FILE]));
     await res.text();
     ensureUsable(res, `reading the ${METADATA_FILE} of ${name}`);
     return res.exchange;

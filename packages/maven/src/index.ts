@@ -1,5 +1,16 @@
 export { mavenKit, mavenRoutes } from "./kit.js";
-export { davProfile, gitlabBasicProfile, gitlabPackageName, gitlabProfile, mavenProfiles, GITLAB_MAVEN_LIMIT, VERIFIES_CHECKSUMS } from "./profiles.js";
+export {
+  davProfile,
+  gitlabBasicProfile,
+  gitlabPackageName,
+  gitlabProfile,
+  mavenProfiles,
+  GITLAB_MAVEN_LIMIT,
+  MD5_CHECKSUMS_DEVIATION,
+  VERIFIES_CHECKSUMS,
+  VERIFIES_SHA2_CHECKSUMS,
+} from "./profiles.js";
+export { mavenGitLabFacts } from "./gitlab.js";
 export { mavenReference, locateMavenPath, ARTIFACT_LEVEL } from "./reference.js";
 export type { MavenLocation } from "./reference.js";
 export { MavenClient, connectMaven, checksumValue } from "./client.js";

@@ -3,10 +3,11 @@
  *
  * @module
  */
-import { type FormatKit, type RouteTemplate, defineKit } from "@regkit/core";
+import { type FormatKit, type RouteTemplate, defineKit, factList } from "@regkit/core";
 import { mavenArbitraries } from "./arbitraries.js";
 import { buildMavenArtifact } from "./build.js";
 import { connectMaven } from "./client.js";
+import { mavenGitLabFacts } from "./gitlab.js";
 import { mvnDriver } from "./mvn.js";
 import { GITLAB_MAVEN_LIMIT, mavenProfiles } from "./profiles.js";
 import { mavenReference } from "./reference.js";
@@ -41,7 +42,7 @@ export const mavenKit: FormatKit = defineKit({
   format: "maven",
   title: "Maven",
   description:
-    "Maven 2 repositories: deploys as Maven does (files, checksum files, maven-metadata.xml at artifact and SNAPSHOT level), resolves SNAPSHOTs, verifies every checksum file, orders versions with Maven's ComparableVersion.",
+    "Maven 2 repositories: deploys as Maven does (files, checksum files, maven-metadata.xml at artifact and SNAPSHOT level), resolves SNAPSHOTs (following redirects, as Maven does), verifies every checksum file it is served, orders versions with Maven's ComparableVersion.",
   profiles: mavenProfiles,
   defaultProfile: "gitlab",
   instanceLimit: GITLAB_MAVEN_LIMIT,
@@ -55,4 +56,5 @@ export const mavenKit: FormatKit = defineKit({
   drivers: [mvnDriver],
   scenarios: mavenScenarios,
   reference: mavenReference,
+  gitlabFacts: factList(mavenGitLabFacts),
 });

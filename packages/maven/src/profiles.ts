@@ -1,49 +1,84 @@
 /**
- * Registry flavours the Maven kit knows.
+ * Registry flavours the Maven kit knows. The two gitlab profiles read every
+ * GitLab number and status from the facts in `gitlab.ts`.
  *
  * @module
  */
-import { ALL_TOKEN_KINDS, type Credential, type Profile, defineProfile, gitlabApiHeaders } from "@regkit/core";
+import {
+  ALL_TOKEN_KINDS,
+  type Deviation,
+  type Profile,
+  type ProfileSetting,
+  citeSource,
+  defineProfile,
+  gitlabApiHeaders,
+  gitlabBasicAuth,
+} from "@regkit/core";
+import { mavenGitLabFacts as facts } from "./gitlab.js";
 import { parseCoordinates } from "./layout.js";
 
-/** GitLab's default maximum size of one Maven package file: 3 GB. */
-export const GITLAB_MAVEN_LIMIT = 3 * 1024 ** 3;
+/** GitLab's default maximum size of one Maven package file: 3 GiB. */
+export const GITLAB_MAVEN_LIMIT: number = facts.maxFileSize.value;
 /**
- * Capability: the registry checks uploaded checksum files against the file
- * they belong to (GitLab: `.sha1` 204 when it matches, 409 when not).
+ * Capability: the registry checks an uploaded `.sha1` against the file it
+ * belongs to and refuses a wrong one (GitLab: 204 when it matches, 409 when not).
  */
 export const VERIFIES_CHECKSUMS = "verifiesChecksums";
-/** GitLab's username for a CI job token in Basic auth. */
-export const JOB_TOKEN_USERNAME = "gitlab-ci-token";
-/** GitLab ignores the Basic username of a personal access token, but one must be sent. */
+/**
+ * Capability: the registry checks uploaded `.sha256`/`.sha512` files too.
+ * GitLab does not (it stores them as plain files, as a WebDAV server does):
+ * Maven leaves checksum checking to the client, so either is right.
+ */
+export const VERIFIES_SHA2_CHECKSUMS = "verifiesSha2Checksums";
+/**
+ * Deviation: no `.md5` checksums are served (GitLab in FIPS mode answers 422),
+ * where Maven's repository layout has one next to every file.
+ */
+export const MD5_CHECKSUMS_DEVIATION = "maven.md5-checksums";
+/** The username sent with a personal access token where GitLab ignores it (a WebDAV server may not). */
 export const PERSONAL_TOKEN_USERNAME = "regkit";
 
 function basic(username: string, password: string): Record<string, string> {
   return { Authorization: `Basic ${Buffer.from(`${username}:${password}`, "utf8").toString("base64")}` };
 }
 
-/** GitLab's Basic rules: deploy tokens with their username, job tokens as `gitlab-ci-token`. */
-function gitlabBasic(credential: Credential): Record<string, string> {
-  const token = credential.token;
-  if (token === undefined) return {};
-  switch (credential.kind) {
-    case "deploy":
-    case "readonly":
-      return basic(credential.username ?? "", token);
-    case "job":
-      return basic(JOB_TOKEN_USERNAME, token);
-    case "personal":
-    case "invalid":
-      return basic(credential.username ?? PERSONAL_TOKEN_USERNAME, token);
-    case "anonymous":
-      return {};
-  }
-}
-
 /** How GitLab's Packages API names the Maven package `groupId:artifactId`: `group/path/artifactId`. */
 export function gitlabPackageName(name: string): string {
   const { groupId, artifactId } = parseCoordinates(name);
   return `${groupId.replaceAll(".", "/")}/${artifactId}`;
+}
+
+const fipsDeviation: Deviation = {
+  summary: `in FIPS mode GitLab serves no MD5 checksums: GET <file>.md5 answers ${facts.checksumDownload.value.fipsMd5} (uploads of .md5 still get ${facts.md5Upload.value})`,
+  source: citeSource(facts.checksumDownload.source),
+};
+
+/**
+ * `visibility`: a public project serves reads to anyone. With Basic
+ * credentials a password GitLab does not know reads as no credentials at all
+ * (so a public project serves it too); a bad PRIVATE-TOKEN header is always 401.
+ */
+function gitlabSettings(invalidBasicReadsAsAnonymous: boolean): Record<string, ProfileSetting> {
+  return {
+    visibility: {
+      type: ["private", "public"],
+      description: `the project's visibility: public serves downloads without credentials${invalidBasicReadsAsAnonymous ? " (and with a Basic password GitLab does not know)" : ""}`,
+      default: "private",
+      apply(value, draft) {
+        draft.capabilities.anonymousRead = value === "public";
+        if (invalidBasicReadsAsAnonymous) draft.capabilities.invalidTokenRead = value === "public";
+      },
+    },
+    fips: {
+      type: "boolean",
+      description: `the instance runs in FIPS mode: .md5 downloads answer ${facts.checksumDownload.value.fipsMd5} (recorded as deviation ${MD5_CHECKSUMS_DEVIATION})`,
+      default: false,
+      apply(value, draft) {
+        if (value === true) draft.deviations[MD5_CHECKSUMS_DEVIATION] = fipsDeviation;
+        else delete draft.deviations[MD5_CHECKSUMS_DEVIATION];
+      },
+    },
+  };
 }
 
 const gitlabShared = {
@@ -54,33 +89,40 @@ const gitlabShared = {
     delete: false,
     distTags: false,
     anonymousRead: false,
-    [VERIFIES_CHECKSUMS]: true,
+    invalidTokenRead: false,
+    [VERIFIES_CHECKSUMS]: facts.sha1Upload.value.mismatch >= 400,
+    // GitLab stores .sha256/.sha512 as given (`maven.sha2Files`).
+    [VERIFIES_SHA2_CHECKSUMS]: false,
   },
-  // GitLab allows Maven duplicates by default; a group setting can forbid them (then 400).
-  policies: { duplicates: "allow", duplicateStatus: [400] },
-  limits: { maxFileSize: GITLAB_MAVEN_LIMIT },
+  policies: { duplicates: facts.duplicatesDefault.value, duplicateStatus: [facts.duplicateRefusal.value.status] },
+  limits: { maxFileSize: facts.maxFileSize.value },
   // Maven has no delete: cleanup goes through GitLab's Packages API, where
   // `com.example:app` is listed as `com/example/app`.
   packagesApi: { type: "maven", name: gitlabPackageName },
 } as const;
 
+const describeGitLab = (credentials: string): string =>
+  `GitLab Maven repository (/api/v4/projects/:id/packages/maven), ${credentials}. Duplicates allowed by default (${facts.duplicateRefusal.value.status} when the group setting maven_duplicates_allowed forbids them: --set duplicates=reject), ${GITLAB_MAVEN_LIMIT / 1024 ** 3} GiB per file, .sha1 uploads verified (${facts.sha1Upload.value.mismatch} when wrong), .sha256/.sha512 stored as given. Settings: visibility (private|public), fips. Maven cannot delete: cleanup removes what the run deployed through GitLab's Packages API.`;
+
 /** GitLab's project-level Maven endpoint, credentials in GitLab's headers. */
 export const gitlabProfile: Profile = defineProfile({
   name: "gitlab",
-  description:
-    "GitLab Maven repository (/api/v4/projects/:id/packages/maven): PRIVATE-TOKEN, DEPLOY-TOKEN and JOB-TOKEN headers, duplicates allowed by default (400 when a group forbids them), 3 GB per file. Maven cannot delete: cleanup removes what the run deployed through GitLab's Packages API.",
+  description: describeGitLab("credentials in the PRIVATE-TOKEN, DEPLOY-TOKEN and JOB-TOKEN headers (a bad PRIVATE-TOKEN is always 401)"),
   ...gitlabShared,
-  // GitLab's Maven headers: `PRIVATE-TOKEN`, `DEPLOY-TOKEN`, `JOB-TOKEN`.
   authHeaders: gitlabApiHeaders,
+  settings: gitlabSettings(false),
 });
 
 /** The same endpoint with HTTP Basic credentials, as `settings.xml` `<username>/<password>` send them. */
 export const gitlabBasicProfile: Profile = defineProfile({
   name: "gitlab-basic",
-  description:
-    "GitLab Maven repository with HTTP Basic credentials: any username with a personal access token, the deploy token's username, gitlab-ci-token with a job token.",
+  description: describeGitLab(
+    "HTTP Basic credentials (any username with a personal access token or a deploy token, gitlab-ci-token with a job token; a password GitLab does not know reads as no credentials)",
+  ),
   ...gitlabShared,
-  authHeaders: gitlabBasic,
+  // GitLab's Basic rules (`GITLAB_FACTS.basicUsernameIgnored`, `jobTokenUsername`).
+  authHeaders: gitlabBasicAuth,
+  settings: gitlabSettings(true),
 });
 
 /**
@@ -103,6 +145,7 @@ export const davProfile: Profile = defineProfile({
     // Reads never look at credentials, so a wrong password reads like no password.
     invalidTokenRead: true,
     [VERIFIES_CHECKSUMS]: false,
+    [VERIFIES_SHA2_CHECKSUMS]: false,
   },
   policies: { duplicates: "allow", duplicateStatus: [] },
   limits: { maxFileSize: 0 },

@@ -17,10 +17,10 @@ import {
 } from "@regkit/core";
 import { distinctVersionsArbitrary, versionArbitrary } from "./arbitraries.js";
 import { buildClassifierJar } from "./build.js";
-import { MavenClient } from "./client.js";
+import { MavenClient, checksumValue } from "./client.js";
 import { METADATA_FILE, artifactFileName, artifactSegments, parseCoordinates } from "./layout.js";
 import { highestVersion, resolveSnapshotFile } from "./metadata.js";
-import { VERIFIES_CHECKSUMS } from "./profiles.js";
+import { MD5_CHECKSUMS_DEVIATION, VERIFIES_CHECKSUMS, VERIFIES_SHA2_CHECKSUMS } from "./profiles.js";
 import { compareMavenVersions, isSnapshotVersion } from "./version.js";
 
 
@@ -129,7 +129,7 @@ const snapshots: Scenario = {
       const outcome = await client.publish(artifact);
       if (build > 1 && ctx.target.policies.duplicates === "reject") {
         const statuses = ctx.target.policies.duplicateStatus;
-        const refused = !outcome.accepted && (statuses.length === 0 ? outcome.status >= 400 && outcome.status < 500 : statuses.includes(outcome.status));
+        const refused = !outcome.accepted && isDuplicateRefusal(ctx, outcome.status);
         expectThat(refused, `a second deploy of ${name}:${version} was not refused although duplicates are rejected`, {
           expected: statuses.length ? `refused with ${statuses.join(" or ")}` : "refused with a 4xx",
           actual: outcome.accepted ? `accepted (${outcome.status})` : String(outcome.status),
@@ -213,12 +213,29 @@ const snapshots: Scenario = {
   },
 };
 
+/** Whether `status` is the refusal of a duplicate the target documents (any 4xx when it names none). */
+function isDuplicateRefusal(ctx: ScenarioContext, status: number): boolean {
+  const statuses = ctx.target.policies.duplicateStatus;
+  return statuses.length === 0 ? status >= 400 && status < 500 : statuses.includes(status);
+}
+
+/** Downloads `name:version` and reports whether the client flagged a checksum mismatch. */
+async function downloadFlags(ctx: ScenarioContext, client: MavenClient, name: string, version: string): Promise<boolean> {
+  try {
+    await client.download(name, version);
+    return false;
+  } catch (error) {
+    if (!(error instanceof ConformanceFailure)) throw error;
+    return true;
+  }
+}
+
 const checksums: Scenario = {
   id: "maven.checksums",
   title: "Checksum files match their files; a wrong checksum is refused or served as uploaded",
   checklist: 4,
   description:
-    "Deploys a jar and its pom with .sha1, .md5, .sha256 and .sha512 files, then checks every checksum the registry serves (jar, pom, maven-metadata.xml) against the bytes it serves. Then uploads a wrong .sha1: a registry that verifies checksums (capability verifiesChecksums, GitLab: 409) must refuse it and keep serving the right one; a plain repository stores what it is given, so the wrong value must be what it serves, and downloading must flag it.",
+    "Deploys a jar and its pom with .sha1, .md5, .sha256 and .sha512 files, then checks every checksum the registry serves (jar, pom, maven-metadata.xml) against the bytes it serves, and that the jar's .md5 is served (GitLab in FIPS mode: recorded deviation maven.md5-checksums). Then uploads a wrong .sha1: a registry that verifies checksums (capability verifiesChecksums, GitLab: 409) must refuse it and keep serving the right one; a plain repository stores what it is given, so the wrong value must be what it serves, and downloading must flag it. Then a wrong .sha256: refused where the registry verifies SHA-2 checksums (capability verifiesSha2Checksums); elsewhere accepted and served as uploaded (flagged on download) or ignored, or, where duplicates are rejected, refused as a second upload of a stored file (GitLab: .sha256 is an ordinary file).",
   audience: "write",
   async run(ctx) {
     const client = maven(ctx.client);
@@ -244,8 +261,18 @@ const checksums: Scenario = {
     ctx.note(`checked the checksum files of ${files.map((f) => f.segments.at(-1)).join(", ")}`);
 
     const jar = [...dir, artifact.filename];
+    const sumOf = (algorithm: string): string[] => [...dir, `${artifact.filename}.${algorithm}`];
+    await ctx.deviates(MD5_CHECKSUMS_DEVIATION, async () => {
+      const md5 = await client.request("GET", sumOf("md5"));
+      const text = md5.status === 200 ? checksumValue(await md5.text()) : (await md5.dump(), "");
+      expectThat(md5.status === 200 && text === artifact.content.digests.md5, `${artifact.filename}.md5 is not served`, {
+        expected: `200 with md5 ${artifact.content.digests.md5}`,
+        actual: md5.status === 200 ? `md5 ${text || "(empty)"}` : describeExchange(md5.exchange),
+      }, [md5.exchange]);
+    });
+
     const wrong = "0".repeat(40) === artifact.content.digests.sha1 ? "1".repeat(40) : "0".repeat(40);
-    const put = await client.request("PUT", [...jar.slice(0, -1), `${artifact.filename}.sha1`], wrong);
+    const put = await client.request("PUT", sumOf("sha1"), wrong);
     await put.dump();
     if (ctx.target.capabilities[VERIFIES_CHECKSUMS]) {
       expectThat(put.status >= 400 && put.status < 500, `a wrong ${artifact.filename}.sha1 was accepted`, {
@@ -255,36 +282,97 @@ const checksums: Scenario = {
       ctx.note(`a wrong .sha1 was refused with ${put.status}`);
       // Still served right: the refused upload changed nothing.
       await client.downloadFile(jar);
-      return;
-    }
-    expectThat(put.status >= 200 && put.status < 300, `a plain repository refused a .sha1 upload`, {
-      expected: "2xx (a plain repository stores what it is given)",
-      actual: describeExchange(put.exchange),
-    }, [put.exchange]);
-    const served = await client.request("GET", [...jar.slice(0, -1), `${artifact.filename}.sha1`]);
-    const text = (await served.text()).trim();
-    expectThat(text === wrong, `${artifact.filename}.sha1 is not served as uploaded`, {
-      expected: wrong,
-      actual: `${text} (${describeExchange(served.exchange)})`,
-    }, [served.exchange]);
-    let flagged = false;
-    try {
+    } else {
+      expectThat(put.status >= 200 && put.status < 300, `a plain repository refused a .sha1 upload`, {
+        expected: "2xx (a plain repository stores what it is given)",
+        actual: describeExchange(put.exchange),
+      }, [put.exchange]);
+      const served = await client.request("GET", sumOf("sha1"));
+      const text = (await served.text()).trim();
+      expectThat(text === wrong, `${artifact.filename}.sha1 is not served as uploaded`, {
+        expected: wrong,
+        actual: `${text} (${describeExchange(served.exchange)})`,
+      }, [served.exchange]);
+      expectThat(await downloadFlags(ctx, client, name, version), `downloading ${name}:${version} did not flag the wrong .sha1`, {
+        expected: "a checksum mismatch",
+        actual: "download passed",
+      }, last(ctx));
+      ctx.note("the repository stores checksum files as given; a wrong one is caught on download");
+      // Put the right checksum back so the artifact is consistent again.
+      const fix = await client.request("PUT", sumOf("sha1"), artifact.content.digests.sha1);
+      await fix.dump();
       await client.download(name, version);
-    } catch (error) {
-      if (!(error instanceof ConformanceFailure)) throw error;
-      flagged = true;
     }
-    expectThat(flagged, `downloading ${name}:${version} did not flag the wrong .sha1`, {
-      expected: "a checksum mismatch",
-      actual: "download passed",
-    }, last(ctx));
-    ctx.note("the repository stores checksum files as given; a wrong one is caught on download");
-    // Put the right checksum back so the artifact is consistent again.
-    const fix = await client.request("PUT", [...jar.slice(0, -1), `${artifact.filename}.sha1`], artifact.content.digests.sha1);
-    await fix.dump();
-    await client.download(name, version);
+
+    await wrongSha256(ctx, client, { name, version, filename: artifact.filename, right: artifact.content.digests.sha256, path: sumOf("sha256") });
   },
 };
+
+/**
+ * Uploads a wrong `.sha256` for a deployed jar: what a registry may do with it
+ * depends on whether it verifies SHA-2 checksums (Maven leaves that to the
+ * client) and, where it stores them as files, on its duplicate policy.
+ */
+async function wrongSha256(
+  ctx: ScenarioContext,
+  client: MavenClient,
+  file: { readonly name: string; readonly version: string; readonly filename: string; readonly right: string; readonly path: string[] },
+): Promise<void> {
+  const wrong = "0".repeat(64) === file.right ? "1".repeat(64) : "0".repeat(64);
+  const put = await client.request("PUT", file.path, wrong);
+  await put.dump();
+  const refused = put.status >= 400 && put.status < 500;
+  const verifies = ctx.target.capabilities[VERIFIES_SHA2_CHECKSUMS] === true;
+  const rejectsDuplicates = ctx.target.policies.duplicates === "reject";
+  expectThat(refused || (put.status >= 200 && put.status < 300), `uploading ${file.filename}.sha256 failed`, {
+    expected: "accepted (2xx) or refused (4xx)",
+    actual: describeExchange(put.exchange),
+  }, [put.exchange]);
+  if (verifies) {
+    expectThat(refused, `a wrong ${file.filename}.sha256 was accepted although the registry verifies SHA-2 checksums`, {
+      expected: "refused with a 4xx",
+      actual: describeExchange(put.exchange),
+    }, [put.exchange]);
+  } else if (rejectsDuplicates) {
+    expectThat(!refused || isDuplicateRefusal(ctx, put.status), `a second ${file.filename}.sha256 was refused, but not as a duplicate`, {
+      expected: `accepted, or refused as a duplicate (${ctx.target.policies.duplicateStatus.join(" or ") || "a 4xx"})`,
+      actual: describeExchange(put.exchange),
+    }, [put.exchange]);
+  } else {
+    expectThat(!refused, `a wrong ${file.filename}.sha256 was refused by a registry that does not verify SHA-2 checksums`, {
+      expected: "2xx (stored as given, or ignored); set verifiesSha2Checksums if the registry checks .sha256 uploads",
+      actual: describeExchange(put.exchange),
+    }, [put.exchange]);
+  }
+
+  const served = await client.request("GET", file.path);
+  const text = served.status === 200 ? checksumValue(await served.text()) : (await served.dump(), "");
+  if (refused) {
+    expectThat(text === file.right, `${file.filename}.sha256 changed after a refused upload`, {
+      expected: `200 with sha256 ${file.right}`,
+      actual: served.status === 200 ? `sha256 ${text || "(empty)"}` : describeExchange(served.exchange),
+    }, [served.exchange]);
+    ctx.note(`a wrong .sha256 was refused with ${put.status}`);
+    return;
+  }
+  expectThat(text === wrong || text === file.right, `${file.filename}.sha256 is neither what was uploaded nor the file's digest`, {
+    expected: `200 with ${wrong} (stored as given) or ${file.right} (computed)`,
+    actual: served.status === 200 ? text || "(empty)" : describeExchange(served.exchange),
+  }, [served.exchange]);
+  if (text === file.right) {
+    ctx.note("a wrong .sha256 upload was accepted and ignored: the registry serves the file's own digest");
+    return;
+  }
+  expectThat(await downloadFlags(ctx, client, file.name, file.version), `downloading ${file.name}:${file.version} did not flag the wrong .sha256`, {
+    expected: "a checksum mismatch",
+    actual: "download passed",
+  }, last(ctx));
+  ctx.note("a wrong .sha256 is stored as given (no registry-side check) and caught on download");
+  const fix = await client.request("PUT", file.path, file.right);
+  await fix.dump();
+  if (fix.status >= 200 && fix.status < 300) await client.download(file.name, file.version);
+  else ctx.note(`putting the right .sha256 back was refused (${fix.status}): the artifact keeps the wrong one`);
+}
 
 const classifiers: Scenario = {
   id: "maven.classifiers",

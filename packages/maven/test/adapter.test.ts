@@ -1,7 +1,10 @@
 // The protocol adapter against the reference registry: what a deploy PUTs,
 // what it reads back, and how refusals come out.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { type Exchange, ProtocolError } from "@regkit/core";
 import { type ReferenceRegistry } from "@regkit/registry";
+import { startFaultyProxy } from "@regkit/registry/faults";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { buildClassifierJar, mavenKit, parseMavenMetadata } from "@regkit/maven";
 import { adapter, referenceTarget, startReference } from "./helpers.js";
@@ -127,7 +130,8 @@ describe("the Maven adapter against the reference registry", () => {
     await expect(anonymous.download(name, "1.0")).rejects.toBeInstanceOf(ProtocolError);
 
     registry.setLimits("maven", { maxFileSize: 1000 });
-    expect(await personal().publish(await mavenKit.build({ name, version: "3.0", size: 5000 }))).toMatchObject({ accepted: false, status: 413 });
+    // GitLab's Rails answer (a real instance may answer 413 from Workhorse first).
+    expect(await personal().publish(await mavenKit.build({ name, version: "3.0", size: 5000 }))).toMatchObject({ accepted: false, status: 400 });
     expect(await personal().versions(name)).toEqual(["1.0"]);
   });
 
@@ -150,5 +154,42 @@ describe("the Maven adapter against the reference registry", () => {
     const xml = await res.text();
     expect(xml).toContain('<metadata modelVersion="1.1.0">');
     expect(parseMavenMetadata(xml).versioning.versions).toEqual(["1.2.3"]);
+  });
+
+  it("follows a redirect for a missing file as Maven does (GitLab forwarding to Maven Central), without credentials to another origin", async () => {
+    // "Maven Central": another origin that has nothing, and records what it was sent.
+    const seen: Record<string, string | string[] | undefined>[] = [];
+    const central = createServer((req, res) => {
+      seen.push(req.headers);
+      res.writeHead(404, { "content-type": "text/plain" }).end("Not Found");
+    });
+    await new Promise<void>((done) => central.listen(0, "127.0.0.1", done));
+    const centralUrl = `http://127.0.0.1:${(central.address() as AddressInfo).port}`;
+    const proxy = await startFaultyProxy({
+      upstream: registry.url,
+      fault: (ex) =>
+        ex.method === "GET"
+          ? { response: (res) => (res.status === 404 ? { status: 302, headers: { location: `${centralUrl}/maven2${ex.path.replace(/^.*\/packages\/maven/, "")}` }, body: "" } : undefined) }
+          : undefined,
+    });
+    try {
+      const target = referenceTarget(registry);
+      const exchanges: Exchange[] = [];
+      const client = adapter({ ...target, registry: target.registry.replace(registry.url, proxy.url) }, { kind: "personal", token: registry.tokens.personal }, exchanges);
+      const name = fresh("forwarded");
+      const artifact = await mavenKit.build({ name, version: "1.0" });
+      expect((await client.publish(artifact)).accepted).toBe(true);
+      expect(await client.versions(name)).toEqual(["1.0"]);
+      expect((await client.download(name, "1.0")).digests).toEqual(artifact.content.digests);
+      expect(exchanges.some((e) => e.status === 302)).toBe(true);
+      expect(seen.length).toBeGreaterThan(0);
+      for (const headers of seen) {
+        expect(headers["private-token"]).toBeUndefined();
+        expect(headers.authorization).toBeUndefined();
+      }
+    } finally {
+      await proxy.close();
+      await new Promise((done) => central.close(done));
+    }
   });
 });

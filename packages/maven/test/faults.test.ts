@@ -17,10 +17,10 @@ afterAll(async () => {
 });
 
 /** Runs `scenario` as the personal token through a proxy applying `fault`. */
-async function runFaulty(fault: Fault, scenario: string): Promise<ScenarioResult> {
+async function runFaulty(fault: Fault, scenario: string, settings: Record<string, unknown> = {}): Promise<ScenarioResult> {
   const proxy = await startFaultyProxy({ upstream: registry.url, fault });
   try {
-    const target = referenceTarget(registry, { options: { numRuns: 5 } });
+    const target = referenceTarget(registry, { options: { numRuns: 5 }, settings });
     const report = await runConformance({
       kit: mavenKit,
       target: { ...target, registry: target.registry.replace(registry.url, proxy.url) },
@@ -119,6 +119,40 @@ describe("Maven checks fail against a registry that gets Maven wrong", () => {
     const result = await runFaulty(fault, "maven.checksums");
     expect(result.status).toBe("fail");
     expect(result.message).toMatch(/wrong .*\.sha1 was accepted/);
+  });
+
+  it("maven.checksums fails when a registry that should verify SHA-2 checksums accepts a wrong .sha256", async () => {
+    // The reference stores .sha256 as given, as GitLab does: wrong for a registry declared to verify them.
+    const result = await runFaulty(() => undefined, "maven.checksums", { verifiesSha2Checksums: true });
+    expect(result.status).toBe("fail");
+    expect(result.message).toMatch(/wrong .*\.sha256 was accepted/);
+  });
+
+  it("maven.checksums fails when an accepted .sha256 is served as neither the upload nor the digest", async () => {
+    // The deploy PUTs the jar's .sha256 once; the second PUT is the scenario's wrong one, after which the proxy serves garbage.
+    let puts = 0;
+    const fault: Fault = (ex) => {
+      if (ex.method === "PUT" && /\.jar\.sha256$/.test(ex.path)) puts += 1;
+      return ex.method === "GET" && /\.jar\.sha256$/.test(ex.path) && puts >= 2 ? { response: () => ({ body: "f".repeat(64) }) } : undefined;
+    };
+    const result = await runFaulty(fault, "maven.checksums");
+    expect(result.status).toBe("fail");
+    expect(result.message).toMatch(/\.sha256 is neither what was uploaded nor the file's digest/);
+  });
+
+  it("maven.checksums fails when a registry refuses a .sha256 it does not verify (duplicates allowed)", async () => {
+    const deployed = new Set<string>();
+    const fault: Fault = (ex) => {
+      if (ex.method !== "PUT" || !/\.jar\.sha256$/.test(ex.path)) return undefined;
+      if (!deployed.has(ex.path)) {
+        deployed.add(ex.path);
+        return undefined;
+      }
+      return { request: { answer: { status: 409 } } };
+    };
+    const result = await runFaulty(fault, "maven.checksums");
+    expect(result.status).toBe("fail");
+    expect(result.message).toMatch(/\.sha256 was refused by a registry that does not verify/);
   });
 
   it("pulls fail on a truncated jar: cut off mid-body, or served short", async () => {
