@@ -1,7 +1,7 @@
 // GitLab's Packages API: what cleanup uses where a format's protocol has no
 // delete (GitLab's PyPI and Maven endpoints). Packages are listed by type and
 // (fuzzy) name, then deleted one record (name and version) at a time by id.
-import type { Credential, HttpClient, PackagesApi } from "./contract.js";
+import type { Credential, HttpClient, PackagesApi, ProfileSetting } from "./contract.js";
 import { ProtocolError } from "./errors.js";
 import { GITLAB_FACTS } from "./gitlab-facts.js";
 import { expectStatus } from "./http.js";
@@ -50,6 +50,25 @@ export function gitlabBasicUser(credential: Credential): string {
 export function gitlabBasicAuth(credential: Credential): Record<string, string> {
   if (credential.token === undefined) return {};
   return { authorization: `Basic ${Buffer.from(`${gitlabBasicUser(credential)}:${credential.token}`, "utf8").toString("base64")}` };
+}
+
+/**
+ * The `visibility` setting every gitlab profile takes: a public project serves
+ * reads to anyone. Where credentials travel as Basic, GitLab reads a password
+ * it does not know as no credentials at all (GITLAB_FACTS.invalidCredentials),
+ * so a public project serves that read too; a bad PRIVATE-TOKEN, JOB-TOKEN or
+ * Bearer token is a 401 everywhere, and so is anything on GitLab's NuGet routes.
+ */
+export function gitlabVisibility(options: { readonly invalidBasicReadsAsAnonymous: boolean }): ProfileSetting {
+  return {
+    type: ["private", "public"],
+    description: `the project's visibility: public serves reads without credentials${options.invalidBasicReadsAsAnonymous ? " and with a Basic password GitLab does not know" : ""}`,
+    default: "private",
+    apply(value, draft) {
+      draft.capabilities.anonymousRead = value === "public";
+      if (options.invalidBasicReadsAsAnonymous) draft.capabilities.invalidTokenRead = value === "public";
+    },
+  };
 }
 
 interface Listed {

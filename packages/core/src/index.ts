@@ -30,4 +30,4 @@ export { parseReporterSpec, reporterFactories } from "./reporters/index.js";
 export type { Reporter } from "./reporters/types.js";
 export { gzipBytes, gzipStream, tarHeader, tarStream, zipStream } from "./archive.js";
 export type { TarEntry, ZipEntry } from "./archive.js";
-export { gitlabApiHeaders, gitlabBasicAuth, gitlabBasicUser, gitlabProjectApi, removeThroughPackagesApi } from "./gitlab.js";
+export { gitlabApiHeaders, gitlabBasicAuth, gitlabBasicUser, gitlabProjectApi, gitlabVisibility, removeThroughPackagesApi } from "./gitlab.js";

@@ -86,7 +86,7 @@ export function pinFacts<F extends Readonly<Record<string, GitLabFact>>>(
   options: { readonly timeout?: number } = {},
 ): void {
   for (const key of Object.keys(facts) as (keyof F & string)[]) {
-    const fact = facts[key];
+    const fact = facts[key] as F[typeof key];
     test(fact.id, { timeout: options.timeout ?? 60_000 }, () => tests[key](fact));
   }
 }

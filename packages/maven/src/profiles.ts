@@ -13,6 +13,7 @@ import {
   defineProfile,
   gitlabApiHeaders,
   gitlabBasicAuth,
+  gitlabVisibility,
 } from "@regkit/core";
 import { mavenGitLabFacts as facts } from "./gitlab.js";
 import { parseCoordinates } from "./layout.js";
@@ -60,15 +61,7 @@ const fipsDeviation: Deviation = {
  */
 function gitlabSettings(invalidBasicReadsAsAnonymous: boolean): Record<string, ProfileSetting> {
   return {
-    visibility: {
-      type: ["private", "public"],
-      description: `the project's visibility: public serves downloads without credentials${invalidBasicReadsAsAnonymous ? " (and with a Basic password GitLab does not know)" : ""}`,
-      default: "private",
-      apply(value, draft) {
-        draft.capabilities.anonymousRead = value === "public";
-        if (invalidBasicReadsAsAnonymous) draft.capabilities.invalidTokenRead = value === "public";
-      },
-    },
+    visibility: gitlabVisibility({ invalidBasicReadsAsAnonymous }),
     fips: {
       type: "boolean",
       description: `the instance runs in FIPS mode: .md5 downloads answer ${facts.checksumDownload.value.fipsMd5} (recorded as deviation ${MD5_CHECKSUMS_DEVIATION})`,

@@ -1,4 +1,4 @@
-import { citeSource, defineProfile, type Credential, type Deviation, type Profile } from "@regkit/core";
+import { citeSource, defineProfile, type Credential, type Deviation, type Profile, gitlabVisibility } from "@regkit/core";
 import { npmGitLabFacts as facts } from "./gitlab.js";
 import { NAME_RULE_DEVIATIONS } from "./names.js";
 
@@ -53,14 +53,8 @@ export const gitlab: Profile = defineProfile({
   packagesApi: { type: "npm", name: (name) => name },
   deviations: gitlabDeviations,
   settings: {
-    visibility: {
-      type: ["private", "public"],
-      description: `the project's visibility: a public project serves packuments, tarballs and dist-tags anonymously (${citeSource(facts.anonymousPublic.source)})`,
-      default: "private",
-      apply(value, draft) {
-        draft.capabilities.anonymousRead = value === "public";
-      },
-    },
+    // npm sends Bearer tokens: a bad one is a 401 on a public project too.
+    visibility: gitlabVisibility({ invalidBasicReadsAsAnonymous: false }),
   },
   authHeaders: bearer,
 });

@@ -1,4 +1,4 @@
-import { citeSource, defineProfile, type Credential, type Profile } from "@regkit/core";
+import { citeSource, defineProfile, type Credential, type Profile, gitlabVisibility } from "@regkit/core";
 import { nugetGitLabFacts as facts } from "./gitlab.js";
 
 /** How a profile presents credentials: Basic (NuGet.Config's packageSourceCredentials) and the push API key. */
@@ -49,14 +49,8 @@ export const gitlab: NuGetProfile = {
       "nuget.flat-nuspec": deviation(facts.noFlatNuspec, "the flat container serves no .nuspec (404): only .nupkg and .snupkg"),
     },
     settings: {
-      visibility: {
-        type: ["private", "public"],
-        description: "the project's visibility: a public project serves reads to anonymous callers (invalid credentials still get 401)",
-        default: "private",
-        apply(value, draft) {
-          draft.capabilities.anonymousRead = value === "public";
-        },
-      },
+      // GitLab's NuGet routes answer 401 to any credential they cannot resolve, public project or not (nuget.invalidCredentials).
+      visibility: gitlabVisibility({ invalidBasicReadsAsAnonymous: false }),
     },
   }),
   basicUser: gitlabUser,

@@ -1,4 +1,4 @@
-import { citeSource, defineProfile, gitlabBasicAuth, gitlabBasicUser, type Credential, type Profile } from "@regkit/core";
+import { citeSource, defineProfile, gitlabBasicAuth, gitlabBasicUser, type Credential, type Profile, gitlabVisibility } from "@regkit/core";
 import { pypiGitLabFacts as facts } from "./gitlab.js";
 import { normalizeName } from "./names.js";
 
@@ -50,15 +50,7 @@ export const gitlab: PypiProfile = {
       },
     },
     settings: {
-      visibility: {
-        type: ["private", "public"],
-        description: "the project's visibility: public (or a public package registry) lets anyone read, and reads a wrong Basic password as anonymous",
-        default: "private",
-        apply(value, draft) {
-          draft.capabilities.anonymousRead = value === "public";
-          draft.capabilities.invalidTokenRead = value === "public";
-        },
-      },
+      visibility: gitlabVisibility({ invalidBasicReadsAsAnonymous: true }),
       pep691Json: {
         type: "boolean",
         description: `GitLab feature flag ${facts.pep691Flag.value.flag} (18.10+, off by default): the simple index answers PEP 691 JSON to clients that ask for it`,
