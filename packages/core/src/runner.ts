@@ -46,7 +46,7 @@ export interface RunSummary {
   readonly error: number;
   /** Results whose only departure is one the profile records (with its source). */
   readonly deviation: number;
-  /** Recorded deviations a check found gone (the registry now follows the rule). */
+  /** Recorded deviations (distinct ids) every check of which found gone: the registry now follows the rule. */
   readonly deviationsGone: number;
 }
 
@@ -75,7 +75,10 @@ export interface RunReport {
 /** Counts results by status. */
 export function summarize(results: readonly ScenarioResult[]): RunSummary {
   const count = (status: ScenarioResult["status"]): number => results.filter((r) => r.status === status).length;
-  const gone = results.reduce((n, r) => n + (r.deviations ?? []).filter((d) => !d.observed).length, 0);
+  // A deviation seen anywhere in the run still happens, whatever another check of it found.
+  const all = results.flatMap((r) => r.deviations ?? []);
+  const seen = new Set(all.filter((d) => d.observed).map((d) => d.id));
+  const gone = new Set(all.filter((d) => !d.observed && !seen.has(d.id)).map((d) => d.id)).size;
   return { pass: count("pass"), fail: count("fail"), skip: count("skip"), error: count("error"), deviation: count("deviation"), deviationsGone: gone };
 }
 

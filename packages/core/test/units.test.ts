@@ -1,6 +1,6 @@
 import * as fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { defineKit, defineProfile, matchRoute, redact, redactHeaders, relativePath, renderJunit, resolveTarget, scenarioHelpers, type FormatKit, type RunReport } from "@regkit/core";
+import { defineKit, defineProfile, matchRoute, redact, redactHeaders, relativePath, renderJunit, resolveTarget, scenarioHelpers, summarize, type FormatKit, type RunReport, type ScenarioResult } from "@regkit/core";
 
 const profile = (name: string) => defineProfile({ name, description: "", tokenKinds: ["personal"], policies: { duplicateStatus: [403] }, limits: { maxFileSize: 0 }, authHeaders: () => ({}) });
 const npmKit: FormatKit = defineKit({
@@ -95,5 +95,22 @@ describe("relativePath", () => {
     expect(relativePath(byPath, "https://gl.example/api/v4/projects/42/packages/nuget")).toBe("/");
     // Another format of the project is not this endpoint.
     expect(relativePath(byPath, "https://gl.example/api/v4/projects/42/packages/npm/x")).toBe("/api/v4/projects/42/packages/npm/x");
+  });
+});
+
+describe("summarize", () => {
+  const result = (status: ScenarioResult["status"], deviations: ScenarioResult["deviations"]): ScenarioResult => ({
+    format: "f", scenario: "s", title: "", tokenKind: "personal", status, exchanges: [], durationMs: 0, notes: [], latency: [], throughput: {}, deviations,
+  });
+  const d = (id: string, observed: boolean) => ({ id, summary: "x", source: "y", observed });
+
+  test("counts a deviation as gone only when no check of the run still saw it, each id once", () => {
+    const summary = summarize([
+      result("deviation", [d("a", true)]),
+      result("pass", [d("a", false), d("b", false)]),
+      result("pass", [d("b", false), d("c", false)]),
+      result("fail", []),
+    ]);
+    expect(summary).toEqual({ pass: 2, fail: 1, skip: 0, error: 0, deviation: 1, deviationsGone: 2 });
   });
 });
