@@ -31,7 +31,8 @@ function page(title, body) {
 
 const CSS = `body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1f2328}nav{padding:10px 24px;background:#f6f8fa;border-bottom:1px solid #d1d9e0}main{padding:8px 24px;max-width:1100px}
 table{border-collapse:collapse;margin:10px 0}th,td{border:1px solid #d1d9e0;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f6f8fa}code{font-size:13px}
-.yes{background:#dafbe1}.no{background:#f6f8fa;color:#59636e}`;
+.yes{background:#dafbe1}.no{background:#f6f8fa;color:#59636e}
+table.facts{table-layout:fixed;width:100%}table.facts td{overflow-wrap:anywhere;font-size:13px}table.facts th:first-child{width:16%}`;
 
 function scenarioRows(scenarios) {
   return scenarios
