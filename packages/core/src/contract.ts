@@ -323,6 +323,14 @@ export interface PublishOutcome {
   readonly exchange: Exchange;
 }
 
+/** One file a registry's metadata lists for a version, with the digests it announces. */
+export interface ListedFile {
+  readonly version: string;
+  readonly filename: string;
+  /** The digests the listing carries for it (lowercase hex): PyPI's sha256 fragment, npm's shasum. */
+  readonly digests: Partial<Digests>;
+}
+
 /** What a download saw: the bytes' digests and size, computed while streaming. */
 export interface Downloaded {
   readonly size: number;
@@ -353,6 +361,19 @@ export interface RegistryClient {
   search?(text: string): Promise<readonly string[]>;
   /** Removes one version (or the package when `version` is absent). */
   remove?(name: string, version?: string): Promise<void>;
+  /**
+   * Every file the registry's metadata lists for the package, every version,
+   * with the digests it announces (one request where the format allows):
+   * PyPI's simple page, npm's packument dists, NuGet's registration. Absent
+   * where the format lists no files per version (Maven).
+   */
+  files?(name: string): Promise<readonly ListedFile[]>;
+  /**
+   * Downloads one named file of `name@version` (the sdist next to a wheel,
+   * the pom next to a jar), checking what the format checks; a ConformanceFailure
+   * when the registry does not serve it.
+   */
+  downloadFile?(name: string, version: string, filename: string): Promise<Downloaded>;
 }
 
 /** What a kit's `connect` receives. */

@@ -1,5 +1,5 @@
 import * as fc from "fast-check";
-import type { Artifact, Downloaded, Exchange, LatencySeries, PublishOutcome, RegistryClient, ScenarioContext } from "../contract.js";
+import type { Artifact, Content, Downloaded, Exchange, LatencySeries, ListedFile, PublishOutcome, RegistryClient, ScenarioContext } from "../contract.js";
 import { compareDigests } from "../content.js";
 import { ConformanceFailure, ProtocolError, describeExchange } from "../errors.js";
 
@@ -49,6 +49,75 @@ export function mustMatch(artifact: Artifact, downloaded: Downloaded, what: stri
     { expected: pick({ size: artifact.content.size, digests: artifact.content.digests }), actual: pick(downloaded) },
     [downloaded.exchange],
   );
+}
+
+/** Every file an artifact was published with, the main one first. */
+export function filesOf(artifact: Artifact): readonly { readonly filename: string; readonly content: Content }[] {
+  return [{ filename: artifact.filename, content: artifact.content }, ...(artifact.extra ?? [])];
+}
+
+/**
+ * Every file of every artifact (versions of one package) must be listed once
+ * for its version, with the digests it was uploaded with, and, with
+ * `download` (the default) or for the artifacts it names, serve the same
+ * bytes. One listing request for all of them; kits without a file listing
+ * (Maven) are checked by download alone.
+ */
+export async function mustHoldFiles(
+  ctx: ScenarioContext,
+  client: RegistryClient,
+  artifacts: readonly Artifact[],
+  what: string,
+  options: { readonly download?: boolean | ((artifact: Artifact) => boolean) } = {},
+): Promise<void> {
+  const [first] = artifacts;
+  if (!first) return;
+  if (client.files) {
+    const all = await client.files(first.name);
+    const evidence = lastExchanges(ctx, 1);
+    for (const artifact of artifacts) {
+      const mine = all.filter((f) => ctx.kit.compareVersions(f.version, artifact.version) === 0);
+      for (const file of filesOf(artifact)) checkListed(artifact, file, mine, what, evidence);
+    }
+  }
+  if (!client.downloadFile) return;
+  const download = options.download ?? true;
+  for (const artifact of artifacts) {
+    if (typeof download === "function" ? !download(artifact) : !download) continue;
+    for (const file of filesOf(artifact)) {
+      const got = await client.downloadFile(artifact.name, artifact.version, file.filename);
+      mustMatch({ ...artifact, filename: file.filename, content: file.content }, got, `${what}: ${artifact.name}@${artifact.version}`);
+    }
+  }
+}
+
+function checkListed(
+  artifact: Artifact,
+  file: { readonly filename: string; readonly content: Content },
+  listedFiles: readonly ListedFile[],
+  what: string,
+  evidence: readonly Exchange[],
+): void {
+  const where = `${artifact.name}@${artifact.version}`;
+  const names = `[${listedFiles.map((f) => f.filename).join(", ")}]`;
+  const matches = listedFiles.filter((f) => f.filename === file.filename);
+  if (matches.length !== 1) {
+    throw new ConformanceFailure(
+      `${what}: ${file.filename} of ${where} is ${matches.length === 0 ? "not listed" : `listed ${matches.length} times`}`,
+      { expected: `${file.filename} listed once among the files of ${where}`, actual: `files listed for ${artifact.version}: ${names}` },
+      evidence,
+    );
+  }
+  for (const [algorithm, value] of Object.entries(matches[0]!.digests)) {
+    const uploaded = file.content.digests[algorithm as keyof Content["digests"]];
+    if (value !== undefined && value.toLowerCase() !== uploaded) {
+      throw new ConformanceFailure(
+        `${what}: ${file.filename} of ${where} is listed with another ${algorithm} than it was uploaded with`,
+        { expected: `${algorithm} ${uploaded}`, actual: `${algorithm} ${value}` },
+        evidence,
+      );
+    }
+  }
 }
 
 /** Versions listed that equal `version` in the format's order. */

@@ -1,14 +1,15 @@
 import * as fc from "fast-check";
 import type { Scenario } from "../contract.js";
 import { ConformanceFailure } from "../errors.js";
-import { lastExchanges, listed, property, publishNew, sleep } from "./helpers.js";
+import type { Artifact } from "../contract.js";
+import { lastExchanges, listed, mustHoldFiles, property, publishNew, sleep } from "./helpers.js";
 
 export const metadataVersions: Scenario = {
   id: "metadata.versions",
   title: "List all versions of a package",
   checklist: 5,
   description:
-    "Property: after publishing a generated set of distinct versions of a fresh package, the metadata endpoint lists exactly that set (compared in the format's own version order, so normalized spellings count as equal).",
+    "Property: after publishing a generated set of distinct versions of a fresh package, the metadata endpoint lists exactly that set (compared in the format's own version order, so normalized spellings count as equal), and every file each version was published with (a wheel and its sdist, a jar and its pom) is listed once with the hash it was uploaded with and downloads with the same bytes.",
   audience: "write",
   requires: ["listVersions"],
   async run(ctx) {
@@ -16,7 +17,8 @@ export const metadataVersions: Scenario = {
     const same = (a: string, b: string): boolean => ctx.kit.compareVersions(a, b) === 0;
     await property(ctx, fc.uniqueArray(ctx.kit.arbitraries.version(), { minLength: 1, maxLength: 4, comparator: same }), async (versions) => {
       const name = ctx.name(`versions${n++}`);
-      for (const version of versions) await publishNew(ctx, ctx.client, { name, version }, `publishing ${name}@${version}`);
+      const artifacts: Artifact[] = [];
+      for (const version of versions) artifacts.push(await publishNew(ctx, ctx.client, { name, version }, `publishing ${name}@${version}`));
       const got = await ctx.client.versions(name);
       const missing = versions.filter((v) => listed(ctx, got, v) === 0);
       const extra = got.filter((v) => !versions.some((p) => same(p, v)));
@@ -27,6 +29,7 @@ export const metadataVersions: Scenario = {
           lastExchanges(ctx, 1),
         );
       }
+      await mustHoldFiles(ctx, ctx.client, artifacts, "listing the files of every version");
     });
   },
 };

@@ -1,5 +1,5 @@
 import type { Scenario } from "../contract.js";
-import { marker, mustMatch, property, publishNew } from "./helpers.js";
+import { marker, mustHoldFiles, mustMatch, property, publishNew } from "./helpers.js";
 
 export const pullPackage: Scenario = {
   id: "pull.package",
@@ -22,7 +22,7 @@ export const pullDuplicate: Scenario = {
   title: "Pull a version that was pushed twice",
   checklist: 4,
   description:
-    "Publishes a version twice with different bytes. Under a reject policy the pull returns the first bytes; under an allow policy it returns the newest. Catches registries that overwrite silently or serve a mix.",
+    "Publishes a version twice with different bytes. Under a reject policy the pull returns the first bytes; under an allow policy it returns the newest; either way every file of the version is listed once with its hash and serves those bytes. Catches registries that overwrite silently or serve a mix.",
   audience: "write",
   async run(ctx) {
     const name = ctx.name("pulldup");
@@ -31,6 +31,7 @@ export const pullDuplicate: Scenario = {
     const outcome = await ctx.client.publish(second);
     const expected = ctx.target.policies.duplicates === "allow" && outcome.accepted ? second : first;
     mustMatch(expected, await ctx.client.download(name, "2.0.0"), ctx.target.policies.duplicates === "allow" ? "pulling after an accepted duplicate (the newest copy)" : "pulling after a refused duplicate (the original copy)");
+    await mustHoldFiles(ctx, ctx.client, [expected], "after the duplicate publish, every file of the version");
     if (ctx.target.policies.duplicates === "allow" && !outcome.accepted) {
       ctx.note(`the duplicate publish was refused with ${outcome.status} although the policy allows duplicates (push.duplicate reports it)`);
     }

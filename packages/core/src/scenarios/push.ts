@@ -1,6 +1,6 @@
-import type { Exchange, Scenario } from "../contract.js";
+import type { Artifact, Exchange, Scenario } from "../contract.js";
 import { ConformanceFailure } from "../errors.js";
-import { checkLatency, latencySeries, listed, marker, mustAccept, mustList, mustMatch, mustRefuse, publishNew } from "./helpers.js";
+import { checkLatency, latencySeries, listed, marker, mustAccept, mustHoldFiles, mustList, mustMatch, mustRefuse, publishNew } from "./helpers.js";
 
 const MiB = 1024 * 1024;
 
@@ -99,7 +99,7 @@ export const pushMany: Scenario = {
   title: "Push hundreds of packages, watch metadata latency",
   checklist: 3,
   description:
-    "Publishes options.manyVersions versions of one package, then options.manyPackages packages, timing the metadata endpoint after each publish. Fails on any response over the latency budget, or when the median of the last tenth exceeds the first tenth's by the growth factor (latency that grows with the package count). Runs alone so timings are not skewed.",
+    "Publishes options.manyVersions versions of one package, then options.manyPackages packages, timing the metadata endpoint after each publish. Fails on any response over the latency budget, or when the median of the last tenth exceeds the first tenth's by the growth factor (latency that grows with the package count); then every file of every version must be listed with its hash (a sample downloaded). Runs alone so timings are not skewed.",
   audience: "write",
   exclusive: true,
   timeoutMs: 1_800_000,
@@ -125,9 +125,10 @@ export const pushMany: Scenario = {
 
     const many = ctx.name("many");
     const published: string[] = [];
+    const artifacts: Artifact[] = [];
     await measure(`${manyVersions} versions of one package`, manyVersions, async (i) => {
       const version = `1.0.${i}`;
-      await publishNew(ctx, ctx.client, { name: many, version }, `publishing ${many}@${version}`);
+      artifacts.push(await publishNew(ctx, ctx.client, { name: many, version }, `publishing ${many}@${version}`));
       published.push(version);
       return version;
     }, () => many);
@@ -139,6 +140,9 @@ export const pushMany: Scenario = {
         { expected: `${published.length} versions`, actual: `${versions.length} listed${missing.length ? `, missing ${missing.slice(0, 5).join(", ")}` : ""}` },
       );
     }
+    // Every file of every version listed with its hash; the first, middle and last version downloaded file by file.
+    const sampled = new Set([artifacts[0], artifacts[Math.floor(artifacts.length / 2)], artifacts.at(-1)]);
+    await mustHoldFiles(ctx, ctx.client, artifacts, `after ${published.length} publishes`, { download: (a) => sampled.has(a) });
 
     let first = "";
     await measure(`${manyPackages} packages`, manyPackages, async (i) => {
