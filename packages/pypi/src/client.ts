@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { blake2b } from "@noble/hashes/blake2.js";
+import { valid } from "@renovatebot/pep440";
 import {
   ConformanceFailure,
   ProtocolError,
@@ -8,6 +9,7 @@ import {
   type Content,
   type Downloaded,
   type Exchange,
+  type ListedFile,
   type PublishOutcome,
   type RegistryClient,
   type Session,
@@ -130,6 +132,35 @@ export function connectPypi({ http, target }: Session): PypiClient {
     return { page, files };
   };
 
+  /**
+   * The Accept header of the one page read behind `files` and `downloadFile`:
+   * PEP 691 JSON where the target has the `pep691` capability, HTML otherwise.
+   */
+  const listingAccept = (): string => (target.capabilities.pep691 === true ? `${JSON_TYPE}, ${HTML_TYPE};q=0.2, text/html;q=0.01` : `${HTML_TYPE}, text/html;q=0.9`);
+
+  /** GETs a file the page links (credentials only to the registry's own origin) and checks its `#sha256=` against the bytes. */
+  const fetchLinked = async (page: ProjectPage, file: SimpleFile, notServed?: { name: string; version: string }): Promise<Downloaded> => {
+    const res = await http.request({ method: "GET", path: file.url, noAuth: new URL(file.url).origin !== new URL(target.registry).origin });
+    if (notServed && (res.status === 404 || res.status === 410)) {
+      await res.dump();
+      throw new ConformanceFailure(
+        `${file.filename} of ${notServed.name}@${notServed.version} is listed on the project page but not served: GET ${res.exchange.path} answered ${res.status}`,
+        { expected: `${file.filename} downloadable from the link the index gives (200)`, actual: `status ${res.status}` },
+        [page.exchange, res.exchange],
+      );
+    }
+    await expectStatus(res, [200], `downloading ${file.filename}`);
+    const { size, digests } = await res.digest();
+    if (file.sha256 && file.sha256 !== digests.sha256) {
+      throw new ConformanceFailure(
+        `the sha256 the index gives for ${file.filename} does not match the downloaded bytes`,
+        { expected: `sha256=${file.sha256} (from the index)`, actual: `sha256=${digests.sha256}` },
+        [page.exchange, res.exchange],
+      );
+    }
+    return { size, digests, exchange: res.exchange };
+  };
+
   const uploadFile: PypiClient["uploadFile"] = async (artifact, file, override) => {
     const form = await uploadForm(artifact, file, override);
     const res = await http.request({
@@ -175,17 +206,34 @@ export function connectPypi({ http, target }: Session): PypiClient {
       if (!pick) {
         throw new ConformanceFailure(`${name} ${version} is missing from the project page`, { expected: `a file of version ${version}`, actual: `[${found.page.files.map((f) => f.filename).join(", ")}]` }, [found.page.exchange]);
       }
-      const res = await http.request({ method: "GET", path: pick.file.url, noAuth: new URL(pick.file.url).origin !== new URL(target.registry).origin });
-      await expectStatus(res, [200], `downloading ${pick.file.filename}`);
-      const { size, digests } = await res.digest();
-      if (pick.file.sha256 && pick.file.sha256 !== digests.sha256) {
+      return fetchLinked(found.page, pick.file);
+    },
+
+    async files(name): Promise<readonly ListedFile[]> {
+      // One read of the project page; every link whose file name carries a
+      // PEP 440 version (wheel or sdist), duplicates kept so that a file listed
+      // twice shows as such. Links of other names stay: they match no upload.
+      const page = await projectPage(name, listingAccept());
+      if (!page) return [];
+      return page.files.flatMap((file) => {
+        const version = parseDistFilename(file.filename)?.version;
+        if (version === undefined || valid(version) === null) return [];
+        return [{ version, filename: file.filename, digests: file.sha256 ? { sha256: file.sha256 } : {} }];
+      });
+    },
+
+    async downloadFile(name, version, filename): Promise<Downloaded> {
+      const page = await projectPage(name, listingAccept());
+      if (!page) throw new ConformanceFailure(`${name} has no project page (404), so ${filename} of ${version} cannot be downloaded`, { expected: `the project page of ${normalizeName(name)} linking ${filename}`, actual: "404" });
+      const file = page.files.find((f) => f.filename === filename);
+      if (!file) {
         throw new ConformanceFailure(
-          `the sha256 the index gives for ${pick.file.filename} does not match the downloaded bytes`,
-          { expected: `sha256=${pick.file.sha256} (from the index)`, actual: `sha256=${digests.sha256}` },
-          [found.page.exchange, res.exchange],
+          `${filename} of ${name}@${version} is not linked from the project page`,
+          { expected: `a link to ${filename}`, actual: `[${page.files.map((f) => f.filename).join(", ")}]` },
+          [page.exchange],
         );
       }
-      return { size, digests, exchange: res.exchange };
+      return fetchLinked(page, file, { name, version });
     },
 
     async versions(name) {

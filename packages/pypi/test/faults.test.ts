@@ -1,8 +1,8 @@
 // The PyPI kit catches registries that get PyPI wrong: faults injected by a
 // proxy in front of the reference registry, each failing the right scenario.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { runConformance, type FormatKit, type RunReport, type TokenKind } from "@regkit/core";
-import { NAME_SPELLINGS_DEVIATION, gitlab, normalizeName, parseDistFilename, pypiGitLabFacts, pypiKit, pypiReference } from "@regkit/pypi";
+import { runConformance, type FormatKit, type RunReport, type ScenarioOptions, type TokenKind } from "@regkit/core";
+import { NAME_SPELLINGS_DEVIATION, connectPypi, gitlab, normalizeName, parseDistFilename, pypiGitLabFacts, pypiKit, pypiReference } from "@regkit/pypi";
 import { createReferenceRegistry, type ReferenceRegistry } from "@regkit/registry";
 import { acceptDuplicates, startFaultyProxy, type Fault } from "@regkit/registry/faults";
 
@@ -28,7 +28,11 @@ function rewritePages(map: (body: string, path: string) => string, when: (e: { m
  * the registry's pypi_pep_691_json flag and the profile's pep691Json setting
  * (GitLab's default: off, HTML only).
  */
-async function runWith(fault: Fault, scenarios: string[], { tokenKinds = ["personal"], pep691 = false, kit = pypiKit }: { tokenKinds?: TokenKind[]; pep691?: boolean; kit?: FormatKit } = {}): Promise<RunReport> {
+async function runWith(
+  fault: Fault,
+  scenarios: string[],
+  { tokenKinds = ["personal"], pep691 = false, kit = pypiKit, options = {} }: { tokenKinds?: TokenKind[]; pep691?: boolean; kit?: FormatKit; options?: Partial<ScenarioOptions> } = {},
+): Promise<RunReport> {
   const proxy = await startFaultyProxy({ upstream: registry.url, fault });
   registry.setFeature(FLAG, pep691);
   try {
@@ -38,7 +42,7 @@ async function runWith(fault: Fault, scenarios: string[], { tokenKinds = ["perso
         registry: registry.registries.pypi!.replace(registry.url, proxy.url),
         profile: "gitlab",
         credentials: { personal: registry.tokens.personal },
-        options: { numRuns: 3 },
+        options: { numRuns: 3, ...options },
         settings: { pep691Json: pep691 },
       },
       scenarios,
@@ -173,6 +177,113 @@ describe("PyPI faults are caught by the right scenario", () => {
     } finally {
       registry.setFeature(FLAG, false);
       await proxy.close();
+    }
+  });
+});
+
+/** Anchors of an HTML project page, files of a PEP 691 one. */
+const ANCHOR = /<a\b[^>]*>[\s\S]*?<\/a\s*>/gi;
+
+/**
+ * Drops one file (the first sdist) from every project page that lists at
+ * least `threshold` files, HTML or JSON: the version stays listed through its
+ * wheel, so comparing version numbers cannot see it.
+ */
+function dropOneFile(threshold: number): Fault {
+  return rewritePages((body) => {
+    if (body.trimStart().startsWith("{")) {
+      const doc = JSON.parse(body) as { files: { filename: string }[] };
+      const at = doc.files.findIndex((f) => f.filename.endsWith(".tar.gz"));
+      if (doc.files.length >= threshold && at >= 0) doc.files.splice(at, 1);
+      return JSON.stringify(doc);
+    }
+    const anchors = body.match(ANCHOR) ?? [];
+    const sdist = anchors.find((a) => /\.tar\.gz<\/a/i.test(a));
+    return anchors.length >= threshold && sdist ? body.replace(sdist, "") : body;
+  });
+}
+
+/** Every sdist download answers 404, while the index goes on listing it. */
+const sdistGone: Fault = (e) =>
+  e.method === "GET" && /\/files\/[0-9a-f]{64}\/[^/]+\.tar\.gz$/.test(e.path) ? { request: { answer: { status: 404, headers: { "content-type": "application/json" }, body: '{"message":"404 Not Found"}' } } } : undefined;
+
+/** The scenarios that compare the listing with every file published (issue 16). */
+const LISTING = ["metadata.versions", "push.many", "model.random-ops", "pull.duplicate"];
+/**
+ * Small enough for CI, with pages of three files and more everywhere but
+ * pull.duplicate; ten runs so that model.random-ops reaches sequences of two
+ * versions or more (fast-check starts with short ones).
+ */
+const SMALL: Partial<ScenarioOptions> = { numRuns: 10, manyVersions: 8, manyPackages: 2, maxCommands: 12 };
+
+/** `scenario: status` per result, in LISTING's order (push.many runs alone, first). */
+const statuses = (report: RunReport, detail = false): string[] =>
+  LISTING.map((s) => only(report, s)).map((r) => `${r.scenario}: ${r.status}${detail && r.status !== "pass" ? ` ${r.message}` : ""}`);
+
+/** The kit as it was before issue 16: no file listing, no per-file download. */
+const versionsOnly: FormatKit = {
+  ...pypiKit,
+  connect: (session) => {
+    const { files: _files, downloadFile: _downloadFile, ...client } = connectPypi(session);
+    return client;
+  },
+};
+
+const SDIST = /\.tar\.gz\b/;
+
+describe("PyPI: a version is every file it was published with (issue 16)", () => {
+  test.each([false, true])(
+    "the page silently leaves out one file once it lists three or more (PEP 691 JSON %s): metadata.versions, push.many and model.random-ops fail naming the sdist",
+    { timeout: 300_000 },
+    async (pep691) => {
+      const report = await runWith(dropOneFile(3), LISTING, { pep691, options: SMALL });
+      for (const scenario of ["metadata.versions", "push.many", "model.random-ops"]) {
+        const r = only(report, scenario);
+        expect(r.status, `${scenario}: ${r.message}`).toBe("fail");
+        expect(r.message).toMatch(/\.tar\.gz of \S+ is not listed/);
+        // The expectation names the sdist; the files listed for its version leave it out.
+        const missing = r.expectation?.expected.split(" ")[0] ?? "";
+        expect(missing).toMatch(/\.tar\.gz$/);
+        expect(r.expectation?.expected).toMatch(/listed once among the files of /);
+        expect(r.expectation?.actual).toMatch(/\.whl/);
+        expect(r.expectation?.actual).not.toContain(missing);
+        // The evidence is the one page read, in the form the target's pep691 capability asks for.
+        const page = r.exchanges.at(-1);
+        expect(page?.path).toMatch(/\/simple\/[^/]+\/$/);
+        expect(page?.responseHeaders["content-type"]).toMatch(pep691 ? /^application\/vnd\.pypi\.simple\.v1\+json/ : /^text\/html/);
+      }
+      // One version of wheel and sdist is a two-file page: this fault never fires there.
+      expect(only(report, "pull.duplicate").status).toBe("pass");
+    },
+  );
+
+  test("the same fault before issue 16 (versions compared, not files): every listing scenario passed", { timeout: 300_000 }, async () => {
+    const report = await runWith(dropOneFile(3), LISTING, { kit: versionsOnly, options: SMALL });
+    expect(statuses(report, true)).toEqual(LISTING.map((s) => `${s}: pass`));
+  });
+
+  test("a version's sdist left out even of a two-file page: pull.duplicate fails too", { timeout: 120_000 }, async () => {
+    const r = only(await runWith(dropOneFile(2), ["pull.duplicate"]), "pull.duplicate");
+    expect(r.status).toBe("fail");
+    expect(r.message).toMatch(/after the duplicate publish, every file of the version: \S+\.tar\.gz of \S+@2\.0\.0 is not listed/);
+    expect(r.expectation?.expected).toMatch(SDIST);
+  });
+
+  test("a file listed but answering 404: every listing scenario that downloads fails naming it, pull.package (the wheel) passes", { timeout: 300_000 }, async () => {
+    const report = await runWith(sdistGone, [...LISTING, "pull.package"], { options: SMALL });
+    for (const scenario of LISTING) {
+      const r = only(report, scenario);
+      expect(r.status, `${scenario}: ${r.message}`).toBe("fail");
+      expect(r.message).toMatch(/\.tar\.gz of \S+ is listed on the project page but not served: GET \S+ answered 404/);
+      expect(r.expectation).toEqual({ expected: expect.stringMatching(/\.tar\.gz downloadable from the link the index gives \(200\)/), actual: "status 404" });
+    }
+    expect(only(report, "pull.package").status).toBe("pass");
+  });
+
+  test("no fault: the listing scenarios pass against the reference, HTML and PEP 691 JSON", { timeout: 300_000 }, async () => {
+    for (const pep691 of [false, true]) {
+      const report = await runWith(() => undefined, LISTING, { pep691, options: SMALL });
+      expect(statuses(report, true)).toEqual(LISTING.map((s) => `${s}: pass`));
     }
   });
 });

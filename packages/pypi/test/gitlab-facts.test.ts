@@ -407,7 +407,9 @@ pinFacts(facts, {
 });
 
 describe("the gitlab profile against the reference, per setting", () => {
-  const scenarios = ["auth.matrix", "push.small", "pull.package", "pypi.hashes", "pypi.content-negotiation", "pypi.normalization"];
+  // metadata.versions and pull.duplicate read every file of a version through
+  // `files` and `downloadFile`, from the HTML page or, with pep691Json, the JSON one.
+  const scenarios = ["auth.matrix", "push.small", "pull.package", "pull.duplicate", "metadata.versions", "pypi.hashes", "pypi.content-negotiation", "pypi.normalization"];
 
   test.each([
     { visibility: "private", pep691Json: false },

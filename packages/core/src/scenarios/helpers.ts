@@ -85,7 +85,11 @@ export async function mustHoldFiles(
   for (const artifact of artifacts) {
     if (typeof download === "function" ? !download(artifact) : !download) continue;
     for (const file of filesOf(artifact)) {
-      const got = await client.downloadFile(artifact.name, artifact.version, file.filename);
+      const got = await client.downloadFile(artifact.name, artifact.version, file.filename).catch((error: unknown) => {
+        // Say which check found it: the adapter's message names the file and the request.
+        if (error instanceof ConformanceFailure) throw new ConformanceFailure(`${what}: ${error.message}`, error.expectation, error.exchanges, error.replay);
+        throw error;
+      });
       mustMatch({ ...artifact, filename: file.filename, content: file.content }, got, `${what}: ${artifact.name}@${artifact.version}`);
     }
   }

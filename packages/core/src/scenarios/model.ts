@@ -94,7 +94,10 @@ export const modelRandomOps: Scenario = {
     const details = await fc.check(
       fc.asyncProperty(commands, async (cmds) => {
         const real: Real = { ctx, client: ctx.client, name: ctx.name(`model${n++}`) };
-        await fc.asyncModelRun(() => ({ model: new Map(), real }), cmds);
+        const model: Model = new Map();
+        await fc.asyncModelRun(() => ({ model, real }), cmds);
+        // Every sequence ends with the registry's whole listing checked against the model, short sequences too.
+        if (model.size > 0) await new List().run(model, real);
       }),
       { seed: ctx.fc.seed, numRuns: ctx.options.numRuns, endOnFailure: true },
     );
