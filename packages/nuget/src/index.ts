@@ -1,10 +1,10 @@
-export { connectNuGet } from "./client.js";
+export { connectNuGet, listedPackageFile, packageHashDigests } from "./client.js";
 export type { NuGetClient, NuGetResources, RegistrationLeaf } from "./client.js";
 export { nugetExe, nugetExePath } from "./driver.js";
 export { gitlabNuGetName, gitlabNuGetVersion, nugetGitLabFacts } from "./gitlab.js";
 export type { GitLabServiceEntry, NuGetGitLabFacts } from "./gitlab.js";
 export { nugetArbitraries, nugetKit, nugetRoutes } from "./kit.js";
-export { buildNupkg, nuspecIdentity, readNuspec, renderNuspec } from "./nupkg.js";
+export { buildNupkg, nupkgFileName, nuspecIdentity, readNuspec, renderNuspec } from "./nupkg.js";
 export { gitlab, nugetProfiles, nugetV3 } from "./profiles.js";
 export type { NuGetProfile } from "./profiles.js";
 export { nugetReference } from "./reference.js";

@@ -2,6 +2,8 @@ import { createHash } from "node:crypto";
 import { inflateRawSync } from "node:zlib";
 import { contentFromChunks, generatedChunks, zipStream, type Artifact, type PackageSpec, type ZipEntry } from "@regkit/core";
 
+import { normalizeNuGetVersion } from "./version.js";
+
 const encoder = new TextEncoder();
 const xml = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
@@ -19,7 +21,18 @@ export function renderNuspec(id: string, version: string, description: string): 
 `;
 }
 
-/** A .nupkg: the nuspec first (registries read it from the start of the stream), the OPC parts, a lib placeholder. */
+/** The flat container's name of a version's package: `<lower id>.<lower normalized version>.nupkg` (PackageBaseAddress/3.0.0). */
+export function nupkgFileName(id: string, version: string): string {
+  return `${id.toLowerCase()}.${(normalizeNuGetVersion(version) ?? version).toLowerCase()}.nupkg`;
+}
+
+/**
+ * A .nupkg, the one file a NuGet version is published with (its .nuspec
+ * travels inside; feeds that serve it separately extract it), named as the
+ * flat container names it ({@link nupkgFileName}): the nuspec first
+ * (registries read it from the start of the stream), the OPC parts, a lib
+ * placeholder. No `extra`: there is no other file to publish.
+ */
 export async function buildNupkg(spec: PackageSpec): Promise<Artifact> {
   const id = spec.name;
   const description = spec.description ?? `regkit conformance package ${id}`;
@@ -45,8 +58,7 @@ export async function buildNupkg(spec: PackageSpec): Promise<Artifact> {
       bytes: encoder.encode(`<?xml version="1.0" encoding="utf-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml" /><Default Extension="psmdcp" ContentType="application/vnd.openxmlformats-package.core-properties+xml" /><Default Extension="nuspec" ContentType="application/octet" /><Default Extension="txt" ContentType="application/octet" /><Default Extension="json" ContentType="application/octet" /><Default Extension="bin" ContentType="application/octet" /><Default Extension="_" ContentType="application/octet" /></Types>`),
     },
   ];
-  const lower = `${id.toLowerCase()}.${spec.version.toLowerCase()}.nupkg`;
-  return { name: id, version: spec.version, filename: lower, content: await contentFromChunks(() => zipStream(entries)) };
+  return { name: id, version: spec.version, filename: nupkgFileName(id, spec.version), content: await contentFromChunks(() => zipStream(entries)) };
 }
 
 /**

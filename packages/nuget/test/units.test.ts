@@ -1,7 +1,8 @@
 import * as fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { collect } from "@regkit/core";
-import { buildNupkg, compareNuGetVersions, normalizeNuGetVersion, nuspecIdentity, readNuspec, versionSpellings } from "@regkit/nuget";
+import { createHash } from "node:crypto";
+import { buildNupkg, compareNuGetVersions, listedPackageFile, normalizeNuGetVersion, nupkgFileName, nuspecIdentity, packageHashDigests, readNuspec, versionSpellings } from "@regkit/nuget";
 
 describe("NuGet versions", () => {
   test("normalization as NuGet.Versioning does it", () => {
@@ -40,5 +41,41 @@ describe("nupkg", () => {
     expect(Buffer.from(bytes.subarray(0, 4)).readUInt32LE(0)).toBe(0x04034b50);
     expect(nuspecIdentity(readNuspec(bytes.subarray(0, 4096))!)).toEqual({ id: "Regkit.Test", version: "1.2.3-beta" });
     expect(readNuspec(new Uint8Array(10))).toBeUndefined();
+  });
+});
+
+describe("the files a registration lists", () => {
+  test("a version's one file is its .nupkg, named as the flat container names it", async () => {
+    const artifact = await buildNupkg({ name: "Regkit.Test", version: "1.02.3.0-Beta" });
+    expect(artifact.filename).toBe("regkit.test.1.2.3-beta.nupkg");
+    expect(artifact.filename).toBe(nupkgFileName("Regkit.Test", "1.2.3-beta"));
+    expect(artifact.extra ?? []).toEqual([]);
+  });
+
+  test("packageContent of the leaf's own version: the flat container name, whatever the feed's spelling", () => {
+    const id = "Regkit.Test";
+    const at = (packageContent: string | undefined, version = "1.0.0.0") => listedPackageFile(id, { id, version, packageContent });
+    // GitLab: the id and version as written in the URL; nuget.org: lowercase and normalized; relative links too.
+    expect(at("https://gitlab.example/api/v4/projects/1/packages/nuget/download/Regkit.Test/1.0.0.0/regkit.test.1.0.0.0.nupkg")).toBe("regkit.test.1.0.0.nupkg");
+    expect(at("https://api.nuget.org/v3-flatcontainer/regkit.test/1.0.0/regkit.test.1.0.0.nupkg")).toBe("regkit.test.1.0.0.nupkg");
+    expect(at("/feed/download/regkit.test/1.0.0/Regkit.Test.1.0.0.nupkg")).toBe("regkit.test.1.0.0.nupkg");
+    expect(at("https://proget.example/nuget/Feed/package/Regkit.Test/1.0.0")).toBe("regkit.test.1.0.0.nupkg");
+    expect(at("https://proget.example/nuget/Feed/package/Regkit.Test/2.0.0")).toBe("2.0.0");
+    // Another version's package, in the file name or in the folder: listed as such, so it matches no published file.
+    expect(at("https://f.example/download/regkit.test/2.0.0/regkit.test.2.0.0.nupkg")).toBe("regkit.test.2.0.0.nupkg");
+    expect(at("https://f.example/download/regkit.test/2.0.0/regkit.test.1.0.0.nupkg")).toBe("2.0.0/regkit.test.1.0.0.nupkg");
+    expect(at("https://f.example/download/other.pkg/1.0.0/other.pkg.1.0.0.nupkg")).toBe("other.pkg.1.0.0.nupkg");
+    expect(at(undefined)).toBeUndefined();
+  });
+
+  test("packageHash (base64, SHA512 unless said otherwise) becomes a hex digest; no hash, no digest", async () => {
+    const artifact = await buildNupkg({ name: "Regkit.Test", version: "1.0.0" });
+    const bytes = await collect(artifact.content.stream());
+    const leaf = { id: "Regkit.Test", version: "1.0.0" };
+    expect(packageHashDigests({ ...leaf, packageHash: createHash("sha512").update(bytes).digest("base64") })).toEqual({ sha512: artifact.content.digests.sha512 });
+    expect(packageHashDigests({ ...leaf, packageHash: createHash("sha256").update(bytes).digest("base64"), packageHashAlgorithm: "SHA256" })).toEqual({ sha256: artifact.content.digests.sha256 });
+    expect(packageHashDigests({ ...leaf, packageHash: "not base64 of 64 bytes" })).toEqual({ sha512: "not base64 of 64 bytes" });
+    expect(packageHashDigests({ ...leaf, packageHash: "x", packageHashAlgorithm: "CRC32" })).toEqual({});
+    expect(packageHashDigests(leaf)).toEqual({});
   });
 });
