@@ -37,6 +37,7 @@ import {
   CHECKSUM_ALGORITHMS,
   type ChecksumAlgorithm,
   type Coordinates,
+  type FileKind,
   METADATA_FILE,
   artifactFileName,
   artifactSegments,
@@ -60,6 +61,11 @@ import { isSnapshotVersion } from "./version.js";
 
 /** Checksum files the adapter requires next to a downloaded file; the others are checked when present. */
 const REQUIRED_CHECKSUMS: readonly ChecksumAlgorithm[] = ["sha1"];
+/**
+ * What {@link MavenClient.downloadFile} requires: the two checksum files Maven's
+ * layout has next to every file (`.md5` is skipped where its absence is a recorded deviation).
+ */
+const STRICT_CHECKSUMS: readonly ChecksumAlgorithm[] = ["sha1", "md5"];
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /** Maven's resolver gives up after a few hops too. */
@@ -237,38 +243,83 @@ export class MavenClient implements RegistryClient {
   async download(name: string, version: string): Promise<Downloaded> {
     const coordinates = parseCoordinates(name);
     const versionDir = [...artifactSegments(coordinates), version];
-    let fileVersion = version;
     const exchanges: Exchange[] = [];
-    if (isSnapshotVersion(version)) {
-      const res = await this.#get(repositoryPath([...versionDir, METADATA_FILE]));
-      exchanges.push(res.exchange);
-      await refuseUnless2xx(res, `resolving ${name}:${version}`);
-      const metadata = await parseResponse(res);
-      const resolved = resolveSnapshotFile(metadata, { extension: "jar" }, version);
-      if (!resolved) {
-        throw new ConformanceFailure(
-          `the version-level ${METADATA_FILE} of ${name}:${version} names no jar build`,
-          { expected: "<snapshotVersion> with extension jar, or <snapshot> with timestamp and buildNumber", actual: "neither" },
-          exchanges,
-        );
-      }
-      fileVersion = resolved;
-    }
-    const filename = artifactFileName(coordinates.artifactId, fileVersion, { classifier: undefined, extension: "jar" });
-    return this.downloadFile([...versionDir, filename], exchanges);
+    const kind = { classifier: undefined, extension: "jar" } as const;
+    const fileVersion = isSnapshotVersion(version) ? await this.#resolveSnapshot(name, version, kind, exchanges, false) : version;
+    const filename = artifactFileName(coordinates.artifactId, fileVersion, kind);
+    return this.downloadPath([...versionDir, filename], exchanges);
   }
 
   /**
-   * GETs one file and checks it against each checksum file: `.sha1` must be
-   * there, `.md5`, `.sha256` and `.sha512` are checked when present (GitLab
-   * serves `.sha256`/`.sha512` only where they were uploaded).
+   * One file of `name:version` by the name it was published with (the pom
+   * `app-1.0.pom`, `app-1.0-sources.jar`, the jar itself; a SNAPSHOT's
+   * `app-1.0-SNAPSHOT.pom` is resolved to its newest timestamped build through
+   * the version-level `maven-metadata.xml`). Maven lists no files per version,
+   * so this is how a version's every file is checked: it must be served, and
+   * its `.sha1` and `.md5` (not `.md5` where the target records
+   * {@link MD5_CHECKSUMS_DEVIATION}) must be served and match its bytes, as
+   * must `.sha256`/`.sha512` where served. Anything else is a
+   * ConformanceFailure naming the file.
    */
-  async downloadFile(segments: readonly string[], earlier: readonly Exchange[] = []): Promise<Downloaded> {
+  async downloadFile(name: string, version: string, filename: string): Promise<Downloaded> {
+    const coordinates = parseCoordinates(name);
+    const versionDir = [...artifactSegments(coordinates), version];
+    const exchanges: Exchange[] = [];
+    let served = filename;
+    if (isSnapshotVersion(version)) {
+      const kind = fileKind(filename, `${coordinates.artifactId}-${version}`);
+      if (!kind) throw new Error(`${filename} is not a file of ${name}:${version} (expected ${coordinates.artifactId}-${version}[-classifier].ext)`);
+      served = artifactFileName(coordinates.artifactId, await this.#resolveSnapshot(name, version, kind, exchanges, true), kind);
+    }
+    return this.downloadPath([...versionDir, served], exchanges, { strict: true });
+  }
+
+  /**
+   * The timestamped version of a SNAPSHOT's file of `kind`, from the
+   * version-level metadata. `strict`: a metadata file that is not served is a
+   * ConformanceFailure (else a ProtocolError, as for `download`).
+   */
+  async #resolveSnapshot(name: string, version: string, kind: FileKind, exchanges: Exchange[], strict: boolean): Promise<string> {
+    const segments = [...artifactSegments(parseCoordinates(name)), version, METADATA_FILE];
+    const res = await this.#get(repositoryPath(segments));
+    exchanges.push(res.exchange);
+    if (strict) await failUnlessServed(res, `the version-level ${METADATA_FILE} of ${name}:${version}`, exchanges.slice(0, -1));
+    else await refuseUnless2xx(res, `resolving ${name}:${version}`);
+    const metadata = await parseResponse(res);
+    const resolved = resolveSnapshotFile(metadata, kind, version);
+    if (!resolved) {
+      const what = `${kind.classifier ? `${kind.classifier} ` : ""}${kind.extension}`;
+      throw new ConformanceFailure(
+        `the version-level ${METADATA_FILE} of ${name}:${version} names no ${what} build`,
+        {
+          expected: `<snapshotVersion> with ${kind.classifier ? `classifier ${kind.classifier} and ` : ""}extension ${kind.extension}${kind.classifier ? "" : ", or <snapshot> with timestamp and buildNumber"}`,
+          actual: "none",
+        },
+        exchanges,
+      );
+    }
+    return resolved;
+  }
+
+  /**
+   * GETs one file by its path and checks it against each checksum file:
+   * `.sha1` must be there, `.md5`, `.sha256` and `.sha512` are checked when
+   * present (GitLab serves `.sha256`/`.sha512` only where they were uploaded).
+   * `strict` (what {@link downloadFile} checks): a file that is not served is a
+   * ConformanceFailure rather than a ProtocolError, and `.md5` must be served
+   * too unless the target records {@link MD5_CHECKSUMS_DEVIATION}.
+   */
+  async downloadPath(
+    segments: readonly string[],
+    earlier: readonly Exchange[] = [],
+    options: { readonly strict?: boolean } = {},
+  ): Promise<Downloaded> {
     const filename = segments.at(-1) ?? "";
     const res = await this.#get(repositoryPath(segments));
-    await refuseUnless2xx(res, `downloading ${filename}`, earlier);
+    if (options.strict) await failUnlessServed(res, filename, earlier);
+    else await refuseUnless2xx(res, `downloading ${filename}`, earlier);
     const { size, digests } = await res.digest();
-    await this.verifyChecksums(segments, digests, [...earlier, res.exchange]);
+    await this.verifyChecksums(segments, digests, [...earlier, res.exchange], options.strict ? STRICT_CHECKSUMS : REQUIRED_CHECKSUMS);
     return { size, digests, exchange: res.exchange };
   }
 
@@ -277,22 +328,24 @@ export class MavenClient implements RegistryClient {
     segments: readonly string[],
     digests: Digests,
     earlier: readonly Exchange[] = [],
+    required: readonly ChecksumAlgorithm[] = REQUIRED_CHECKSUMS,
   ): Promise<{ readonly checked: readonly ChecksumAlgorithm[] }> {
     const filename = segments.at(-1) ?? "";
     const checked: ChecksumAlgorithm[] = [];
     for (const algorithm of CHECKSUM_ALGORITHMS) {
       if (algorithm === "md5" && this.#md5Absent) continue;
       const res = await this.#get(`${repositoryPath(segments)}.${algorithm}`);
-      if (res.status === 404 && !REQUIRED_CHECKSUMS.includes(algorithm)) {
+      if (res.status === 404 && !required.includes(algorithm)) {
         await res.dump();
         continue;
       }
       if (!isSuccess(res.status)) {
         await drain(res);
         ensureUsable(res, `reading ${filename}.${algorithm}`);
+        const hint = algorithm === "md5" ? ` (a registry that serves no MD5, as GitLab in FIPS mode: record deviation ${MD5_CHECKSUMS_DEVIATION})` : "";
         throw new ConformanceFailure(
           `${filename}.${algorithm} is not served: ${describeExchange(res.exchange)}`,
-          { expected: `200 with the ${algorithm} of ${filename}`, actual: String(res.status) },
+          { expected: `200 with the ${algorithm} of ${filename}${hint}`, actual: String(res.status) },
           [...earlier, res.exchange],
         );
       }
@@ -367,6 +420,18 @@ async function refuseUnless2xx(res: HttpResponse, what: string, earlier: readonl
   if (!isSuccess(res.status)) {
     throw new ProtocolError(`${what}: ${describeExchange(res.exchange)}`, [...earlier, res.exchange]);
   }
+}
+
+/** A file that must be there: any 4xx is a ConformanceFailure naming it (5xx and unreachable stay protocol errors). */
+async function failUnlessServed(res: HttpResponse, what: string, earlier: readonly Exchange[] = []): Promise<void> {
+  if (isSuccess(res.status)) return;
+  await drain(res);
+  ensureUsable(res, `downloading ${what}`);
+  throw new ConformanceFailure(
+    `${what} is not served: ${describeExchange(res.exchange)}`,
+    { expected: `200 with ${what}`, actual: `status ${res.status}` },
+    [...earlier, res.exchange],
+  );
 }
 
 async function parseResponse(res: HttpResponse): Promise<MavenMetadata> {

@@ -14,6 +14,7 @@ import {
   type ScenarioContext,
   describeExchange,
   expectThat,
+  scenarioHelpers,
 } from "@regkit/core";
 import { distinctVersionsArbitrary, versionArbitrary } from "./arbitraries.js";
 import { buildClassifierJar } from "./build.js";
@@ -250,7 +251,7 @@ const checksums: Scenario = {
       { segments: [...artifactSegments(parseCoordinates(name)), METADATA_FILE] },
     ];
     for (const file of files) {
-      const downloaded = await client.downloadFile(file.segments);
+      const downloaded = await client.downloadPath(file.segments);
       if (file.expected !== undefined) {
         expectThat(downloaded.digests.sha256 === file.expected, `${file.segments.at(-1)} is not the file that was deployed`, {
           expected: `sha256 ${file.expected}`,
@@ -281,7 +282,7 @@ const checksums: Scenario = {
       }, [put.exchange]);
       ctx.note(`a wrong .sha1 was refused with ${put.status}`);
       // Still served right: the refused upload changed nothing.
-      await client.downloadFile(jar);
+      await client.downloadPath(jar);
     } else {
       expectThat(put.status >= 200 && put.status < 300, `a plain repository refused a .sha1 upload`, {
         expected: "2xx (a plain repository stores what it is given)",
@@ -379,7 +380,7 @@ const classifiers: Scenario = {
   title: "-sources and -javadoc jars deploy and download byte for byte",
   checklist: 4,
   description:
-    "Deploys a jar with its pom, -sources and -javadoc jars (once as a release, once as a SNAPSHOT), then downloads each file and compares its bytes; SNAPSHOT classifiers are resolved through the version-level maven-metadata.xml.",
+    "Deploys a jar with its pom, -sources and -javadoc jars (once as a release, once as a SNAPSHOT), then downloads each file and compares its bytes, with its .sha1 and .md5 (unless deviation maven.md5-checksums is recorded) served and matching; SNAPSHOT classifiers are resolved through the version-level maven-metadata.xml.",
   audience: "write",
   async run(ctx) {
     const client = maven(ctx.client);
@@ -391,33 +392,11 @@ const classifiers: Scenario = {
       const extras = await Promise.all(["sources", "javadoc"].map((c) => buildClassifierJar(spec, c)));
       const all: Artifact = { ...artifact, extra: [...(artifact.extra ?? []), ...extras] };
       await publishOrFail(ctx, all, `${name}:${version} with sources and javadoc`);
-      const dir = [...artifactSegments(parseCoordinates(name)), version];
-      const snapshot = isSnapshotVersion(version)
-        ? (await client.snapshotMetadata(name, version)).metadata
-        : undefined;
-      const { artifactId } = parseCoordinates(name);
-      for (const [classifier, extension, content] of [
-        [undefined, "jar", artifact.content],
-        [undefined, "pom", artifact.extra?.[0]?.content],
-        ["sources", "jar", extras[0]?.content],
-        ["javadoc", "jar", extras[1]?.content],
-      ] as const) {
-        if (!content) throw new Error("the kit built no pom");
-        let fileVersion = version;
-        if (snapshot) {
-          const resolved = resolveSnapshotFile(snapshot, { classifier, extension }, version);
-          if (!resolved) {
-            throw new ConformanceFailure(
-              `the version-level ${METADATA_FILE} of ${name}:${version} has no ${classifier ?? "main"} ${extension}`,
-              { expected: `<snapshotVersion> for ${classifier ?? "(no classifier)"} ${extension}`, actual: "none" },
-              last(ctx, 2),
-            );
-          }
-          fileVersion = resolved;
-        }
-        const filename = artifactFileName(artifactId, fileVersion, { classifier, extension });
-        const downloaded = await client.downloadFile([...dir, filename]);
-        expectThat(downloaded.digests.sha256 === content.digests.sha256 && downloaded.size === content.size, `${filename} is not the file that was deployed`, {
+      // Each file by the name it was built with (a SNAPSHOT's resolved through the version-level metadata), checksums checked.
+      for (const file of scenarioHelpers.filesOf(all)) {
+        const downloaded = await client.downloadFile(name, version, file.filename);
+        const { content } = file;
+        expectThat(downloaded.digests.sha256 === content.digests.sha256 && downloaded.size === content.size, `${file.filename} is not the file that was deployed`, {
           expected: `${content.size} bytes, sha256 ${content.digests.sha256}`,
           actual: `${downloaded.size} bytes, sha256 ${downloaded.digests.sha256}`,
         }, [downloaded.exchange]);

@@ -2,7 +2,7 @@
 // what it reads back, and how refusals come out.
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type Exchange, ProtocolError } from "@regkit/core";
+import { ConformanceFailure, type Exchange, ProtocolError } from "@regkit/core";
 import { type ReferenceRegistry } from "@regkit/registry";
 import { startFaultyProxy } from "@regkit/registry/faults";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -106,8 +106,55 @@ describe("the Maven adapter against the reference registry", () => {
     const artifact = await mavenKit.build({ name, version: "1.0" });
     const sources = await buildClassifierJar({ name, version: "1.0" }, "sources");
     expect((await client.publish({ ...artifact, extra: [...(artifact.extra ?? []), sources] })).accepted).toBe(true);
-    const got = await client.downloadFile([...name.replace(":", ".").split("."), "1.0", sources.filename]);
+    const got = await client.downloadFile(name, "1.0", sources.filename);
     expect(got.digests).toEqual(sources.content.digests);
+  });
+
+  it("downloads every file of a version by the name it was built with, a SNAPSHOT's resolved to the newest build", async () => {
+    const client = personal();
+    const name = fresh("files");
+    const release = await mavenKit.build({ name, version: "1.0" });
+    const first = await mavenKit.build({ name, version: "2.0-SNAPSHOT", description: "one" });
+    const second = await mavenKit.build({ name, version: "2.0-SNAPSHOT", description: "two" });
+    for (const artifact of [release, first, second]) expect((await client.publish(artifact)).accepted).toBe(true);
+    for (const artifact of [release, second]) {
+      const pom = artifact.extra?.[0];
+      expect(pom?.filename).toMatch(/\.pom$/);
+      expect((await client.downloadFile(name, artifact.version, pom!.filename)).digests).toEqual(pom!.content.digests);
+      expect((await client.downloadFile(name, artifact.version, artifact.filename)).digests).toEqual(artifact.content.digests);
+    }
+    expect(first.extra?.[0]?.content.digests).not.toEqual(second.extra?.[0]?.content.digests);
+  });
+
+  it("fails naming the file when a file of a version is not served, or its .sha1/.md5 is missing or wrong", async () => {
+    const name = fresh("notserved");
+    const artifact = await mavenKit.build({ name, version: "1.0" });
+    expect((await personal().publish(artifact)).accepted).toBe(true);
+    const pom = artifact.extra![0]!.filename;
+    const missing = await personal().downloadFile(name, "1.0", pom.replace(/\.pom$/, "-sources.jar")).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(ConformanceFailure);
+    expect((missing as ConformanceFailure).message).toMatch(/-1\.0-sources\.jar is not served: .*-> 404/);
+    expect((missing as ConformanceFailure).exchanges.at(-1)?.status).toBe(404);
+
+    const through = async (fault: Parameters<typeof startFaultyProxy>[0]["fault"], settings: Record<string, unknown> = {}) => {
+      const proxy = await startFaultyProxy({ upstream: registry.url, fault });
+      try {
+        const target = referenceTarget(registry, { settings });
+        const client = adapter({ ...target, registry: target.registry.replace(registry.url, proxy.url) }, { kind: "personal", token: registry.tokens.personal });
+        return await client.downloadFile(name, "1.0", pom).catch((e: unknown) => e);
+      } finally {
+        await proxy.close();
+      }
+    };
+    const noMd5 = (ex: { method: string; path: string }) => (ex.method === "GET" && ex.path.endsWith(".pom.md5") ? { request: { answer: { status: 404 } } } : undefined);
+    const md5 = await through(noMd5);
+    expect(md5).toBeInstanceOf(ConformanceFailure);
+    expect((md5 as ConformanceFailure).message).toContain(`${pom}.md5 is not served`);
+    // Where the target records that no .md5 is served (GitLab in FIPS mode), it is not asked for.
+    expect(await through(noMd5, { fips: true })).toMatchObject({ digests: artifact.extra![0]!.content.digests });
+    const lie = await through((ex) => (ex.method === "GET" && ex.path.endsWith(".pom.sha1") ? { response: () => ({ body: "f".repeat(40) }) } : undefined));
+    expect(lie).toBeInstanceOf(ConformanceFailure);
+    expect((lie as ConformanceFailure).message).toContain(`${pom}.sha1 does not match ${pom}`);
   });
 
   it("reports refusals with their status: duplicates (reject), read-only, anonymous, too large", async () => {

@@ -180,3 +180,50 @@ describe("Maven checks fail against a registry that gets Maven wrong", () => {
     expect(result.message).toMatch(/-sources\.jar/);
   });
 });
+
+// A version is its jar and its pom, each with the .sha1 and .md5 Maven's layout keeps next to it. Maven lists
+// no files per version, so the core scenarios that hold a version to every file it was published with
+// (metadata.versions, model.random-ops, pull.duplicate) download each one and check its checksum files.
+describe("a version is every file it was deployed with: the core scenarios fail when one is lost", () => {
+  const holding = ["metadata.versions", "model.random-ops", "pull.duplicate"];
+  /** GETs of a version's pom (not its checksum files). */
+  const pom = (path: string) => /\/[^/]+\.pom$/.test(path);
+
+  it.each(holding)("%s passes through a faithful proxy (no false alarm)", async (scenario) => {
+    const result = await runFaulty(() => undefined, scenario);
+    expect(result.status, result.message).toBe("pass");
+  });
+
+  it.each(holding)("%s fails when the pom of a version answers 404 while its jar is served", async (scenario) => {
+    const fault: Fault = (ex) => (ex.method === "GET" && pom(ex.path) ? { request: { answer: { status: 404, body: "Package Not Found" } } } : undefined);
+    const result = await runFaulty(fault, scenario);
+    expect(result.status, result.message).toBe("fail");
+    expect(result.message).toMatch(/-[^ /]+\.pom is not served: GET .*-> 404/);
+    expect(result.exchanges.at(-1)?.path).toMatch(/\.pom$/);
+  });
+
+  it.each(holding)("%s fails when the .sha1 of a version's pom lies", async (scenario) => {
+    const lie = "0123456789abcdef0123456789abcdef01234567";
+    const fault: Fault = (ex) => (ex.method === "GET" && /\.pom\.sha1$/.test(ex.path) ? { response: () => ({ body: lie }) } : undefined);
+    const result = await runFaulty(fault, scenario);
+    expect(result.status, result.message).toBe("fail");
+    expect(result.message).toMatch(/\.pom\.sha1 does not match [^ ]+\.pom/);
+    expect(result.expectation?.actual).toContain(lie);
+    expect(result.exchanges.at(-1)?.path).toMatch(/\.pom\.sha1$/);
+  });
+
+  const noPomMd5: Fault = (ex) => (ex.method === "GET" && /\.pom\.md5$/.test(ex.path) ? { request: { answer: { status: 404 } } } : undefined);
+
+  it.each(holding)("%s fails when the .md5 of a version's pom is missing", async (scenario) => {
+    const result = await runFaulty(noPomMd5, scenario);
+    expect(result.status, result.message).toBe("fail");
+    expect(result.message).toMatch(/\.pom\.md5 is not served: GET .*-> 404/);
+    expect(result.exchanges.at(-1)?.path).toMatch(/\.pom\.md5$/);
+  });
+
+  it("a missing .md5 is no failure where the target records that none is served (GitLab in FIPS mode)", async () => {
+    const result = await runFaulty(noPomMd5, "metadata.versions", { fips: true });
+    expect(result.status, result.message).toBe("pass");
+  });
+});
+

@@ -118,7 +118,7 @@ describe.skipIf(unavailable !== undefined)(`mvn against the reference registry${
     const result = await mvnDriver.publish!({ ...artifact, extra: [...(artifact.extra ?? []), sources] }, context(target, credential));
     expect(result.accepted, result.output).toBe(true);
     const client = adapter(target, credential);
-    const got = await client.downloadFile([...name.replace(":", ".").split("."), "3.0", sources.filename]);
+    const got = await client.downloadFile(name, "3.0", sources.filename);
     expect(got.digests).toEqual(sources.content.digests);
   });
 
