@@ -3,15 +3,17 @@ import {
   ProtocolError,
   expectStatus,
   type Artifact,
+  type Digests,
   type Downloaded,
   type Exchange,
   type HttpClient,
   type HttpResponse,
+  type ListedFile,
   type PublishOutcome,
   type RegistryClient,
   type Session,
 } from "@regkit/core";
-import { encodeName, tarballName } from "./names.js";
+import { basename, encodeName, tarballName } from "./names.js";
 
 /** `application/vnd.npm.install-v1+json`: the abbreviated packument npm install asks for. */
 export const ABBREVIATED = "application/vnd.npm.install-v1+json";
@@ -54,6 +56,45 @@ export function integrityOf(sha512Hex: string): string {
 export function sha512OfIntegrity(integrity: string | undefined): string | undefined {
   const entry = integrity?.split(/\s+/).find((e) => e.startsWith("sha512-"));
   return entry ? Buffer.from(entry.slice(7), "base64").toString("hex") : undefined;
+}
+
+/**
+ * The file a `dist.tarball` URL names, as regkit names the tarball
+ * (`tarballName`): the path after `/-/`, decoded. Verdaccio leaves the scope
+ * out of a scoped package's file (`/@scope/pkg/-/pkg-1.0.0.tgz`), GitLab
+ * repeats it (`/@scope/pkg/-/@scope/pkg-1.0.0.tgz`): both are
+ * `@scope/pkg-1.0.0.tgz`. Undefined when the URL is not absolute.
+ */
+export function tarballFile(name: string, tarball: string): string | undefined {
+  let path: string;
+  try {
+    path = new URL(tarball).pathname;
+  } catch {
+    return undefined;
+  }
+  const at = path.lastIndexOf("/-/");
+  const raw = at >= 0 ? path.slice(at + 3) : path.slice(path.lastIndexOf("/") + 1);
+  let file: string;
+  try {
+    file = decodeURIComponent(raw);
+  } catch {
+    file = raw;
+  }
+  if (name.startsWith("@") && !file.startsWith("@") && file.startsWith(`${basename(name)}-`)) file = `${name.slice(0, name.indexOf("/"))}/${file}`;
+  return file;
+}
+
+/** What a version's `dist` lists: its tarball's file name and the digests it announces (`shasum` as sha1, `integrity`'s sha512 when there is one). */
+export function listedFile(name: string, version: string, manifest: NpmManifest | undefined): ListedFile | undefined {
+  const dist = manifest?.dist as Partial<NpmManifest["dist"]> | undefined;
+  const filename = typeof dist?.tarball === "string" ? tarballFile(name, dist.tarball) : undefined;
+  if (!dist || !filename) return undefined;
+  const sha512 = sha512OfIntegrity(typeof dist.integrity === "string" ? dist.integrity : undefined);
+  const digests: Partial<Digests> = {
+    ...(typeof dist.shasum === "string" ? { sha1: dist.shasum.toLowerCase() } : {}),
+    ...(sha512 ? { sha512 } : {}),
+  };
+  return { version, filename, digests };
 }
 
 const SENTINEL = "__regkit_attachment_data__";
@@ -162,6 +203,68 @@ export function connectNpm({ http, target }: Session): NpmClient {
     return res.exchange;
   };
 
+  /**
+   * The tarball of `name@version` that the abbreviated packument lists,
+   * checked against its `dist.integrity` (when served) and `dist.shasum`.
+   * With `filename` (downloadFile), the listed tarball must be that file and
+   * a 404 is a failure naming it; without (download), any other status than
+   * 200 is a protocol error, as before.
+   */
+  const fetchTarball = async (name: string, version: string, filename?: string): Promise<Downloaded> => {
+    const label = filename === undefined ? `${name}@${version}` : `${filename} of ${name}@${version}`;
+    const got = await packument(name, true);
+    if (!got) {
+      throw new ConformanceFailure(`${name} is unknown to the registry (GET ${pkgPath(name)} -> 404)`, { expected: `the packument of ${name}`, actual: "404" });
+    }
+    const manifest = got.packument.versions[version];
+    if (!manifest) {
+      throw new ConformanceFailure(
+        `${name}@${version} is missing from the packument${filename === undefined ? "" : `, so ${filename} is not listed`}`,
+        { expected: `versions["${version}"]`, actual: `versions [${Object.keys(got.packument.versions).join(", ")}]` },
+        [got.exchange],
+      );
+    }
+    const tarball = manifest.dist?.tarball;
+    if (typeof tarball !== "string" || !/^https?:\/\//.test(tarball)) {
+      throw new ConformanceFailure(`${name}@${version}: dist.tarball is not an absolute URL`, { expected: filename === undefined ? "an http(s) URL" : `an http(s) URL of ${filename}`, actual: String(tarball) }, [got.exchange]);
+    }
+    if (filename !== undefined && tarballFile(name, tarball) !== filename) {
+      throw new ConformanceFailure(
+        `${label}: dist.tarball names another file (${tarballFile(name, tarball)})`,
+        { expected: `dist.tarball of ${version} naming ${filename}`, actual: tarball },
+        [got.exchange],
+      );
+    }
+    // Credentials go only to the registry's own origin, as the npm CLI does.
+    const res = await http.request({ method: "GET", path: tarball, noAuth: new URL(tarball).origin !== origin });
+    if (filename !== undefined && (res.status === 404 || res.status === 410)) {
+      await res.dump();
+      throw new ConformanceFailure(
+        `${label} is listed but not served (GET ${res.exchange.path} -> ${res.status})`,
+        { expected: `${filename} served with status 200`, actual: `status ${res.status}` },
+        [got.exchange, res.exchange],
+      );
+    }
+    await expectStatus(res, [200], `downloading ${label}`);
+    const { size, digests } = await res.digest();
+    const integrity = sha512OfIntegrity(manifest.dist.integrity);
+    if (manifest.dist.integrity !== undefined && integrity !== digests.sha512) {
+      throw new ConformanceFailure(
+        `dist.integrity of ${name}@${version} does not match the tarball bytes`,
+        { expected: String(manifest.dist.integrity), actual: integrityOf(digests.sha512) },
+        [got.exchange, res.exchange],
+      );
+    }
+    if (manifest.dist.shasum !== digests.sha1) {
+      throw new ConformanceFailure(
+        `dist.shasum of ${name}@${version} does not match the tarball bytes`,
+        { expected: String(manifest.dist.shasum), actual: digests.sha1 },
+        [got.exchange, res.exchange],
+      );
+    }
+    return { size, digests, exchange: res.exchange };
+  };
+
   return {
     async publish(artifact) {
       const { document } = publishDocument(registry, artifact);
@@ -182,43 +285,16 @@ export function connectNpm({ http, target }: Session): NpmClient {
 
     packument,
 
-    async download(name, version): Promise<Downloaded> {
+    download: (name, version) => fetchTarball(name, version),
+
+    async downloadFile(name, version, filename) {
+      return fetchTarball(name, version, filename);
+    },
+
+    async files(name) {
       const got = await packument(name, true);
-      if (!got) {
-        throw new ConformanceFailure(`${name} is unknown to the registry (GET ${pkgPath(name)} -> 404)`, { expected: `the packument of ${name}`, actual: "404" });
-      }
-      const manifest = got.packument.versions[version];
-      if (!manifest) {
-        throw new ConformanceFailure(
-          `${name}@${version} is missing from the packument`,
-          { expected: `versions["${version}"]`, actual: `versions [${Object.keys(got.packument.versions).join(", ")}]` },
-          [got.exchange],
-        );
-      }
-      const tarball = manifest.dist?.tarball;
-      if (typeof tarball !== "string" || !/^https?:\/\//.test(tarball)) {
-        throw new ConformanceFailure(`${name}@${version}: dist.tarball is not an absolute URL`, { expected: "an http(s) URL", actual: String(tarball) }, [got.exchange]);
-      }
-      // Credentials go only to the registry's own origin, as the npm CLI does.
-      const res = await http.request({ method: "GET", path: tarball, noAuth: new URL(tarball).origin !== origin });
-      await expectStatus(res, [200], `downloading ${name}@${version}`);
-      const { size, digests } = await res.digest();
-      const integrity = sha512OfIntegrity(manifest.dist.integrity);
-      if (manifest.dist.integrity !== undefined && integrity !== digests.sha512) {
-        throw new ConformanceFailure(
-          `dist.integrity of ${name}@${version} does not match the tarball bytes`,
-          { expected: String(manifest.dist.integrity), actual: integrityOf(digests.sha512) },
-          [got.exchange, res.exchange],
-        );
-      }
-      if (manifest.dist.shasum !== digests.sha1) {
-        throw new ConformanceFailure(
-          `dist.shasum of ${name}@${version} does not match the tarball bytes`,
-          { expected: String(manifest.dist.shasum), actual: digests.sha1 },
-          [got.exchange, res.exchange],
-        );
-      }
-      return { size, digests, exchange: res.exchange };
+      if (!got) return [];
+      return Object.entries(got.packument.versions).flatMap(([version, manifest]) => listedFile(name, version, manifest) ?? []);
     },
 
     async versions(name) {

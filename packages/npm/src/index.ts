@@ -1,5 +1,5 @@
 export { npmArbitraries, npmFiles, npmName, npmVersion, invalidNpmName } from "./arbitraries.js";
-export { ABBREVIATED, connectNpm, integrityOf, publishDocument, sha512OfIntegrity, streamPublishBody } from "./client.js";
+export { ABBREVIATED, connectNpm, integrityOf, listedFile, publishDocument, sha512OfIntegrity, streamPublishBody, tarballFile } from "./client.js";
 export type { NpmClient, NpmManifest, Packument } from "./client.js";
 export { npmCli } from "./driver.js";
 export { npmKit, npmRoutes } from "./kit.js";

@@ -4,7 +4,7 @@ import { ABBREVIATED, integrityOf, sha512OfIntegrity, type NpmClient } from "./c
 import { invalidNameReason, isBlockedName, nameRuleDeviation, tarballName } from "./names.js";
 import { ABBREVIATED_CONTENT_TYPE, DIST_INTEGRITY } from "./profiles.js";
 
-const { mustAccept, mustMatch, mustRefuse, property, publishNew, lastExchanges } = scenarioHelpers;
+const { mustAccept, mustHoldFiles, mustMatch, mustRefuse, property, publishNew, lastExchanges } = scenarioHelpers;
 
 const npm = (ctx: ScenarioContext): NpmClient => ctx.client as NpmClient;
 
@@ -229,7 +229,7 @@ export const npmScoped: Scenario = {
   title: "Scoped packages",
   checklist: 1,
   description:
-    "A scoped package (@scope/name, sent as @scope%2fname) publishes, is listed and downloads byte for byte, and its tarball URL carries the scope.",
+    "A scoped package (@scope/name, sent as @scope%2fname) publishes, is listed and downloads byte for byte, its tarball is listed as its file (@scope/name-1.0.0.tgz, whether the URL repeats the scope or not) with the hash it was uploaded with, and its tarball URL carries the scope.",
   audience: "write",
   async run(ctx) {
     const base = ctx.name("scoped");
@@ -241,6 +241,7 @@ export const npmScoped: Scenario = {
     if (!versions.includes("1.0.0")) throw new ConformanceFailure(`${name}@1.0.0 is not listed`, { expected: "1.0.0", actual: `[${versions.join(", ")}]` }, lastExchanges(ctx, 1));
     const downloaded = await ctx.client.download(name, "1.0.0");
     mustMatch(artifact, downloaded, `pulling ${name}`);
+    await mustHoldFiles(ctx, ctx.client, [artifact], `listing the file of ${name}`);
     if (!downloaded.exchange.path.includes(`@${base}`)) ctx.note(`tarball served from ${downloaded.exchange.path}`);
   },
 };

@@ -98,6 +98,80 @@ describe("npm faults are caught by the right scenario", () => {
     expect(r.message).toMatch(/differ from the versions published/);
   });
 
+  // Issue 16: a version is its tarball, listed once under its own file name
+  // with the hash it was uploaded with, and served.
+  const LISTING = "listing the files of every version: ";
+  /** `<file> of <name>@<version> <what>` in a failure message: the file it names. */
+  function namedFile(message: string | undefined, what: string): { file: string; name: string; version: string } {
+    const m = new RegExp(`(regkit-\\w+-versions\\d+-pat-\\S+\\.tgz) of (regkit-\\w+-versions\\d+-pat)@(\\S+) ${what}`).exec(message ?? "");
+    expect(m, message).not.toBeNull();
+    const [, file, name, version] = m!;
+    expect(file).toBe(`${name}-${version}.tgz`);
+    return { file: file!, name: name!, version: version! };
+  }
+  const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const lieAboutShasum = mapJson({
+    when: isPackument,
+    map: (doc) => {
+      const dists = Object.values((doc as Packument).versions ?? {}).map((v) => v.dist as { shasum: string });
+      if (dists.length > 1) dists[0]!.shasum = dists[1]!.shasum;
+      return doc;
+    },
+  });
+
+  test("a version's dist.tarball points at another version's file: metadata.versions fails, naming the file no longer listed", async () => {
+    const fault = mapJson({
+      when: isPackument,
+      map: (doc) => {
+        const dists = Object.values((doc as Packument).versions ?? {}).map((v) => v.dist as { tarball: string });
+        if (dists.length > 1) dists[0]!.tarball = dists[1]!.tarball;
+        return doc;
+      },
+    });
+    const r = only(await runWith(fault, ["metadata.versions"], ["personal"], { numRuns: 8 }), "metadata.versions");
+    expect(r.status).toBe("fail");
+    expect(r.message?.startsWith(LISTING), r.message).toBe(true);
+    const { file, name, version } = namedFile(r.message, "is not listed");
+    expect(r.expectation?.expected).toBe(`${file} listed once among the files of ${name}@${version}`);
+    // For that version the listing names another version's file.
+    expect(r.expectation?.actual).toMatch(new RegExp(`^files listed for ${escape(version)}: \\[${escape(name)}-\\S+\\.tgz\\]$`));
+    expect(r.expectation?.actual).not.toContain(file);
+  });
+
+  test("a version's dist.shasum is another file's: metadata.versions fails, naming the file and both hashes", async () => {
+    const r = only(await runWith(lieAboutShasum, ["metadata.versions"], ["personal"], { numRuns: 8 }), "metadata.versions");
+    expect(r.status).toBe("fail");
+    expect(r.message?.startsWith(LISTING), r.message).toBe(true);
+    namedFile(r.message, "is listed with another sha1 than it was uploaded with");
+    expect(r.expectation?.expected).toMatch(/^sha1 [0-9a-f]{40}$/);
+    expect(r.expectation?.actual).toMatch(/^sha1 [0-9a-f]{40}$/);
+    expect(r.expectation?.actual).not.toBe(r.expectation?.expected);
+  });
+
+  test("the same dist.shasum lie in the model: model.random-ops fails on it (listing or pulling)", async () => {
+    const r = only(await runWith(lieAboutShasum, ["model.random-ops"], ["personal"], { numRuns: 8, maxCommands: 12 }), "model.random-ops");
+    expect(r.status).toBe("fail");
+    expect(r.message).toMatch(/\.tgz of regkit-\S+ is listed with another sha1 than it was uploaded with|dist\.shasum of regkit-\S+ does not match the tarball bytes/);
+  });
+
+  test("a listed tarball answers 404: metadata.versions fails, naming the file that is not served", async () => {
+    const fault: Fault = (e) =>
+      isTarball(e) && e.path.includes("-versions")
+        ? { request: { answer: { status: 404, headers: { "content-type": "application/json" }, body: JSON.stringify({ message: "404 Not found" }) } } }
+        : undefined;
+    const r = only(await runWith(fault, ["metadata.versions"]), "metadata.versions");
+    expect(r.status).toBe("fail");
+    const { file } = namedFile(r.message, "is listed but not served \\(GET \\S+\\.tgz -> 404\\)");
+    expect(r.expectation).toEqual({ expected: `${file} served with status 200`, actual: "status 404" });
+    expect(r.exchanges.some((e) => e.path.endsWith(".tgz") && e.status === 404)).toBe(true);
+  });
+
+  test("no false alarm: the same scenarios pass through a faithful proxy", async () => {
+    const scenarios = ["metadata.versions", "model.random-ops", "pull.duplicate"];
+    const report = await runWith(() => undefined, scenarios, ["personal"], { numRuns: 8, maxCommands: 12 });
+    for (const scenario of scenarios) expect(only(report, scenario).status, `${scenario}: ${only(report, scenario).message}`).toBe("pass");
+  });
+
   test("credentials ignored: auth.matrix fails for anonymous, invalid and read-only tokens", async () => {
     const report = await runWith(ignoreCredentials({ as: { authorization: `Bearer ${registry.tokens.personal}` } }), ["auth.matrix"], ["anonymous", "invalid", "readonly"]);
     for (const kind of ["anonymous", "invalid", "readonly"] as const) {
