@@ -59,7 +59,7 @@ describe("mustHoldFiles", () => {
     const lying = all.map((f, i) => (i === 1 ? { ...f, digests: { sha256: "0".repeat(64) } } : f));
     const error = (await scenarioHelpers.mustHoldFiles(ctx, client(lying, serveAll), [a1], "checking").catch((e: unknown) => e)) as ConformanceFailure;
     expect(error.message).toMatch(/pkg-1\.0\.0\.tar\.gz of pkg@1\.0\.0 is listed with another sha256/);
-    expect(error.expectation).toEqual({ expected: `sha256 ${a1.extra![0]!.content.digests.sha256}`, actual: `sha256 ${"0".repeat(64)}` });
+    expect(error.expectation).toEqual({ expected: `pkg-1.0.0.tar.gz listed with sha256 ${a1.extra![0]!.content.digests.sha256}`, actual: `pkg-1.0.0.tar.gz listed with sha256 ${"0".repeat(64)}` });
   });
 
   test("fails when a listed file answers 404 or other bytes; download can be limited", async () => {

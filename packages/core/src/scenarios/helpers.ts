@@ -117,7 +117,7 @@ function checkListed(
     if (value !== undefined && value.toLowerCase() !== uploaded) {
       throw new ConformanceFailure(
         `${what}: ${file.filename} of ${where} is listed with another ${algorithm} than it was uploaded with`,
-        { expected: `${algorithm} ${uploaded}`, actual: `${algorithm} ${value}` },
+        { expected: `${file.filename} listed with ${algorithm} ${uploaded}`, actual: `${file.filename} listed with ${algorithm} ${value}` },
         evidence,
       );
     }
