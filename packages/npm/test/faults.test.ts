@@ -143,8 +143,8 @@ describe("npm faults are caught by the right scenario", () => {
     expect(r.status).toBe("fail");
     expect(r.message?.startsWith(LISTING), r.message).toBe(true);
     namedFile(r.message, "is listed with another sha1 than it was uploaded with");
-    expect(r.expectation?.expected).toMatch(/^sha1 [0-9a-f]{40}$/);
-    expect(r.expectation?.actual).toMatch(/^sha1 [0-9a-f]{40}$/);
+    expect(r.expectation?.expected).toMatch(/^\S+\.tgz listed with sha1 [0-9a-f]{40}$/);
+    expect(r.expectation?.actual).toMatch(/^\S+\.tgz listed with sha1 [0-9a-f]{40}$/);
     expect(r.expectation?.actual).not.toBe(r.expectation?.expected);
   });
 
