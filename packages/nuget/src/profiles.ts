@@ -1,4 +1,4 @@
-import { citeSource, defineProfile, type Credential, type Profile, gitlabVisibility } from "@regkit/core";
+import { citeSource, defineProfile, gitlabBasicAuth, gitlabBasicUser, gitlabVisibility, type Credential, type Profile } from "@regkit/core";
 import { nugetGitLabFacts as facts } from "./gitlab.js";
 
 /** How a profile presents credentials: Basic (NuGet.Config's packageSourceCredentials) and the push API key. */
@@ -8,12 +8,6 @@ export interface NuGetProfile extends Profile {
   /** Whether every request carries the credential as X-NuGet-ApiKey instead of Basic. */
   readonly apiKey: boolean;
 }
-
-/**
- * GitLab's Basic usernames (nuget.basicUsernames): the personal token's owner,
- * the deploy token's own username, `gitlab-ci-token` with a job token.
- */
-const gitlabUser = (c: Credential): string => (c.kind === "job" ? "gitlab-ci-token" : (c.username ?? ""));
 
 /** Deviations are GitLab's departures from NuGet's own rules; each names the fact it rests on. */
 const deviation = (fact: { readonly source: Parameters<typeof citeSource>[0] }, summary: string) => ({ summary, source: citeSource(fact.source) });
@@ -39,7 +33,8 @@ export const gitlab: NuGetProfile = {
     personalUsername: "required",
     // Cleanup's fallback where the protocol cannot delete (`--set delete=false`, GitLab before 16.5).
     packagesApi: { type: "nuget", name: (name) => name, same: (listed, name) => listed.toLowerCase() === name.toLowerCase() },
-    authHeaders: (c): Record<string, string> => (c.token ? { authorization: `Basic ${Buffer.from(`${gitlabUser(c)}:${c.token}`).toString("base64")}` } : {}),
+    // GitLab's Basic usernames, checked here (nuget.basicUsernames): the personal token's owner, the deploy token's own, gitlab-ci-token for a job.
+    authHeaders: gitlabBasicAuth,
     deviations: {
       "nuget.flat-container-versions": deviation(
         facts.flatContainerVersions,
@@ -53,7 +48,7 @@ export const gitlab: NuGetProfile = {
       visibility: gitlabVisibility({ invalidBasicReadsAsAnonymous: false }),
     },
   }),
-  basicUser: gitlabUser,
+  basicUser: gitlabBasicUser,
   apiKey: false,
 };
 
