@@ -1,3 +1,3 @@
 import { preset } from "../../tooling/tsup.preset.js";
 
-export default preset(["src/index.ts"]);
+export default preset(["src/index.ts", "src/reference/index.ts"]);

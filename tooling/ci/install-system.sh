@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Debian packages for the real clients and third-party registries the tests
-# drive. Every test that needs one of them skips with a reason when it is absent,
-# so a developer machine without them still runs the rest.
+# drive: what every kit declares in its package.json ("regkit": {"system": [...]}),
+# plus what the shared tests need. Every test that needs one of them skips
+# with a reason when it is absent, so a developer machine without them still
+# runs the rest.
 set -euo pipefail
+cd "$(dirname "$0")/../.."
 pkgs=(
-  twine                                   # PyPI uploads
-  nginx-light libnginx-mod-http-dav-ext   # plain WebDAV/PUT Maven repository
-  libmaven-deploy-plugin-java libmaven-dependency-plugin-java
   chromium                                # HTML report rendering check
-  mono-complete                           # NuGet.exe
 )
+# Any Node reads package.json; the kits' lists come from tooling/kits.mjs.
+while IFS= read -r p; do [ -n "$p" ] && pkgs+=("$p"); done < <(node tooling/kits.mjs --system)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

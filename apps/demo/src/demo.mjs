@@ -3,7 +3,7 @@
 // JUnit, Markdown and HTML reports and a badge under ./regkit-report/ (at the repository root).
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { kits } from "@regkit/cli";
+import { kits, referenceFormats } from "@regkit/cli";
 import { badgeReporter, consoleReporter, htmlReporter, jsonReporter, junitReporter, markdownReporter, runConformance } from "@regkit/core";
 import { createReferenceRegistry, referenceTarget } from "@regkit/registry";
 
@@ -16,7 +16,7 @@ const outDir = fileURLToPath(new URL("../../../regkit-report/", import.meta.url)
 await mkdir(outDir, { recursive: true });
 
 const registry = await createReferenceRegistry({
-  formats: kits.flatMap((kit) => (kit.reference ? [kit.reference] : [])),
+  formats: Object.values(referenceFormats),
 });
 const { tokens } = registry;
 console.log(`reference registry at ${registry.url}`);
@@ -32,8 +32,9 @@ const reporters = [
 const reports = [];
 try {
   for (const kit of kits) {
-    if (!kit.reference) continue;
-    const segment = kit.reference.segment;
+    const reference = referenceFormats[kit.format];
+    if (!reference) continue;
+    const segment = reference.segment;
     registry.setLimits(segment, { maxFileSize: DEMO_LIMIT });
     console.log(`\n${kit.title}: ${registry.registries[segment]} (profile gitlab)`);
     const report = await runConformance({

@@ -11,6 +11,7 @@ import {
   consoleReporter,
   parseReporterSpec,
   runConformance,
+  scenarioMatches,
   type Credentials,
   type Reporter,
   type Target,
@@ -20,7 +21,7 @@ import {
   coreScenarios,
 } from "@regkit/core";
 import { createReferenceRegistry } from "@regkit/registry";
-import { findKit, kits } from "./kits.js";
+import { findKit, kits, referenceFormats } from "./kits.js";
 
 /** Where the CLI writes; injectable so tests run it in-process. */
 export interface CliIo {
@@ -112,7 +113,7 @@ async function serve(argv: readonly string[], io: CliIo): Promise<number> {
     host: values.host,
     port,
     dataDir: values["data-dir"],
-    formats: kits.flatMap((kit) => (kit.reference ? [kit.reference] : [])),
+    formats: Object.values(referenceFormats),
   });
   const { tokens } = registry;
   io.stdout.write(
@@ -238,7 +239,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   });
   const known = new Set([...coreScenarios, ...kit.scenarios].map((s) => s.id));
   for (const id of values.scenario ?? []) {
-    const matches = [...known].some((k) => k === id || k.startsWith(`${id}.`));
+    const matches = [...known].some((k) => scenarioMatches(k, id));
     if (!matches) throw new UsageError(`unknown scenario "${id}" for ${kit.format} (see regkit list --format ${kit.format})`);
   }
 

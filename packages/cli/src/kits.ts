@@ -1,19 +1,7 @@
 import type { FormatKit } from "@regkit/core";
-import { mavenKit } from "@regkit/maven";
-import { npmKit } from "@regkit/npm";
-import { nugetKit } from "@regkit/nuget";
-import { pypiKit } from "@regkit/pypi";
+import { kits } from "./kits.generated.js";
 
-/**
- * Every format kit the CLI, the demo and the reference registry know.
- * Adding a format: add its package as a dependency and one line here.
- */
-export const kits: readonly FormatKit[] = [
-  npmKit,
-  mavenKit,
-  pypiKit,
-  nugetKit,
-];
+export { kits, referenceFormats } from "./kits.generated.js";
 
 /** The kit for `format`, or undefined. */
 export function findKit(format: string): FormatKit | undefined {

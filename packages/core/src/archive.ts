@@ -1,5 +1,5 @@
 import { Readable } from "node:stream";
-import { createGzip, crc32, gzipSync } from "node:zlib";
+import { createGzip, crc32, gzipSync, inflateRawSync } from "node:zlib";
 import { collect } from "./content.js";
 
 // Archive writers kits build real packages with (npm and sdist tarballs,
@@ -67,31 +67,72 @@ export async function* tarStream(entries: readonly TarEntry[]): AsyncIterable<Ui
 }
 
 
-/** A zip entry: bytes, or a generator of bytes (streamed). */
+/**
+ * A zip entry: bytes, or a generator of bytes (streamed). A streamed entry
+ * whose `size` and `crc` are known beforehand is written as one with bytes
+ * (sizes in the local header); one without them gets a data descriptor.
+ */
 export type ZipEntry =
   | { readonly path: string; readonly bytes: Uint8Array }
-  | { readonly path: string; readonly chunks: () => AsyncIterable<Uint8Array> };
+  | { readonly path: string; readonly chunks: () => AsyncIterable<Uint8Array> | Iterable<Uint8Array>; readonly size?: number | undefined; readonly crc?: number | undefined };
 
 const DOS_TIME = 0; // 00:00:00
 const DOS_DATE = (1980 - 1980) << 9 | 1 << 5 | 1; // 1980-01-01: reproducible archives
+const LOCAL_HEADER = 30;
+const CENTRAL_HEADER = 46;
+const DESCRIPTOR = 16;
+const END_OF_CENTRAL_DIRECTORY = 22;
+const UTF8_NAMES = 0x0800;
+const HAS_DESCRIPTOR = 0x0008;
+/** No ZIP64: an archive stays below 4 GiB. */
+export const MAX_ZIP_SIZE = 0xffff_ffff;
+
+/** Size and CRC of an entry when known before it is written. */
+function known(entry: ZipEntry): { size: number; crc: number } | undefined {
+  if ("bytes" in entry) return { size: entry.bytes.byteLength, crc: crc32(entry.bytes) };
+  return entry.size !== undefined && entry.crc !== undefined ? { size: entry.size, crc: entry.crc } : undefined;
+}
 
 /**
- * A stored (uncompressed) zip, streamed: each entry's CRC and sizes follow it
- * in a data descriptor, so nothing has to be held in memory. Python's zipfile
- * (pip, wheel installers) reads this form.
+ * Bytes a zip of entries with these names takes besides their contents
+ * (entries with known sizes; add 16 per streamed entry without them).
+ */
+export function zipOverhead(paths: readonly string[]): number {
+  let total = END_OF_CENTRAL_DIRECTORY;
+  for (const path of paths) total += LOCAL_HEADER + CENTRAL_HEADER + 2 * Buffer.byteLength(path, "utf8");
+  return total;
+}
+
+/**
+ * A stored (uncompressed) zip, streamed and reproducible (fixed timestamps,
+ * UTF-8 names). Entries with known sizes carry them in the local header,
+ * which Java's `ZipInputStream` needs for STORED entries (jars); others are
+ * followed by a data descriptor, so nothing is held in memory. Python's
+ * zipfile, NuGet and the JDK read both forms.
  */
 export async function* zipStream(entries: readonly ZipEntry[]): AsyncIterable<Uint8Array> {
   const central: Buffer[] = [];
+  const seen = new Set<string>();
   let offset = 0;
   for (const entry of entries) {
+    if (seen.has(entry.path)) throw new Error(`the archive would hold ${entry.path} twice`);
+    seen.add(entry.path);
     const name = Buffer.from(entry.path, "utf8");
-    const local = Buffer.alloc(30);
+    if (name.byteLength > 0xffff) throw new Error(`entry name too long: ${entry.path.slice(0, 60)}...`);
+    const sizes = known(entry);
+    const flags = UTF8_NAMES | (sizes ? 0 : HAS_DESCRIPTOR);
+    const local = Buffer.alloc(LOCAL_HEADER);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x0808, 6); // data descriptor + UTF-8 names
-    local.writeUInt16LE(0, 8);
+    local.writeUInt16LE(flags, 6);
+    local.writeUInt16LE(0, 8); // STORED
     local.writeUInt16LE(DOS_TIME, 10);
     local.writeUInt16LE(DOS_DATE, 12);
+    if (sizes) {
+      local.writeUInt32LE(sizes.crc >>> 0, 14);
+      local.writeUInt32LE(sizes.size, 18);
+      local.writeUInt32LE(sizes.size, 22);
+    }
     local.writeUInt16LE(name.length, 26);
     yield local;
     yield name;
@@ -99,21 +140,25 @@ export async function* zipStream(entries: readonly ZipEntry[]): AsyncIterable<Ui
     let size = 0;
     const chunks = "bytes" in entry ? [entry.bytes] : entry.chunks();
     for await (const chunk of chunks) {
-      crc = crc32(chunk, crc);
+      if (!sizes) crc = crc32(chunk, crc);
       size += chunk.byteLength;
       yield chunk;
     }
-    const descriptor = Buffer.alloc(16);
-    descriptor.writeUInt32LE(0x08074b50, 0);
-    descriptor.writeUInt32LE(crc >>> 0, 4);
-    descriptor.writeUInt32LE(size, 8);
-    descriptor.writeUInt32LE(size, 12);
-    yield descriptor;
-    const header = Buffer.alloc(46);
+    if (sizes && size !== sizes.size) throw new Error(`entry ${entry.path} gave ${size} bytes, not ${sizes.size}`);
+    if (sizes) crc = sizes.crc;
+    else {
+      const descriptor = Buffer.alloc(DESCRIPTOR);
+      descriptor.writeUInt32LE(0x08074b50, 0);
+      descriptor.writeUInt32LE(crc >>> 0, 4);
+      descriptor.writeUInt32LE(size, 8);
+      descriptor.writeUInt32LE(size, 12);
+      yield descriptor;
+    }
+    const header = Buffer.alloc(CENTRAL_HEADER);
     header.writeUInt32LE(0x02014b50, 0);
-    header.writeUInt16LE(20, 4);
+    header.writeUInt16LE((3 << 8) | 20, 4); // made by: Unix, 2.0
     header.writeUInt16LE(20, 6);
-    header.writeUInt16LE(0x0808, 8);
+    header.writeUInt16LE(flags, 8);
     header.writeUInt16LE(0, 10);
     header.writeUInt16LE(DOS_TIME, 12);
     header.writeUInt16LE(DOS_DATE, 14);
@@ -121,13 +166,14 @@ export async function* zipStream(entries: readonly ZipEntry[]): AsyncIterable<Ui
     header.writeUInt32LE(size, 20);
     header.writeUInt32LE(size, 24);
     header.writeUInt16LE(name.length, 28);
-    header.writeUInt32LE((0o100644 * 0x10000) >>> 0, 38);
+    header.writeUInt32LE((0o100644 * 0x10000) >>> 0, 38); // a regular file, rw-r--r--
     header.writeUInt32LE(offset, 42);
     central.push(header, name);
-    offset += 30 + name.length + size + 16;
+    offset += LOCAL_HEADER + name.length + size + (sizes ? 0 : DESCRIPTOR);
+    if (offset > MAX_ZIP_SIZE) throw new Error("an archive of 4 GiB or more needs ZIP64, which regkit does not write");
   }
   const dir = Buffer.concat(central);
-  const end = Buffer.alloc(22);
+  const end = Buffer.alloc(END_OF_CENTRAL_DIRECTORY);
   end.writeUInt32LE(0x06054b50, 0);
   end.writeUInt16LE(entries.length, 8);
   end.writeUInt16LE(entries.length, 10);
@@ -135,6 +181,88 @@ export async function* zipStream(entries: readonly ZipEntry[]): AsyncIterable<Ui
   end.writeUInt32LE(offset, 16);
   yield dir;
   yield end;
+}
+
+/** The whole zip in memory (small archives). */
+export async function zipBytes(entries: readonly ZipEntry[]): Promise<Uint8Array> {
+  return collect(zipStream(entries));
+}
+
+/** One entry read from a zip. */
+export interface ZipRead {
+  readonly path: string;
+  readonly size: number;
+  readonly crc: number;
+  /** The entry's bytes, inflated when it was deflated. */
+  readonly data: Uint8Array;
+}
+
+function entryData(buf: Buffer, start: number, stored: number, method: number): Uint8Array {
+  const raw = buf.subarray(start, start + stored);
+  if (method === 0) return raw;
+  if (method === 8) return inflateRawSync(raw);
+  throw new Error(`compression method ${method} is not supported (only STORED and DEFLATE)`);
+}
+
+/** Every entry of a zip held in memory, through its central directory (jars, wheels, nupkgs). */
+export function readZip(bytes: Uint8Array): ZipRead[] {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const eocd = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  if (eocd < 0) throw new Error("no end of central directory: not a zip");
+  const count = buf.readUInt16LE(eocd + 10);
+  let at = buf.readUInt32LE(eocd + 16);
+  const out: ZipRead[] = [];
+  for (let i = 0; i < count; i++) {
+    if (at + CENTRAL_HEADER > buf.length || buf.readUInt32LE(at) !== 0x02014b50) throw new Error(`bad central directory header at ${at}`);
+    const method = buf.readUInt16LE(at + 10);
+    const crc = buf.readUInt32LE(at + 16);
+    const stored = buf.readUInt32LE(at + 20);
+    const size = buf.readUInt32LE(at + 24);
+    const nameLength = buf.readUInt16LE(at + 28);
+    const extra = buf.readUInt16LE(at + 30);
+    const comment = buf.readUInt16LE(at + 32);
+    const local = buf.readUInt32LE(at + 42);
+    const path = buf.toString("utf8", at + 46, at + 46 + nameLength);
+    const start = local + LOCAL_HEADER + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
+    out.push({ path, size, crc, data: entryData(buf, start, stored, method) });
+    at += CENTRAL_HEADER + nameLength + extra + comment;
+  }
+  return out;
+}
+
+/**
+ * The first entry `wanted` picks, read from the start of a zip by walking its
+ * local headers (STORED or DEFLATE, with or without data descriptors): for
+ * the head of an upload, before the rest has arrived. Undefined when `head`
+ * ends first.
+ */
+export function findZipEntry(head: Uint8Array, wanted: (path: string) => boolean): ZipRead | undefined {
+  const buf = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  let at = 0;
+  while (at + LOCAL_HEADER <= buf.length && buf.readUInt32LE(at) === 0x04034b50) {
+    const flags = buf.readUInt16LE(at + 6);
+    const method = buf.readUInt16LE(at + 8);
+    let crc = buf.readUInt32LE(at + 14);
+    let stored = buf.readUInt32LE(at + 18);
+    const nameLength = buf.readUInt16LE(at + 26);
+    const extra = buf.readUInt16LE(at + 28);
+    const path = buf.toString("utf8", at + LOCAL_HEADER, at + LOCAL_HEADER + nameLength);
+    const start = at + LOCAL_HEADER + nameLength + extra;
+    if (flags & HAS_DESCRIPTOR && stored === 0) {
+      // Sizes follow the data: find the descriptor after it.
+      const descriptor = buf.indexOf(Buffer.from([0x50, 0x4b, 0x07, 0x08]), start);
+      if (descriptor < 0) return undefined;
+      stored = descriptor - start;
+      crc = buf.readUInt32LE(descriptor + 4);
+    }
+    if (start + stored > buf.length) return undefined;
+    if (wanted(path)) {
+      const data = entryData(buf, start, stored, method);
+      return { path, size: data.byteLength, crc, data };
+    }
+    at = start + stored + (flags & HAS_DESCRIPTOR ? DESCRIPTOR : 0);
+  }
+  return undefined;
 }
 
 /** gzip of a stream, as a factory of fresh streams (level 0 for generated bytes: they do not compress). */

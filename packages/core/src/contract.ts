@@ -9,7 +9,6 @@
  * @module
  */
 import type * as fc from "fast-check";
-import type { ReferenceFormat } from "./reference.js";
 
 // ---------------------------------------------------------------------------
 // Token kinds and credentials
@@ -65,10 +64,10 @@ export interface Credential {
 // What a target declares
 
 /**
- * Optional features. A scenario that needs a capability the target lacks is a
- * skip with the reason. Formats may define their own keys.
+ * Optional features every format has. A scenario that needs a capability the
+ * target lacks is a skip with the reason.
  */
-export interface Capabilities {
+export interface CoreCapabilities {
   /** A search endpoint (`npm search`, NuGet `SearchQueryService`). */
   readonly search: boolean;
   /** The metadata endpoint lists every version of a package. */
@@ -79,8 +78,19 @@ export interface Capabilities {
   readonly distTags: boolean;
   /** Packages can be read without credentials. */
   readonly anonymousRead: boolean;
-  readonly [feature: string]: boolean;
+  /** An invalid token is read as no token (reads where anonymous may); absent: false. */
+  readonly invalidTokenRead?: boolean | undefined;
 }
+
+/** A capability every format has. */
+export type CoreCapability = Exclude<keyof CoreCapabilities, "invalidTokenRead">;
+
+/**
+ * The capabilities of a kit whose own keys are `K` (Maven's `snapshots`,
+ * PyPI's `pep691`): core's, plus one boolean per own key. Scenarios name the
+ * keys in `requires`, typed per kit.
+ */
+export type Capabilities<K extends string = string> = CoreCapabilities & { readonly [key in K]: boolean };
 
 /** What the registry promises to do in situations with more than one right answer. */
 export interface Policies {
@@ -103,12 +113,12 @@ export interface Limits {
  * It says which token kinds exist there, how each credential travels on the
  * wire for this format, and what the registry promises.
  */
-export interface Profile {
+export interface Profile<K extends string = string> {
   readonly name: string;
   readonly description: string;
   /** Token kinds this registry has at all (others are skipped: "the registry has no deploy tokens"). */
   readonly tokenKinds: readonly TokenKind[];
-  readonly capabilities: Capabilities;
+  readonly capabilities: Capabilities<K>;
   readonly policies: Policies;
   readonly limits: Limits;
   /** HTTP headers that present `credential` to this registry for this format. */
@@ -218,7 +228,7 @@ export interface Target {
   /** Overrides of what the profile declares (for example a group that allows duplicates). */
   readonly policies?: Partial<Policies> | undefined;
   readonly limits?: Partial<Limits> | undefined;
-  readonly capabilities?: Partial<Capabilities> | undefined;
+  readonly capabilities?: Readonly<Record<string, boolean>> | undefined;
   readonly options?: Partial<ScenarioOptions> | undefined;
   /**
    * Settings by key (`anonymousRead: false`, `duplicates: "allow"`,
@@ -231,12 +241,12 @@ export interface Target {
 }
 
 /** A target merged with its profile: what scenarios see. */
-export interface ResolvedTarget {
+export interface ResolvedTarget<P extends Profile = Profile> {
   readonly registry: string;
   /** The profile with its settings applied (deviations and denied statuses included). */
-  readonly profile: Profile;
+  readonly profile: P;
   readonly credentials: Credentials;
-  readonly capabilities: Capabilities;
+  readonly capabilities: P["capabilities"];
   readonly policies: Policies;
   readonly limits: Limits;
   readonly options: ScenarioOptions;
@@ -377,11 +387,13 @@ export interface RegistryClient {
 }
 
 /** What a kit's `connect` receives. */
-export interface Session {
-  readonly target: ResolvedTarget;
+export interface Session<P extends Profile = Profile> {
+  readonly target: ResolvedTarget<P>;
   readonly credential: Credential;
   readonly http: HttpClient;
   readonly runId: string;
+  /** Every secret of the target and this credential: what reports must never show. */
+  readonly secrets: readonly string[];
 }
 
 /** Options of one request through the recording client. */
@@ -423,23 +435,25 @@ export interface HttpClient {
 // Real clients
 
 /** A real client tool (npm CLI, twine, mvn, NuGet.exe) driven by the scenarios. */
-export interface ClientDriver {
+export interface ClientDriver<P extends Profile = Profile> {
   /** `npm-cli`, `twine`, `pip`, `mvn`, `nuget-exe`. */
   readonly name: string;
   /** Undefined when usable, else why not ("npm not found on PATH"): the scenario skips with it. */
   unavailable(): Promise<string | undefined>;
   /** Publishes with the real tool; resolves with whether the registry accepted it. */
-  publish?(artifact: Artifact, ctx: DriverContext): Promise<{ accepted: boolean; output: string }>;
+  publish?(artifact: Artifact, ctx: DriverContext<P>): Promise<{ accepted: boolean; output: string }>;
   /** Downloads or installs with the real tool and returns the main file's digests. */
-  install?(name: string, version: string, ctx: DriverContext): Promise<{ digests: Digests; output: string }>;
+  install?(name: string, version: string, ctx: DriverContext<P>): Promise<{ digests: Digests; output: string }>;
 }
 
 /** What a driver gets: where to point the tool (a recording proxy) and as whom. */
-export interface DriverContext {
+export interface DriverContext<P extends Profile = Profile> {
   /** The registry URL as the tool must see it (a local recording proxy in front of the target). */
   readonly registry: string;
-  readonly target: ResolvedTarget;
+  readonly target: ResolvedTarget<P>;
   readonly credential: Credential;
+  /** Every secret of the target and this credential: pass it to {@link import("./process.js").runTool}. */
+  readonly secrets: readonly string[];
   /** A fresh temporary directory the driver may use. */
   readonly workdir: string;
   readonly signal: AbortSignal;
@@ -475,10 +489,13 @@ export interface KitArbitraries {
 // Scenarios and results
 
 /**
+ * `skip`: the scenario cannot run here (a token kind or capability the target
+ * lacks). `disabled`: the user excluded it on purpose, with a reason
+ * (`exclude`), as the OCI conformance suite separates the two.
  * `deviation`: the registry departs from the format's rules in a way its
  * profile records (with the source): neither a pass nor a failure.
  */
-export type ResultStatus = "pass" | "fail" | "skip" | "error" | "deviation";
+export type ResultStatus = "pass" | "fail" | "skip" | "error" | "deviation" | "disabled";
 
 /** A recorded deviation a scenario checked: seen again, or gone. */
 export interface DeviationResult {
@@ -506,14 +523,14 @@ export interface LatencySeries {
 }
 
 /** What a scenario may call while it runs. */
-export interface ScenarioContext {
-  readonly kit: FormatKit;
-  readonly target: ResolvedTarget;
+export interface ScenarioContext<C extends RegistryClient = RegistryClient, P extends Profile = Profile> {
+  readonly kit: FormatKit<C, P>;
+  readonly target: ResolvedTarget<P>;
   readonly credential: Credential;
-  /** The adapter, speaking with {@link credential}. */
-  readonly client: RegistryClient;
+  /** The adapter, speaking with {@link credential}: the kit's own client type. */
+  readonly client: C;
   /** Opens another adapter with another credential (auth checks, cross reads). */
-  connect(credential: Credential): RegistryClient;
+  connect(credential: Credential): C;
   /** Credential of a write kind the target has, for set-up steps of negative scenarios. */
   readonly writer: Credential | undefined;
   readonly runId: string;
@@ -546,11 +563,14 @@ export interface ScenarioContext {
   /** Every exchange recorded so far in this scenario (adapter and drivers). */
   exchanges(): readonly Exchange[];
   /** Starts a local recording proxy for real clients; closes with the scenario. */
-  driverContext(driver: ClientDriver, credential?: Credential): Promise<DriverContext>;
+  driverContext(driver: ClientDriver<P>, credential?: Credential): Promise<DriverContext<P>>;
 }
 
+/** The capability keys a profile type has (core's and the kit's own). */
+export type CapabilityOf<P extends Profile> = Exclude<keyof P["capabilities"], number | symbol>;
+
 /** A conformance scenario, written once against the contract. */
-export interface Scenario {
+export interface Scenario<C extends RegistryClient = RegistryClient, P extends Profile = Profile> {
   /** Stable id used in reports and docs: `push.small`. */
   readonly id: string;
   readonly title: string;
@@ -559,13 +579,13 @@ export interface Scenario {
   /** What it checks and why, for the generated docs. */
   readonly description: string;
   readonly audience: ScenarioAudience;
-  /** Capabilities that must be true, else skip. */
-  readonly requires?: readonly string[] | undefined;
+  /** Capabilities that must be true, else skip (typed: the kit's own keys and core's). */
+  readonly requires?: readonly CapabilityOf<P>[] | undefined;
   /** Per scenario timeout in ms (default from the runner). */
   readonly timeoutMs?: number | undefined;
   /** Runs with nothing else in parallel (latency measurements). */
   readonly exclusive?: boolean | undefined;
-  run(ctx: ScenarioContext): Promise<void>;
+  run(ctx: ScenarioContext<C, P>): Promise<void>;
 }
 
 /** The expectation that failed, and what came back instead. */
@@ -598,6 +618,24 @@ export interface ScenarioResult {
 // ---------------------------------------------------------------------------
 // GitLab facts
 
+/** How credentials may travel for a format on GitLab (the reference registry's routes declare theirs with it). */
+export type GitLabAuthScheme =
+  /** `Authorization: Bearer <token>` (npm, Composer). */
+  | "bearer"
+  /** `Authorization: Basic` with GitLab's username rules. */
+  | "basic"
+  /** `PRIVATE-TOKEN`, `DEPLOY-TOKEN`, `JOB-TOKEN` headers. */
+  | "headers"
+  /** Only `PRIVATE-TOKEN` (GitLab's PyPI routes read no JOB-TOKEN header). */
+  | "privateToken"
+  /** Only `DEPLOY-TOKEN`. */
+  | "deployToken"
+  /** Only `JOB-TOKEN`. */
+  | "jobToken"
+  /** `X-NuGet-ApiKey` carrying any token kind (GitLab's NuGet push and delete). */
+  | "apiKey";
+
+
 /** Where GitLab defines a behaviour. */
 export interface GitLabSource {
   /** File in GitLab's repository (`lib/api/concerns/packages/npm_endpoints.rb`), or a docs page. */
@@ -629,13 +667,17 @@ export interface GitLabFact<T = unknown> {
 // ---------------------------------------------------------------------------
 // The kit
 
-/** Everything one format package provides. Build it with {@link defineKit}. */
-export interface FormatKit {
+/**
+ * Everything one format package provides, typed by its adapter `C` and its
+ * profile `P`: scenarios, drivers and `connect` see the kit's own types.
+ * Build it with {@link defineKit}.
+ */
+export interface FormatKit<C extends RegistryClient = RegistryClient, P extends Profile = Profile> {
   /** `npm`, `pypi`, `maven`, `nuget`. */
   readonly format: string;
   readonly title: string;
   readonly description: string;
-  readonly profiles: Readonly<Record<string, Profile>>;
+  readonly profiles: Readonly<Record<string, P>>;
   readonly defaultProfile: string;
   /** GitLab's default instance limit for this format (bytes). */
   readonly instanceLimit: number;
@@ -649,43 +691,46 @@ export interface FormatKit {
   build(spec: PackageSpec): Promise<Artifact>;
   /** The format's version order (negative, zero, positive). */
   compareVersions(a: string, b: string): number;
-  connect(session: Session): RegistryClient;
-  readonly drivers: readonly ClientDriver[];
+  connect(session: Session<P>): C;
+  readonly drivers: readonly ClientDriver<P>[];
   /** Scenarios only this format has (PEP 503 normalization, Maven snapshots). */
-  readonly scenarios: readonly Scenario[];
-  /** The format's routes for the embedded reference registry. */
-  readonly reference?: ReferenceFormat | undefined;
+  readonly scenarios: readonly Scenario<C, P>[];
   /** The GitLab behaviours the kit relies on, each with its source (the "GitLab fidelity" docs page). */
   readonly gitlabFacts?: readonly GitLabFact[] | undefined;
 }
 
-/** Builds a kit value; fills the optional parts. */
-export function defineKit(
-  kit: Omit<FormatKit, "drivers" | "scenarios"> & {
-    drivers?: readonly ClientDriver[];
-    scenarios?: readonly Scenario[];
+/**
+ * Builds a kit value and fills the optional parts. `C` and `P` are inferred
+ * from `connect` and `profiles`: scenarios and drivers then receive the kit's
+ * own adapter and profile types, with no casts.
+ */
+export function defineKit<C extends RegistryClient, P extends Profile>(
+  kit: Omit<FormatKit<C, P>, "drivers" | "scenarios"> & {
+    drivers?: readonly ClientDriver<P>[];
+    scenarios?: readonly Scenario<C, P>[];
   },
-): FormatKit {
+): FormatKit<C, P> {
   return { drivers: [], scenarios: [], ...kit };
 }
 
-/** Builds a profile with the usual defaults. */
-export function defineProfile(
-  profile: Omit<Profile, "capabilities" | "policies"> & {
-    capabilities?: Partial<Capabilities>;
-    policies?: Partial<Policies>;
-  },
-): Profile {
+/** Core's capabilities as {@link defineProfile} assumes them when a profile leaves them out. */
+export const DEFAULT_CAPABILITIES: CoreCapabilities = { search: false, listVersions: true, delete: false, distTags: false, anonymousRead: false };
+
+/** What {@link defineProfile} takes for capabilities: core's may be left out; a kit's own keys `K` may not. */
+export type CapabilitiesInput<K extends string> = [K] extends [never]
+  ? { readonly capabilities?: Partial<CoreCapabilities> | undefined }
+  : { readonly capabilities: Partial<CoreCapabilities> & { readonly [key in K]: boolean } };
+
+/**
+ * Builds a profile with the usual defaults. `K` are the kit's own capability
+ * keys (`defineProfile<"snapshots">({ capabilities: { snapshots: true }, ... })`).
+ */
+export function defineProfile<K extends string = never>(
+  profile: Omit<Profile<K>, "capabilities" | "policies"> & CapabilitiesInput<K> & { readonly policies?: Partial<Policies> | undefined },
+): Profile<K> {
   return {
     ...profile,
-    capabilities: {
-      search: false,
-      listVersions: true,
-      delete: false,
-      distTags: false,
-      anonymousRead: false,
-      ...profile.capabilities,
-    } as Capabilities,
+    capabilities: { ...DEFAULT_CAPABILITIES, ...profile.capabilities } as Capabilities<K>,
     policies: { duplicates: "reject", duplicateStatus: [], ...profile.policies },
   };
 }

@@ -1,4 +1,4 @@
-/** Headers whose values are credentials, whatever they contain. */
+/** Headers whose values are credentials, whatever they contain (with {@link isCredentialHeader}'s pattern). */
 const SECRET_HEADERS = new Set([
   "authorization",
   "proxy-authorization",
@@ -11,6 +11,17 @@ const SECRET_HEADERS = new Set([
 ]);
 
 const REDACTED = "[REDACTED]";
+
+/**
+ * Any header a format may carry a credential in: the known ones, and any
+ * whose name says token, key, auth, secret, password or session
+ * (`X-NuGet-ApiKey`, `X-JFrog-Art-Api`, `X-Auth-Token`), so a new format's own
+ * credential header is blanked without a change here.
+ */
+export function isCredentialHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return SECRET_HEADERS.has(lower) || /token|api-?key|auth|secret|passw|session/.test(lower);
+}
 
 /**
  * Every form a secret may take on the wire: itself, URL-encoded, and inside
@@ -67,7 +78,7 @@ export function redactHeaders(
     if (raw === undefined) continue;
     const value = Array.isArray(raw) ? raw.join(", ") : String(raw);
     const lower = key.toLowerCase();
-    if (SECRET_HEADERS.has(lower)) {
+    if (isCredentialHeader(lower)) {
       // Keep the scheme: "Bearer [REDACTED]" says how the credential travelled.
       const scheme = /^(Bearer|Basic|Token)\s/i.exec(value)?.[1];
       out[lower] = scheme ? `${scheme} ${REDACTED}` : REDACTED;

@@ -46,12 +46,18 @@ export interface RunSummary {
   readonly error: number;
   /** Results whose only departure is one the profile records (with its source). */
   readonly deviation: number;
+  /** Scenarios the caller excluded, with a reason (`exclude`). */
+  readonly disabled: number;
   /** Recorded deviations (distinct ids) every check of which found gone: the registry now follows the rule. */
   readonly deviationsGone: number;
 }
 
-/** The report's schema version: 2 added the `deviation` status, `deviations` on results, and `settings`. */
-export const REPORT_SCHEMA_VERSION = 2;
+/**
+ * The report's schema version: 2 added the `deviation` status, `deviations`
+ * on results, and `settings`; 3 added the `disabled` status and
+ * `summary.disabled` (scenarios the caller excluded, with the reason).
+ */
+export const REPORT_SCHEMA_VERSION = 3;
 
 /** One kit against one target: the unit every reporter renders. */
 export interface RunReport {
@@ -79,7 +85,7 @@ export function summarize(results: readonly ScenarioResult[]): RunSummary {
   const all = results.flatMap((r) => r.deviations ?? []);
   const seen = new Set(all.filter((d) => d.observed).map((d) => d.id));
   const gone = new Set(all.filter((d) => !d.observed && !seen.has(d.id)).map((d) => d.id)).size;
-  return { pass: count("pass"), fail: count("fail"), skip: count("skip"), error: count("error"), deviation: count("deviation"), deviationsGone: gone };
+  return { pass: count("pass"), fail: count("fail"), skip: count("skip"), error: count("error"), deviation: count("deviation"), disabled: count("disabled"), deviationsGone: gone };
 }
 
 /** Options of {@link runConformance}. */
@@ -97,6 +103,12 @@ export interface RunOptions {
   readonly runId?: string | undefined;
   readonly onResult?: ((result: ScenarioResult) => void) | undefined;
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Scenarios (ids or prefixes) not to run here, each with the reason: their
+   * results say `disabled` with it, apart from `skip` (which means the target
+   * cannot run them).
+   */
+  readonly exclude?: Readonly<Record<string, string>> | undefined;
 }
 
 const FAILURE_EVIDENCE = 6;
@@ -110,11 +122,25 @@ export function scenariosOf(kit: FormatKit): readonly Scenario[] {
   return [...coreScenarios, ...kit.scenarios];
 }
 
+/** Whether scenario `id` is named by `selector`: the id itself, or a prefix of its dotted parts (`push` names `push.small`). */
+export function scenarioMatches(id: string, selector: string): boolean {
+  return id === selector || id.startsWith(`${selector}.`);
+}
+
 /** Scenarios selected by ids or prefixes. */
 export function selectScenarios(kit: FormatKit, selection?: readonly string[]): readonly Scenario[] {
   const all = scenariosOf(kit);
   if (!selection || selection.length === 0) return all;
-  return all.filter((s) => selection.some((id) => s.id === id || s.id.startsWith(`${id}.`)));
+  return all.filter((s) => selection.some((id) => scenarioMatches(s.id, id)));
+}
+
+/** Why `scenario` is excluded by `exclude` (the most specific selector wins), or undefined. */
+export function exclusionOf(scenario: Scenario, exclude: Readonly<Record<string, string>> | undefined): string | undefined {
+  if (!exclude) return undefined;
+  const hits = Object.keys(exclude).filter((selector) => scenarioMatches(scenario.id, selector));
+  if (hits.length === 0) return undefined;
+  const selector = hits.sort((a, b) => b.length - a.length)[0]!;
+  return exclude[selector] || "excluded by the caller";
 }
 
 /** Token kinds a scenario runs under. */
@@ -140,7 +166,7 @@ export class RunSession {
     readonly seed: number,
   ) {
     this.target = resolveTarget(kit, target);
-    this.secrets = targetSecrets(this.target);
+    this.secrets = [...targetSecrets(this.target)];
   }
 
   /** The first credential, in the order of `kinds`, the target has and its profile allows. */
@@ -153,8 +179,13 @@ export class RunSession {
     return undefined;
   }
 
+  /** The secrets to redact while `credential` is in use (the target's, and an invalid token's). */
+  secretsFor(credential?: Credential): readonly string[] {
+    return targetSecrets(this.target, credential);
+  }
+
   connect(credential: Credential, record: (e: Exchange) => void, via = "adapter"): RegistryClient {
-    const secrets = credential.token ? [...this.secrets, credential.token] : this.secrets;
+    const secrets = this.secretsFor(credential);
     const http = createHttpClient({
       baseUrl: this.target.registry,
       authHeaders: this.target.profile.authHeaders(credential),
@@ -162,7 +193,7 @@ export class RunSession {
       record,
       secrets,
     });
-    return this.kit.connect({ target: this.target, credential, http, runId: this.runId });
+    return this.kit.connect({ target: this.target, credential, http, runId: this.runId, secrets });
   }
 
   /** Why a scenario cannot run under a kind here, or undefined. */
@@ -263,7 +294,7 @@ export class RunSession {
         const proxy = await startRecordingProxy({
           registry: this.target.registry,
           record,
-          secrets: [...this.secrets, ...(as?.token ? [as.token] : [])],
+          secrets: this.secretsFor(as ?? credential),
           via: driver.name,
         });
         const workdir = await mkdtemp(join(tmpdir(), `regkit-${driver.name}-`));
@@ -271,7 +302,7 @@ export class RunSession {
           await proxy.close();
           await rm(workdir, { recursive: true, force: true });
         });
-        return { registry: proxy.url, target: this.target, credential: as ?? credential, workdir, signal: abort.signal };
+        return { registry: proxy.url, target: this.target, credential: as ?? credential, workdir, signal: abort.signal, secrets: this.secretsFor(as ?? credential) };
       },
     };
 
@@ -355,7 +386,8 @@ export class RunSession {
       // delete (GITLAB_FACTS.destroyNeedsMaintainer): a personal token, else a job token.
       const owner = this.writer(["personal", "job"]);
       if (owner) {
-        const http = createHttpClient({ baseUrl: this.target.registry, authHeaders: {}, via: "cleanup", record: () => {}, secrets: owner.token ? [...this.secrets, owner.token] : this.secrets });
+        // The REST API reads credentials by its own rules, not the format's: gitlabApiHeaders, not the profile's authHeaders.
+        const http = createHttpClient({ baseUrl: this.target.registry, authHeaders: {}, via: "cleanup", record: () => {}, secrets: this.secretsFor(owner) });
         remove = (name) => removeThroughPackagesApi(http, this.target.registry, owner, api, name);
       } else {
         errors.push("cleanup needs GitLab's Packages API, which takes a Maintainer's personal access token or a CI job token, not a deploy token: set REGKIT_PERSONAL_TOKEN or REGKIT_JOB_TOKEN");
@@ -438,8 +470,26 @@ export async function runConformance(options: RunOptions): Promise<RunReport> {
       .filter((kind) => !options.tokenKinds || options.tokenKinds.includes(kind))
       .map((kind) => ({ scenario, kind })),
   );
+  const disabled = (scenario: Scenario, kind: TokenKind, reason: string): ScenarioResult => ({
+    format: options.kit.format,
+    scenario: scenario.id,
+    title: scenario.title,
+    tokenKind: kind,
+    status: "disabled",
+    message: `disabled: ${reason}`,
+    exchanges: [],
+    durationMs: 0,
+    notes: [],
+    latency: [],
+    throughput: {},
+  });
+  const active = pairs.filter(({ scenario, kind }) => {
+    const reason = exclusionOf(scenario, options.exclude);
+    if (reason !== undefined) emit(disabled(scenario, kind, reason));
+    return reason === undefined;
+  });
   if (down) {
-    for (const { scenario, kind } of pairs) {
+    for (const { scenario, kind } of active) {
       const skip = session.skipReason(scenario, kind);
       emit({
         format: options.kit.format,
@@ -458,7 +508,7 @@ export async function runConformance(options: RunOptions): Promise<RunReport> {
   } else {
     const timeoutMs = options.timeoutMs ?? 300_000;
     await schedule(
-      pairs.map(({ scenario, kind }) => ({
+      active.map(({ scenario, kind }) => ({
         exclusive: scenario.exclusive === true,
         run: async () => emit(await session.runOne(scenario, kind, timeoutMs, options.signal)),
       })),

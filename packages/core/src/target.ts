@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import {
   DEFAULT_OPTIONS,
-  type Capabilities,
   type Credential,
   type FormatKit,
+  type Profile,
+  type RegistryClient,
   type ResolvedTarget,
   type Target,
   type TokenKind,
@@ -12,7 +13,7 @@ import { ConfigError } from "./errors.js";
 import { applySettings } from "./settings.js";
 
 /** Merges a target with its kit profile; a ConfigError for an unknown profile or a bad URL. */
-export function resolveTarget(kit: FormatKit, target: Target): ResolvedTarget {
+export function resolveTarget<C extends RegistryClient, P extends Profile>(kit: FormatKit<C, P>, target: Target): ResolvedTarget<P> {
   const profileName = target.profile ?? kit.defaultProfile;
   const profile = kit.profiles[profileName];
   if (!profile) {
@@ -50,11 +51,12 @@ export function resolveTarget(kit: FormatKit, target: Target): ResolvedTarget {
     }
   }
   const { draft } = applied;
-  const capabilities = draft.capabilities as Capabilities;
+  const capabilities = draft.capabilities as P["capabilities"];
   const policies = { ...draft.policies };
   const limits = { ...draft.limits };
   return {
     registry: url.toString().replace(/\/+$/, ""),
+    // The profile's own members (a kit's `basicUser`) stay: drivers read them, typed.
     profile: { ...profile, deviations: draft.deviations, deniedStatus: draft.deniedStatus, capabilities, policies, limits },
     credentials: target.credentials ?? {},
     capabilities,
@@ -119,8 +121,13 @@ export function credentialHint(kind: TokenKind): string {
   }
 }
 
-/** Every secret of a target, for redaction. */
-export function targetSecrets(target: ResolvedTarget): string[] {
+/**
+ * Every secret of a target, and of any further credentials (an `invalid`
+ * token made up for the run): the one list every redaction uses, in reports,
+ * logs, errors and real clients' output.
+ */
+export function targetSecrets(target: Pick<ResolvedTarget, "credentials">, ...more: readonly (Credential | undefined)[]): string[] {
   const c = target.credentials;
-  return [c.personal, c.job, c.deploy?.token, c.readonly?.token].filter((s): s is string => typeof s === "string" && s.length > 0);
+  const all = [c.personal, c.job, c.deploy?.token, c.readonly?.token, ...more.map((m) => m?.token)];
+  return [...new Set(all.filter((s): s is string => typeof s === "string" && s.length > 0))];
 }

@@ -5,8 +5,8 @@
  * @module
  */
 import { afterAll, describe, test } from "vitest";
-import type { FormatKit, GitLabFact, ScenarioResult, Target, TokenKind } from "./contract.js";
-import { RunSession, kindsOf, newRunId, selectScenarios } from "./runner.js";
+import type { FormatKit, GitLabFact, Profile, RegistryClient, ScenarioResult, Target, TokenKind } from "./contract.js";
+import { RunSession, exclusionOf, kindsOf, newRunId, selectScenarios } from "./runner.js";
 
 export interface DescribeConformanceOptions {
   /** Scenario ids or prefixes. */
@@ -19,6 +19,12 @@ export interface DescribeConformanceOptions {
   readonly timeoutMs?: number;
   /** Called with every result (to feed a reporter). */
   readonly onResult?: (result: ScenarioResult) => void;
+  /**
+   * Scenarios (ids or prefixes) not to run, each with the reason: vitest
+   * marks them skipped with `disabled: <reason>` (status `disabled` in
+   * results), apart from scenarios the target cannot run.
+   */
+  readonly exclude?: Readonly<Record<string, string>>;
 }
 
 /** Formats a failed result as a test failure message: expected, actual, requests, replay. */
@@ -33,8 +39,12 @@ export function formatFailure(result: ScenarioResult): string {
   return lines.join("\n");
 }
 
-/** A vitest `describe` block: one test per scenario × token kind of `kit` against `target`. */
-export function describeConformance(kit: FormatKit, target: Target, options: DescribeConformanceOptions = {}): void {
+/**
+ * A vitest `describe` block: one test per scenario × token kind of `kit`
+ * against `target`. Typed by the kit, so a kit's own scenarios and settings
+ * are checked against it.
+ */
+export function describeConformance<C extends RegistryClient, P extends Profile>(kit: FormatKit<C, P>, target: Target, options: DescribeConformanceOptions = {}): void {
   const envSeed = Number(process.env.REGKIT_SEED);
   const seed = options.seed ?? (Number.isInteger(envSeed) ? envSeed : Math.floor(Math.random() * 2 ** 31));
   const runId = options.runId ?? newRunId();
@@ -44,9 +54,15 @@ export function describeConformance(kit: FormatKit, target: Target, options: Des
 
   describe(`${kit.format} conformance (${target.profile ?? kit.defaultProfile}, seed ${seed}, run ${runId})`, () => {
     for (const scenario of selectScenarios(kit, options.scenarios)) {
+      const disabled = exclusionOf(scenario, options.exclude);
       describe(scenario.id, () => {
         for (const kind of kindsOf(scenario)) {
           if (options.tokenKinds && !options.tokenKinds.includes(kind)) continue;
+          if (disabled !== undefined) {
+            test.skip(`${kind} (disabled: ${disabled})`, () => {});
+            options.onResult?.({ format: kit.format, scenario: scenario.id, title: scenario.title, tokenKind: kind, status: "disabled", message: `disabled: ${disabled}`, exchanges: [], durationMs: 0, notes: [], latency: [], throughput: {} });
+            continue;
+          }
           test(kind, { timeout: (scenario.timeoutMs ?? timeoutMs) + 10_000 }, async (ctx) => {
             const result = await open().runOne(scenario, kind, scenario.timeoutMs ?? timeoutMs);
             options.onResult?.(result);

@@ -11,8 +11,6 @@ export {
   VERIFIES_SHA2_CHECKSUMS,
 } from "./profiles.js";
 export { mavenGitLabFacts } from "./gitlab.js";
-export { mavenReference, locateMavenPath, ARTIFACT_LEVEL } from "./reference.js";
-export type { MavenLocation } from "./reference.js";
 export { MavenClient, connectMaven, checksumValue } from "./client.js";
 export { mvnDriver, settingsXml } from "./mvn.js";
 export { mavenScenarios } from "./scenarios.js";

@@ -10,7 +10,6 @@ import { connectMaven } from "./client.js";
 import { mavenGitLabFacts } from "./gitlab.js";
 import { mvnDriver } from "./mvn.js";
 import { GITLAB_MAVEN_LIMIT, mavenProfiles } from "./profiles.js";
-import { mavenReference } from "./reference.js";
 import { mavenScenarios } from "./scenarios.js";
 import { compareMavenVersions } from "./version.js";
 
@@ -55,6 +54,5 @@ export const mavenKit: FormatKit = defineKit({
   connect: connectMaven,
   drivers: [mvnDriver],
   scenarios: mavenScenarios,
-  reference: mavenReference,
   gitlabFacts: factList(mavenGitLabFacts),
 });

@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { defineGitLabFacts, type AuthScheme, type GitLabFacts, type GitLabFactInput } from "@regkit/core";
+import { defineGitLabFacts, type GitLabAuthScheme, type GitLabFacts, type GitLabFactInput } from "@regkit/core";
 
 const PINNED = "packages/npm/test/gitlab-facts.test.ts";
 const at = (commit: string): string => `GitLab 18.x, commit ${commit}`;
@@ -241,7 +241,7 @@ const facts = {
   credentials: {
     behaviour: "how npm credentials travel (`job_token_allowed: true, deploy_token_allowed: true`)",
     gitlab: "`Authorization: Bearer` carrying a personal, deploy or CI job token (what `_authToken` sends), and the `PRIVATE-TOKEN`, `DEPLOY-TOKEN`, `JOB-TOKEN` headers; a Bearer token nobody issued gives 401",
-    value: ["bearer", "headers"] as readonly AuthScheme[],
+    value: ["bearer", "headers"] as readonly GitLabAuthScheme[],
     source: { ...AUTH, at: "#find_user_from_bearer_token, #find_user_from_job_bearer_token, #deploy_token_from_request; npm_project_packages.rb route_setting L63, L97, L142 (800235c)" },
     pinnedBy: PINNED,
   },

@@ -7,7 +7,5 @@ export { npmGitLabFacts } from "./gitlab.js";
 export type { GitLabErrorBody } from "./gitlab.js";
 export { NAME_RULE_DEVIATIONS, basename, encodeName, invalidNameReason, nameRuleDeviation, tarballName } from "./names.js";
 export { ABBREVIATED_CONTENT_TYPE, DIST_INTEGRITY, gitlab, npmProfiles, verdaccio } from "./profiles.js";
-export { Base64Decoder, ScanError, npmReference, scanPublishDocument } from "./reference/index.js";
-export type { AttachmentSink } from "./reference/index.js";
 export { npmAbbreviated, npmDistTags, npmIntegrity, npmInvalidNames, npmScenarios, npmScoped } from "./scenarios.js";
 export { buildTarball } from "./tarball.js";

@@ -7,7 +7,6 @@ import { npmCli } from "./driver.js";
 import { npmGitLabFacts } from "./gitlab.js";
 import { isBlockedName, tarballName } from "./names.js";
 import { npmProfiles } from "./profiles.js";
-import { npmReference } from "./reference/index.js";
 import { npmScenarios } from "./scenarios.js";
 import { buildTarball } from "./tarball.js";
 
@@ -75,6 +74,5 @@ export const npmKit: FormatKit = defineKit({
   connect: connectNpm,
   drivers: [npmCli],
   scenarios: npmScenarios,
-  reference: npmReference,
   gitlabFacts: factList(npmGitLabFacts),
 });

@@ -7,7 +7,6 @@ export { nugetArbitraries, nugetKit, nugetRoutes } from "./kit.js";
 export { buildNupkg, nupkgFileName, nuspecIdentity, readNuspec, renderNuspec } from "./nupkg.js";
 export { gitlab, nugetProfiles, nugetV3 } from "./profiles.js";
 export type { NuGetProfile } from "./profiles.js";
-export { nugetReference } from "./reference.js";
 export { nugetCaseInsensitive, nugetRegistration, nugetScenarios, nugetSearch, nugetVersionNormalization, versionSpellings } from "./scenarios.js";
 export { compareNuGetVersions, normalizeNuGetVersion, parseNuGetVersion } from "./version.js";
 export type { NuGetVersion } from "./version.js";

@@ -5,7 +5,6 @@ import { nugetExe } from "./driver.js";
 import { nugetGitLabFacts } from "./gitlab.js";
 import { buildNupkg } from "./nupkg.js";
 import { nugetProfiles } from "./profiles.js";
-import { nugetReference } from "./reference.js";
 import { nugetScenarios } from "./scenarios.js";
 import { compareNuGetVersions } from "./version.js";
 
@@ -56,6 +55,5 @@ export const nugetKit: FormatKit = defineKit({
   connect: connectNuGet,
   drivers: [nugetExe],
   scenarios: nugetScenarios,
-  reference: nugetReference,
   gitlabFacts: factList(nugetGitLabFacts),
 });

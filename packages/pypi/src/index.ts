@@ -8,7 +8,6 @@ export { fileName, normalizeName, parseDistFilename, validName } from "./names.j
 export { pypiGitLabFacts } from "./gitlab.js";
 export { NAME_SPELLINGS_DEVIATION, gitlab, pypi, pypiProfiles } from "./profiles.js";
 export type { PypiProfile } from "./profiles.js";
-export { pep691Requested, pypiReference } from "./reference.js";
 export { caseSpellings, pypiContentNegotiation, pypiHashes, pypiNormalization, pypiPep440Order, pypiScenarios, spellings } from "./scenarios.js";
 export { HTML_TYPE, JSON_TYPE, escapeHtml, parseSimpleHtml, parseSimpleJson, unescapeHtml } from "./simple.js";
 export type { SimpleFile } from "./simple.js";

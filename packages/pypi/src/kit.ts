@@ -7,7 +7,6 @@ import { pip, twine } from "./drivers.js";
 import { pypiGitLabFacts } from "./gitlab.js";
 import { normalizeName } from "./names.js";
 import { pypiProfiles } from "./profiles.js";
-import { pypiReference } from "./reference.js";
 import { pypiScenarios } from "./scenarios.js";
 
 /** The legacy upload API and the simple repository API (PEP 503 / 691). GitLab's upload path is the endpoint itself. */
@@ -37,6 +36,5 @@ export const pypiKit: FormatKit = defineKit({
   connect: connectPypi,
   drivers: [twine, pip],
   scenarios: pypiScenarios,
-  reference: pypiReference,
   gitlabFacts: factList(pypiGitLabFacts),
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { GITLAB_FACTS, type AuthScheme, type TokenKind } from "@regkit/core";
+import { GITLAB_FACTS, type TokenKind } from "@regkit/core";
+import type { AuthScheme } from "./contract.js";
 
 /** The credentials the reference registry issues (fixed through options, else random per start). */
 export interface ReferenceTokens {

@@ -27,6 +27,7 @@ import { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse, cr
 import { request as httpsRequest } from "node:https";
 import type { AddressInfo } from "node:net";
 import { pipeline } from "node:stream/promises";
+import { isCredentialHeader } from "@regkit/core";
 
 /** One request as it reaches the proxy. */
 export interface FaultExchange {
@@ -101,7 +102,6 @@ export interface FaultyProxy {
   close(): Promise<void>;
 }
 
-const CREDENTIAL_HEADERS = ["authorization", "private-token", "deploy-token", "job-token", "x-nuget-apikey"];
 const HOP_BY_HOP = [
   "connection",
   "keep-alive",
@@ -148,7 +148,7 @@ export async function startFaultyProxy(options: FaultyProxyOptions): Promise<Fau
     const forwarded: OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(headers)) {
       if (HOP_BY_HOP.includes(name) || name === "host" || name === "accept-encoding") continue;
-      if (action.request?.stripAuth && CREDENTIAL_HEADERS.includes(name)) continue;
+      if (action.request?.stripAuth && isCredentialHeader(name)) continue;
       forwarded[name] = value;
     }
     // Bodies are rewritten as text: ask for them uncompressed.
@@ -422,7 +422,7 @@ export function ignoreCredentials(
     if (options.as) return { request: { stripAuth: true, headers: options.as } };
     if (!WRITE_METHODS.includes(exchange.method)) return undefined;
     const valid = options.validTokens ?? [];
-    const presented = CREDENTIAL_HEADERS.map((name) => exchange.headers[name]).filter((v): v is string => v !== undefined);
+    const presented = Object.entries(exchange.headers).flatMap(([name, value]) => (isCredentialHeader(name) && typeof value === "string" ? [value] : []));
     const carriesValid = presented.some((value) => valid.some((token) => credentialCarries(value, token)));
     if (carriesValid) return undefined;
     const status = options.status ?? 201;

@@ -5,20 +5,18 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { PassThrough } from "node:stream";
+import { GITLAB_FACTS, type Limits, type Policies } from "@regkit/core";
 import {
   type AuthScheme,
-  type Limits,
   type PackageStore,
-  type Policies,
   type Principal,
   type ReferenceFormat,
   type ReferenceLevel,
   type ReferenceReply,
   type ReferenceRequest,
   type ReferenceRoute,
-  GITLAB_FACTS,
   ReferenceHttpError,
-} from "@regkit/core";
+} from "./contract.js";
 import {
   type ReferenceTokens,
   type ReferenceTokensOption,

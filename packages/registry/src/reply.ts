@@ -1,7 +1,7 @@
 import type { ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { ReferenceReply } from "@regkit/core";
+import type { ReferenceReply } from "./contract.js";
 
 /** `{"message": ...}`, GitLab's error body. */
 export function messageReply(status: number, message: string, headers?: Record<string, string>): ReferenceReply {

@@ -4,10 +4,9 @@ import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/p
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { type Digests, digestOf } from "@regkit/core";
 import {
   type CommitOutcome,
-  type Digests,
-  digestOf,
   type PackageStore,
   type StagedFile,
   type StoredFile,
@@ -15,7 +14,7 @@ import {
   type StoredVersion,
   ReferenceError413,
   ReferenceHttpError,
-} from "@regkit/core";
+} from "./contract.js";
 import { KeyedMutex, Mutex } from "./mutex.js";
 
 /** Uploads up to this size are digested from memory, larger ones from their staged file. */

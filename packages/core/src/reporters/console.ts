@@ -4,8 +4,8 @@ import type { RunReport } from "../runner.js";
 import { deviationRows, summaryLine } from "./deviations.js";
 import type { Reporter } from "./types.js";
 
-const SYMBOL: Record<ResultStatus, string> = { pass: "pass", fail: "FAIL", skip: "skip", error: "ERROR", deviation: "deviation" };
-const COLOR: Record<ResultStatus, string> = { pass: "\x1b[32m", fail: "\x1b[31m", skip: "\x1b[90m", error: "\x1b[35m", deviation: "\x1b[33m" };
+const SYMBOL: Record<ResultStatus, string> = { pass: "pass", fail: "FAIL", skip: "skip", error: "ERROR", deviation: "deviation", disabled: "disabled" };
+const COLOR: Record<ResultStatus, string> = { pass: "\x1b[32m", fail: "\x1b[31m", skip: "\x1b[90m", error: "\x1b[35m", deviation: "\x1b[33m", disabled: "\x1b[90m" };
 
 /** The result table (scenario rows, token kind columns), then every failure in full. */
 export function renderConsole(reports: readonly RunReport[], color = false): string {

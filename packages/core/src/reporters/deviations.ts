@@ -29,6 +29,7 @@ export function deviationRows(report: RunReport): { readonly observed: readonly 
 
 /** "3 passed, 0 failed, 1 skipped, 0 errors, 2 deviations": the counts every reporter prints. */
 export function summaryLine(summary: RunReport["summary"]): string {
-  const base = `${summary.pass} passed, ${summary.fail} failed, ${summary.skip} skipped, ${summary.error} errors, ${summary.deviation} known deviations`;
+  const disabled = summary.disabled > 0 ? `, ${summary.disabled} disabled` : "";
+  const base = `${summary.pass} passed, ${summary.fail} failed, ${summary.skip} skipped${disabled}, ${summary.error} errors, ${summary.deviation} known deviations`;
   return summary.deviationsGone > 0 ? `${base} (${summary.deviationsGone} recorded deviations no longer happen)` : base;
 }

@@ -1,25 +1,23 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
 import { ALL_TOKEN_KINDS, type Exchange, type LatencySeries, type ResultStatus, type ScenarioResult } from "../contract.js";
 import { redact } from "../redact.js";
 import type { RunReport } from "../runner.js";
 import { deviationRows, summaryLine } from "./deviations.js";
-import type { Reporter } from "./types.js";
+import { type Reporter, fileReporter } from "./types.js";
 
 /** Escapes text for HTML content and attribute values. */
 export function htmlEscape(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
 }
 
-const LABEL: Record<ResultStatus, string> = { pass: "pass", fail: "FAIL", skip: "skip", error: "ERROR", deviation: "deviation" };
+const LABEL: Record<ResultStatus, string> = { pass: "pass", fail: "FAIL", skip: "skip", error: "ERROR", deviation: "deviation", disabled: "disabled" };
 
 const CSS = `
-:root{--pass:#1a7f37;--fail:#cf222e;--skip:#8c959f;--error:#8250df;--deviation:#9a6700;--bg:#fff;--fg:#1f2328;--muted:#59636e;--line:#d1d9e0}
+:root{--pass:#1a7f37;--fail:#cf222e;--skip:#8c959f;--error:#8250df;--deviation:#9a6700;--disabled:#6e7781;--bg:#fff;--fg:#1f2328;--muted:#59636e;--line:#d1d9e0}
 *{box-sizing:border-box}body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--fg);background:var(--bg);margin:0;padding:24px;max-width:1200px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}h3{font-size:15px;margin:20px 0 6px}
 .meta{color:var(--muted)}table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f6f8fa;font-weight:600}td.cell{text-align:center;font-weight:600;min-width:72px}
-.pass{color:#fff;background:var(--pass)}.fail{color:#fff;background:var(--fail)}.skip{color:#fff;background:var(--skip)}.error{color:#fff;background:var(--error)}.deviation{color:#fff;background:var(--deviation)}
+.pass{color:#fff;background:var(--pass)}.fail{color:#fff;background:var(--fail)}.skip{color:#fff;background:var(--skip)}.error{color:#fff;background:var(--error)}.deviation{color:#fff;background:var(--deviation)}.disabled{color:#fff;background:var(--disabled)}
 .badge{display:inline-block;border-radius:10px;padding:0 8px;margin-right:6px;font-size:12px}
 .problem{border:1px solid var(--line);border-left:4px solid var(--fail);padding:8px 12px;margin:10px 0;border-radius:4px}
 .problem.error{border-left-color:var(--error);background:none;color:var(--fg)}
@@ -121,10 +119,10 @@ export function renderHtml(reports: readonly RunReport[], options: { secrets?: r
   const sections = reports.map((report) => {
     const s = report.summary;
     const problems = report.results.filter((r) => r.status === "fail" || r.status === "error");
-    const skips = report.results.filter((r) => r.status === "skip");
+    const skips = report.results.filter((r) => r.status === "skip" || r.status === "disabled");
     return `<section class="report" data-format="${htmlEscape(report.format)}">
 <h2>${htmlEscape(report.format)} <span class="meta">· ${htmlEscape(report.registry)} · profile ${htmlEscape(report.profile)}</span></h2>
-<p><span class="badge pass">${s.pass} passed</span><span class="badge fail">${s.fail} failed</span><span class="badge error">${s.error} errors</span><span class="badge skip">${s.skip} skipped</span><span class="badge deviation">${s.deviation} known deviations</span>
+<p><span class="badge pass">${s.pass} passed</span><span class="badge fail">${s.fail} failed</span><span class="badge error">${s.error} errors</span><span class="badge skip">${s.skip} skipped</span><span class="badge deviation">${s.deviation} known deviations</span>${s.disabled ? `<span class="badge disabled">${s.disabled} disabled</span>` : ""}
 <span class="meta">run ${htmlEscape(report.runId)} · seed ${report.seed} · ${new Date(report.startedAt).toISOString()} · ${(report.durationMs / 1000).toFixed(1)} s</span></p>
 ${matrix(report)}
 ${problems.length ? `<h2>Failures and errors</h2>${problems.map((r) => problem(r, report)).join("\n")}` : ""}
@@ -135,7 +133,7 @@ ${report.cleanup.left.length ? `<p class="meta">Left on the registry: ${report.c
 </section>`;
   });
   const sum = (key: keyof RunReport["summary"]): number => reports.reduce((t, r) => t + r.summary[key], 0);
-  const total = { pass: sum("pass"), fail: sum("fail"), error: sum("error"), skip: sum("skip"), deviation: sum("deviation"), deviationsGone: sum("deviationsGone") };
+  const total = { pass: sum("pass"), fail: sum("fail"), error: sum("error"), skip: sum("skip"), deviation: sum("deviation"), disabled: sum("disabled"), deviationsGone: sum("deviationsGone") };
   const doc = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>regkit conformance report</title><style>${CSS}</style></head>
@@ -148,13 +146,7 @@ ${sections.join("\n")}
 }
 
 export function htmlReporter(file: string, options: { secrets?: readonly string[] } = {}): Reporter {
-  return {
-    name: "html",
-    async finish(reports) {
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, renderHtml(reports, options));
-    },
-  };
+  return fileReporter("html", file, (reports) => renderHtml(reports, options));
 }
 
 /** An SVG badge with pass/fail counts per format. */
@@ -182,11 +174,5 @@ export function renderBadge(reports: readonly RunReport[]): string {
 }
 
 export function badgeReporter(file: string): Reporter {
-  return {
-    name: "badge",
-    async finish(reports) {
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, renderBadge(reports));
-    },
-  };
+  return fileReporter("badge", file, renderBadge);
 }

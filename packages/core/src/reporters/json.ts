@@ -1,7 +1,5 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
 import { REPORT_SCHEMA_VERSION, type RunReport } from "../runner.js";
-import type { Reporter } from "./types.js";
+import { type Reporter, fileReporter } from "./types.js";
 
 /** The document `jsonReporter` writes. */
 export interface JsonReport {
@@ -36,13 +34,14 @@ export const reportJsonSchema = {
           durationMs: { type: "number" },
           summary: {
             type: "object",
-            required: ["pass", "fail", "skip", "error", "deviation", "deviationsGone"],
+            required: ["pass", "fail", "skip", "error", "deviation", "disabled", "deviationsGone"],
             properties: {
               pass: { type: "integer" },
               fail: { type: "integer" },
               skip: { type: "integer" },
               error: { type: "integer" },
               deviation: { type: "integer" },
+              disabled: { type: "integer" },
               deviationsGone: { type: "integer" },
             },
           },
@@ -61,7 +60,7 @@ export const reportJsonSchema = {
                 scenario: { type: "string" },
                 title: { type: "string" },
                 tokenKind: { enum: ["personal", "deploy", "job", "readonly", "anonymous", "invalid"] },
-                status: { enum: ["pass", "fail", "skip", "error", "deviation"] },
+                status: { enum: ["pass", "fail", "skip", "error", "deviation", "disabled"] },
                 message: { type: "string" },
                 expectation: { type: "object", required: ["expected", "actual"], properties: { expected: { type: "string" }, actual: { type: "string" } } },
                 exchanges: {
@@ -126,12 +125,5 @@ export const reportJsonSchema = {
 
 /** Writes `{ schemaVersion: 2, reports }` to `file`. */
 export function jsonReporter(file: string): Reporter {
-  return {
-    name: "json",
-    async finish(reports) {
-      await mkdir(dirname(file), { recursive: true });
-      const doc: JsonReport = { schemaVersion: REPORT_SCHEMA_VERSION, reports };
-      await writeFile(file, `${JSON.stringify(doc, null, 2)}\n`);
-    },
-  };
+  return fileReporter("json", file, (reports) => `${JSON.stringify({ schemaVersion: REPORT_SCHEMA_VERSION, reports } satisfies JsonReport, null, 2)}\n`);
 }

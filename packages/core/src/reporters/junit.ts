@@ -1,8 +1,6 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
 import type { ScenarioResult } from "../contract.js";
 import type { RunReport } from "../runner.js";
-import type { Reporter } from "./types.js";
+import { type Reporter, fileReporter } from "./types.js";
 
 /** XML-escapes text and drops characters XML 1.0 cannot hold. */
 export function xmlEscape(text: string): string {
@@ -35,11 +33,11 @@ export function renderJunit(reports: readonly RunReport[]): string {
   const all = reports.flatMap((r) => r.results);
   const count = (s: string): number => all.filter((r) => r.status === s).length;
   const total = reports.reduce((t, r) => t + r.durationMs, 0) / 1000;
-  out.push(`<testsuites name="regkit" tests="${all.length}" failures="${count("fail")}" errors="${count("error")}" skipped="${count("skip")}" time="${total.toFixed(3)}">`);
+  out.push(`<testsuites name="regkit" tests="${all.length}" failures="${count("fail")}" errors="${count("error")}" skipped="${count("skip") + count("disabled")}" time="${total.toFixed(3)}">`);
   for (const report of reports) {
     const c = report.summary;
     out.push(
-      `  <testsuite name="regkit.${xmlEscape(report.format)}" tests="${report.results.length}" failures="${c.fail}" errors="${c.error}" skipped="${c.skip}" time="${(report.durationMs / 1000).toFixed(3)}" timestamp="${report.startedAt}">`,
+      `  <testsuite name="regkit.${xmlEscape(report.format)}" tests="${report.results.length}" failures="${c.fail}" errors="${c.error}" skipped="${c.skip + c.disabled}" time="${(report.durationMs / 1000).toFixed(3)}" timestamp="${report.startedAt}">`,
       `    <properties><property name="registry" value="${xmlEscape(report.registry)}"/><property name="profile" value="${xmlEscape(report.profile)}"/><property name="runId" value="${report.runId}"/><property name="seed" value="${report.seed}"/><property name="deviations" value="${c.deviation}"/><property name="deviationsGone" value="${c.deviationsGone}"/></properties>`,
     );
     for (const r of report.results) {
@@ -50,7 +48,7 @@ export function renderJunit(reports: readonly RunReport[]): string {
       else if (r.status === "pass" || r.status === "deviation") {
         out.push(`${open}>`, `      <properties><property name="status" value="${r.status}"/></properties>`, `      <system-out>${xmlEscape(details(r))}</system-out>`, "    </testcase>");
       }
-      else if (r.status === "skip") out.push(`${open}>`, `      <skipped message="${message}"/>`, "    </testcase>");
+      else if (r.status === "skip" || r.status === "disabled") out.push(`${open}>`, `      <skipped message="${message}"/>`, "    </testcase>");
       else if (r.status === "fail") out.push(`${open}>`, `      <failure message="${message}" type="ConformanceFailure">${xmlEscape(details(r))}</failure>`, "    </testcase>");
       else out.push(`${open}>`, `      <error message="${message}" type="ProtocolError">${xmlEscape(details(r))}</error>`, "    </testcase>");
     }
@@ -61,11 +59,5 @@ export function renderJunit(reports: readonly RunReport[]): string {
 }
 
 export function junitReporter(file: string): Reporter {
-  return {
-    name: "junit",
-    async finish(reports) {
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, renderJunit(reports));
-    },
-  };
+  return fileReporter("junit", file, renderJunit);
 }

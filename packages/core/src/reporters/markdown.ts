@@ -1,11 +1,9 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
 import { ALL_TOKEN_KINDS, type ResultStatus } from "../contract.js";
 import type { RunReport } from "../runner.js";
 import { deviationRows, summaryLine } from "./deviations.js";
-import type { Reporter } from "./types.js";
+import { type Reporter, fileReporter } from "./types.js";
 
-const MARK: Record<ResultStatus, string> = { pass: "✅", fail: "❌", skip: "⏭️", error: "⚠️", deviation: "🔶" };
+const MARK: Record<ResultStatus, string> = { pass: "✅", fail: "❌", skip: "⏭️", error: "⚠️", deviation: "🔶", disabled: "🚫" };
 const LIMIT = 60_000;
 
 const cell = (text: string): string => text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
@@ -49,11 +47,5 @@ export function renderMarkdown(reports: readonly RunReport[]): string {
 }
 
 export function markdownReporter(file: string): Reporter {
-  return {
-    name: "markdown",
-    async finish(reports) {
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, renderMarkdown(reports));
-    },
-  };
+  return fileReporter("markdown", file, renderMarkdown);
 }

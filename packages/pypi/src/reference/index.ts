@@ -13,9 +13,9 @@ import {
   type StoredPackage,
   type StoredVersion,
 } from "@regkit/core";
-import { pypiGitLabFacts as facts } from "./gitlab.js";
-import { normalizeName, parseDistFilename } from "./names.js";
-import { escapeHtml } from "./simple.js";
+import { pypiGitLabFacts as facts } from "../gitlab.js";
+import { normalizeName, parseDistFilename } from "../names.js";
+import { escapeHtml } from "../simple.js";
 
 
 interface Upload {

@@ -1,30 +1,18 @@
 /**
- * The contract between the embedded reference registry (`@regkit/registry`)
- * and the formats it serves. A format kit contributes a {@link ReferenceFormat}:
+ * The contract between the embedded reference registry and the formats it
+ * serves (`@regkit/registry/contract`: types and two small error helpers, no
+ * server code). Each kit's routes import it from its `./reference` subpath,
+ * so a kit's main entry depends on no server code. A format kit contributes a {@link ReferenceFormat}:
  * its routes, written against a package store that already handles streaming,
  * limits, duplicates, atomic commits and project scoping.
  *
  * @module
  */
 import type { Readable } from "node:stream";
-import type { Digests, Limits, Policies, TokenKind } from "./contract.js";
+import type { Digests, GitLabAuthScheme, Limits, Policies, TokenKind } from "@regkit/core";
 
-/** How credentials may travel for a format on a GitLab-shaped registry. */
-export type AuthScheme =
-  /** `Authorization: Bearer <token>` (npm, Composer). */
-  | "bearer"
-  /** `Authorization: Basic` with GitLab's username rules. */
-  | "basic"
-  /** `PRIVATE-TOKEN`, `DEPLOY-TOKEN`, `JOB-TOKEN` headers. */
-  | "headers"
-  /** Only `PRIVATE-TOKEN` (GitLab's PyPI routes read no JOB-TOKEN header). */
-  | "privateToken"
-  /** Only `DEPLOY-TOKEN`. */
-  | "deployToken"
-  /** Only `JOB-TOKEN`. */
-  | "jobToken"
-  /** `X-NuGet-ApiKey` carrying any token kind (GitLab's NuGet push and delete). */
-  | "apiKey";
+/** How credentials may travel for a format on a GitLab-shaped registry (defined in core, where the GitLab facts use it). */
+export type AuthScheme = GitLabAuthScheme;
 
 /** Where a route is served: a project, a group (`/groups/:id/-/packages/...`) or the instance (`/packages/...`). */
 export type ReferenceLevel = "project" | "group" | "instance";
@@ -237,3 +225,6 @@ export class ReferenceError413 extends ReferenceHttpError {
     this.name = "ReferenceError413";
   }
 }
+
+export { stageMultipart } from "./multipart.js";
+export type { MultipartOptions, MultipartUpload } from "./multipart.js";

@@ -30,9 +30,9 @@ import {
   type ReferenceRequest,
   ReferenceHttpError,
 } from "@regkit/core";
-import { mavenGitLabFacts as facts } from "./gitlab.js";
-import { METADATA_FILE } from "./layout.js";
-import { gitlabPackageName } from "./profiles.js";
+import { mavenGitLabFacts as facts } from "../gitlab.js";
+import { METADATA_FILE } from "../layout.js";
+import { gitlabPackageName } from "../profiles.js";
 
 /**
  * The store version that holds an artifact's own files (its `maven-metadata.xml`):

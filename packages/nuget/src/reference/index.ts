@@ -12,9 +12,9 @@ import {
   type StoredPackage,
   type StoredVersion,
 } from "@regkit/core";
-import { gitlabNuGetName, gitlabNuGetVersion, nugetGitLabFacts as facts, type GitLabServiceEntry } from "./gitlab.js";
-import { nuspecIdentity, readNuspec } from "./nupkg.js";
-import { compareNuGetVersions, normalizeNuGetVersion } from "./version.js";
+import { gitlabNuGetName, gitlabNuGetVersion, nugetGitLabFacts as facts, type GitLabServiceEntry } from "../gitlab.js";
+import { nuspecIdentity, readNuspec } from "../nupkg.js";
+import { compareNuGetVersions, normalizeNuGetVersion } from "../version.js";
 
 const fail = refuse;
 const HEAD = 1024 * 1024;
