@@ -13,7 +13,7 @@ import { Agent, request } from "undici";
 import { startVerdaccio } from "../testing/verdaccio.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
-const { createHttpClient, resolveTarget, credentialFor } = await import(`${root}packages/core/dist/index.js`);
+const { createHttpClient, resolveTarget, credentialFor, targetSecrets } = await import(`${root}packages/core/dist/index.js`);
 const { npmKit } = await import(`${root}packages/npm/dist/index.js`);
 const cliBin = `${root}packages/cli/dist/bin.js`;
 
@@ -47,7 +47,7 @@ async function peakRss(pid) {
 function npmClient(registry, profile, credentials) {
   const target = resolveTarget(npmKit, { registry, profile, credentials });
   const credential = credentialFor(target, "personal");
-  const secrets = [credentials.personal].filter(Boolean);
+  const secrets = targetSecrets(target, credential);
   const http = createHttpClient({
     baseUrl: registry,
     authHeaders: target.profile.authHeaders(credential),
@@ -56,7 +56,7 @@ function npmClient(registry, profile, credentials) {
     secrets,
     timeoutMs: 600_000,
   });
-  return npmKit.connect({ target, credential, http, runId: "bench" });
+  return npmKit.connect({ target, credential, http, runId: "bench", secrets });
 }
 
 const median = (xs) => {

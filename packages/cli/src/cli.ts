@@ -36,7 +36,7 @@ export interface CliIo {
 
 const USAGE = `Usage:
   regkit serve [--host 127.0.0.1] [--port N|0] [--data-dir DIR]
-  regkit run --format FORMAT --registry URL [--profile NAME] [--scenario ID]...
+  regkit run --format FORMAT --registry URL [--profile NAME] [--scenario ID]... [--exclude ID=REASON]...
              [--token-kind KIND]... [--seed N] [--reporter console|json=FILE|junit=FILE|markdown=FILE|html=FILE|badge=FILE]...
              [--set KEY=VALUE]... [--config FILE]
              [--many-versions N] [--many-packages N] [--large-size SIZE] [--latency-budget MS]
@@ -198,6 +198,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       registry: { type: "string" },
       profile: { type: "string" },
       scenario: { type: "string", multiple: true },
+      exclude: { type: "string", multiple: true },
       "token-kind": { type: "string", multiple: true },
       seed: { type: "string" },
       reporter: { type: "string", multiple: true },
@@ -242,6 +243,16 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     const matches = [...known].some((k) => scenarioMatches(k, id));
     if (!matches) throw new UsageError(`unknown scenario "${id}" for ${kit.format} (see regkit list --format ${kit.format})`);
   }
+  // --exclude ID=REASON: run everything else; the excluded are reported disabled, with the reason.
+  const exclude: Record<string, string> = {};
+  for (const pair of values.exclude ?? []) {
+    const at = pair.indexOf("=");
+    const id = at < 0 ? pair : pair.slice(0, at);
+    const reason = at < 0 ? "" : pair.slice(at + 1).trim();
+    if (!reason) throw new UsageError(`--exclude ${pair}: give the reason, as --exclude ${id}="why it does not apply here"`);
+    if (![...known].some((k) => scenarioMatches(k, id))) throw new UsageError(`--exclude: unknown scenario "${id}" for ${kit.format} (see regkit list --format ${kit.format})`);
+    exclude[id] = reason;
+  }
 
   // One settings mechanism: the file, then REGKIT_SET, then --set and the flags that are its aliases.
   const flagSettings: Record<string, string> = {};
@@ -284,6 +295,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     kit,
     target,
     scenarios: values.scenario,
+    exclude,
     tokenKinds,
     seed: values.seed === undefined ? undefined : integer(values.seed, "--seed", 0),
     concurrency: values.concurrency === undefined ? undefined : integer(values.concurrency, "--concurrency", 1, 64),

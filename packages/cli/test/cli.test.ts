@@ -153,6 +153,8 @@ describe("regkit run", () => {
       [["run", "--format", "npm", "--registry", "http://127.0.0.1:9", "--seed", "abc"], /--seed expects a whole number/],
       [["run", "--format", "npm", "--registry", "http://127.0.0.1:9", "--large-size", "lots"], /setting largeSize expects size .*not "lots" \(valid settings: .*maxFileSize: size/],
       [["run", "--format", "npm", "--registry", "http://127.0.0.1:9", "--bogus"], /bogus/],
+      [["run", "--format", "npm", "--registry", "http://127.0.0.1:9", "--exclude", "push.many"], /--exclude push.many: give the reason/],
+      [["run", "--format", "npm", "--registry", "http://127.0.0.1:9", "--exclude", "push.nothing=slow"], /--exclude: unknown scenario "push.nothing"/],
     ];
     for (const [args, message] of cases) {
       const { code, stderr, stdout } = await regkit(args);
@@ -184,7 +186,7 @@ describe("regkit run", () => {
       const { code, stdout, stderr } = await regkit(
         [
           "run", "--format", "npm", "--registry", served.registries.npm!, "--profile", "gitlab",
-          "--scenario", "push.small", "--scenario", "auth.matrix", "--seed", "42",
+          "--scenario", "push.small", "--scenario", "auth.matrix", "--scenario", "pull", "--exclude", "pull=not this time", "--seed", "42",
           "--reporter", "console", "--reporter", `json=${join(dir, "r.json")}`, "--reporter", `junit=${join(dir, "r.xml")}`,
         ],
         env,
@@ -193,15 +195,18 @@ describe("regkit run", () => {
       const json = await readFile(join(dir, "r.json"), "utf8");
       const xml = await readFile(join(dir, "r.xml"), "utf8");
       const report = JSON.parse(json) as { schemaVersion: number; reports: { seed: number; results: { scenario: string; tokenKind: string; status: string }[] }[] };
-      expect(report.schemaVersion).toBe(2);
+      expect(report.schemaVersion).toBe(3);
       expect(report.reports[0]!.seed).toBe(42);
       const seen = report.reports[0]!.results.map((r) => `${r.scenario}/${r.tokenKind}/${r.status}`).sort();
       expect(seen).toEqual(
         [
           "auth.matrix/anonymous/pass", "auth.matrix/invalid/pass", "auth.matrix/readonly/pass",
           "push.small/deploy/pass", "push.small/job/pass", "push.small/personal/pass",
+          ...["package", "duplicate"].flatMap((s) => ["deploy", "job", "personal"].map((k) => `pull.${s}/${k}/disabled`)),
         ].sort(),
       );
+      expect(json).toContain("disabled: not this time");
+      expect(stdout).toMatch(/6 disabled/);
       expect(xml).toContain("<testsuites");
       for (const secret of Object.values(env)) {
         if (secret.length < 8) continue;

@@ -1,6 +1,9 @@
 // The HTML report of a real run, opened in a real headless browser (Debian's
 // chromium through playwright-core): it renders, the latency chart is there
 // with every point, failures carry their evidence, and no token is anywhere.
+// The run is the testkit's example kit against the reference registry: what is
+// checked here is core's reporters, not a format. The file stays with the CLI
+// because playwright-core is the CLI's dev dependency.
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -8,9 +11,9 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { badgeReporter, htmlReporter, markdownReporter, runConformance, type RunReport } from "@regkit/core";
-import { npmKit, npmReference } from "@regkit/npm";
 import { createReferenceRegistry, type ReferenceRegistry } from "@regkit/registry";
 import { startFaultyProxy } from "@regkit/registry/faults";
+import { exampleKit, exampleReference } from "@regkit/testkit";
 
 const CHROMIUM = "/usr/bin/chromium";
 let registry: ReferenceRegistry;
@@ -19,29 +22,30 @@ let reports: RunReport[];
 let secrets: string[];
 
 beforeAll(async () => {
-  registry = await createReferenceRegistry({ formats: [npmReference] });
+  registry = await createReferenceRegistry({ formats: [exampleReference] });
   dir = await mkdtemp(join(tmpdir(), "regkit-html-"));
   const { tokens } = registry;
   secrets = [tokens.personal, tokens.deploy, tokens.job, tokens.readonlyDeploy];
   const credentials = { personal: tokens.personal, deploy: { username: tokens.deployUsername, token: tokens.deploy }, job: tokens.job };
   const good = await runConformance({
-    kit: npmKit,
-    target: { registry: registry.registries.npm!, credentials, options: { manyVersions: 25, manyPackages: 10, largeSize: 2 * 1024 * 1024 } },
+    kit: exampleKit,
+    target: { registry: registry.registries.example!, credentials, options: { manyVersions: 25, manyPackages: 10, largeSize: 2 * 1024 * 1024 } },
     scenarios: ["push.small", "push.many", "push.large"],
     tokenKinds: ["personal"],
   });
-  // A registry that echoes the caller's token in its error page, and the wrong profile: failures with evidence.
+  // A registry that echoes the caller's token in its error page, and a policy
+  // that expects another refusal status than the registry's 400: failures with evidence.
   const proxy = await startFaultyProxy({
     upstream: registry.url,
     fault: (e) =>
       e.method === "PUT" && e.path.includes("-dup-")
-        ? { response: (res) => (res.status >= 400 ? { body: JSON.stringify({ message: `duplicate; you sent ${e.headers.authorization} <script>alert(1)</script>` }) } : undefined) }
+        ? { response: (res) => (res.status >= 400 ? { body: JSON.stringify({ message: `duplicate; you sent ${e.headers["private-token"]} <script>alert(1)</script>` }) } : undefined) }
         : undefined,
   });
   try {
     const bad = await runConformance({
-      kit: npmKit,
-      target: { registry: registry.registries.npm!.replace(registry.url, proxy.url), profile: "verdaccio", credentials },
+      kit: exampleKit,
+      target: { registry: registry.registries.example!.replace(registry.url, proxy.url), policies: { duplicateStatus: [409] }, credentials },
       scenarios: ["push.duplicate"],
       tokenKinds: ["personal"],
       seed: 77,
@@ -73,7 +77,7 @@ describe("reports people read", () => {
     expect(md).toMatch(/\| `push\.duplicate` \| ❌ \|/);
     expect(md).toContain("expected: refused with status 409");
     const badge = await readFile(join(dir, "badge.svg"), "utf8");
-    expect(badge).toContain("npm 3/3 · npm 0/1");
+    expect(badge).toContain("example 3/3 · example 0/1");
     expect(badge).toContain("#e05d44");
   });
 

@@ -67,7 +67,7 @@ export interface Credential {
  * Optional features every format has. A scenario that needs a capability the
  * target lacks is a skip with the reason.
  */
-export interface CoreCapabilities {
+export type CoreCapabilities = {
   /** A search endpoint (`npm search`, NuGet `SearchQueryService`). */
   readonly search: boolean;
   /** The metadata endpoint lists every version of a package. */
@@ -80,7 +80,7 @@ export interface CoreCapabilities {
   readonly anonymousRead: boolean;
   /** An invalid token is read as no token (reads where anonymous may); absent: false. */
   readonly invalidTokenRead?: boolean | undefined;
-}
+};
 
 /** A capability every format has. */
 export type CoreCapability = Exclude<keyof CoreCapabilities, "invalidTokenRead">;
@@ -90,7 +90,7 @@ export type CoreCapability = Exclude<keyof CoreCapabilities, "invalidTokenRead">
  * PyPI's `pep691`): core's, plus one boolean per own key. Scenarios name the
  * keys in `requires`, typed per kit.
  */
-export type Capabilities<K extends string = string> = CoreCapabilities & { readonly [key in K]: boolean };
+export type Capabilities<K extends string = never> = CoreCapabilities & { readonly [key in K]: boolean };
 
 /** What the registry promises to do in situations with more than one right answer. */
 export interface Policies {
@@ -113,7 +113,7 @@ export interface Limits {
  * It says which token kinds exist there, how each credential travels on the
  * wire for this format, and what the registry promises.
  */
-export interface Profile<K extends string = string> {
+export interface Profile<K extends string = never> {
   readonly name: string;
   readonly description: string;
   /** Token kinds this registry has at all (others are skipped: "the registry has no deploy tokens"). */
@@ -156,6 +156,13 @@ export interface Profile<K extends string = string> {
    */
   readonly personalUsername?: "required" | undefined;
 }
+
+/**
+ * A profile of any kit, its own capability keys erased: every kit's profile
+ * type is one (a profile with more keys is still a profile), so code that runs
+ * every kit (the runner, the CLI's kit list) holds kits as `FormatKit`.
+ */
+export type AnyProfile = Profile;
 
 /** A recorded departure of a registry from the format's own rules. */
 export interface Deviation {
@@ -241,7 +248,7 @@ export interface Target {
 }
 
 /** A target merged with its profile: what scenarios see. */
-export interface ResolvedTarget<P extends Profile = Profile> {
+export interface ResolvedTarget<P extends AnyProfile = AnyProfile> {
   readonly registry: string;
   /** The profile with its settings applied (deviations and denied statuses included). */
   readonly profile: P;
@@ -387,7 +394,7 @@ export interface RegistryClient {
 }
 
 /** What a kit's `connect` receives. */
-export interface Session<P extends Profile = Profile> {
+export interface Session<P extends AnyProfile = AnyProfile> {
   readonly target: ResolvedTarget<P>;
   readonly credential: Credential;
   readonly http: HttpClient;
@@ -435,7 +442,7 @@ export interface HttpClient {
 // Real clients
 
 /** A real client tool (npm CLI, twine, mvn, NuGet.exe) driven by the scenarios. */
-export interface ClientDriver<P extends Profile = Profile> {
+export interface ClientDriver<P extends AnyProfile = AnyProfile> {
   /** `npm-cli`, `twine`, `pip`, `mvn`, `nuget-exe`. */
   readonly name: string;
   /** Undefined when usable, else why not ("npm not found on PATH"): the scenario skips with it. */
@@ -447,7 +454,7 @@ export interface ClientDriver<P extends Profile = Profile> {
 }
 
 /** What a driver gets: where to point the tool (a recording proxy) and as whom. */
-export interface DriverContext<P extends Profile = Profile> {
+export interface DriverContext<P extends AnyProfile = AnyProfile> {
   /** The registry URL as the tool must see it (a local recording proxy in front of the target). */
   readonly registry: string;
   readonly target: ResolvedTarget<P>;
@@ -523,7 +530,7 @@ export interface LatencySeries {
 }
 
 /** What a scenario may call while it runs. */
-export interface ScenarioContext<C extends RegistryClient = RegistryClient, P extends Profile = Profile> {
+export interface ScenarioContext<C extends RegistryClient = RegistryClient, P extends AnyProfile = AnyProfile> {
   readonly kit: FormatKit<C, P>;
   readonly target: ResolvedTarget<P>;
   readonly credential: Credential;
@@ -567,10 +574,10 @@ export interface ScenarioContext<C extends RegistryClient = RegistryClient, P ex
 }
 
 /** The capability keys a profile type has (core's and the kit's own). */
-export type CapabilityOf<P extends Profile> = Exclude<keyof P["capabilities"], number | symbol>;
+export type CapabilityOf<P extends AnyProfile> = Exclude<keyof P["capabilities"], number | symbol>;
 
 /** A conformance scenario, written once against the contract. */
-export interface Scenario<C extends RegistryClient = RegistryClient, P extends Profile = Profile> {
+export interface Scenario<C extends RegistryClient = RegistryClient, P extends AnyProfile = AnyProfile> {
   /** Stable id used in reports and docs: `push.small`. */
   readonly id: string;
   readonly title: string;
@@ -579,8 +586,11 @@ export interface Scenario<C extends RegistryClient = RegistryClient, P extends P
   /** What it checks and why, for the generated docs. */
   readonly description: string;
   readonly audience: ScenarioAudience;
-  /** Capabilities that must be true, else skip (typed: the kit's own keys and core's). */
-  readonly requires?: readonly CapabilityOf<P>[] | undefined;
+  /**
+   * Capabilities that must be true, else skip. {@link defineKit} checks them
+   * against the kit's profile type (core's keys and the kit's own).
+   */
+  readonly requires?: readonly string[] | undefined;
   /** Per scenario timeout in ms (default from the runner). */
   readonly timeoutMs?: number | undefined;
   /** Runs with nothing else in parallel (latency measurements). */
@@ -672,7 +682,7 @@ export interface GitLabFact<T = unknown> {
  * profile `P`: scenarios, drivers and `connect` see the kit's own types.
  * Build it with {@link defineKit}.
  */
-export interface FormatKit<C extends RegistryClient = RegistryClient, P extends Profile = Profile> {
+export interface FormatKit<C extends RegistryClient = RegistryClient, P extends AnyProfile = AnyProfile> {
   /** `npm`, `pypi`, `maven`, `nuget`. */
   readonly format: string;
   readonly title: string;
@@ -704,10 +714,11 @@ export interface FormatKit<C extends RegistryClient = RegistryClient, P extends 
  * from `connect` and `profiles`: scenarios and drivers then receive the kit's
  * own adapter and profile types, with no casts.
  */
-export function defineKit<C extends RegistryClient, P extends Profile>(
+export function defineKit<C extends RegistryClient, P extends AnyProfile>(
   kit: Omit<FormatKit<C, P>, "drivers" | "scenarios"> & {
     drivers?: readonly ClientDriver<P>[];
-    scenarios?: readonly Scenario<C, P>[];
+    /** `requires` names only capabilities the kit's profile type has. */
+    scenarios?: readonly (Scenario<C, P> & { readonly requires?: readonly CapabilityOf<P>[] | undefined })[];
   },
 ): FormatKit<C, P> {
   return { drivers: [], scenarios: [], ...kit };
@@ -726,7 +737,7 @@ export type CapabilitiesInput<K extends string> = [K] extends [never]
  * keys (`defineProfile<"snapshots">({ capabilities: { snapshots: true }, ... })`).
  */
 export function defineProfile<K extends string = never>(
-  profile: Omit<Profile<K>, "capabilities" | "policies"> & CapabilitiesInput<K> & { readonly policies?: Partial<Policies> | undefined },
+  profile: Omit<Profile<K>, "capabilities" | "policies"> & CapabilitiesInput<NoInfer<K>> & { readonly policies?: Partial<Policies> | undefined },
 ): Profile<K> {
   return {
     ...profile,

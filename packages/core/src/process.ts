@@ -93,7 +93,7 @@ export function runTool(run: ToolRun): Promise<ToolResult> {
       finish(error.code === "ENOENT" ? 127 : 1, `\n${run.command}: ${error.code === "ENOENT" ? "not found on PATH" : error.message}`);
     });
     child.once("close", (code, signal) => {
-      if (timedOut) finish(124, `\n${run.command} did not finish within ${Math.round(limit / 1000)} s and was killed`);
+      if (timedOut) finish(124, `\n${run.command} did not finish within ${limit >= 10_000 ? Math.round(limit / 1000) : (limit / 1000).toFixed(1)} s and was killed`);
       else if (run.signal?.aborted) finish(code ?? 130, `\n${run.command} was stopped: the scenario ended`);
       else finish(code ?? 128 + (SIGNALS[signal ?? ""] ?? 0));
     });

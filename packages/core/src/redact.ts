@@ -20,7 +20,8 @@ const REDACTED = "[REDACTED]";
  */
 export function isCredentialHeader(name: string): boolean {
   const lower = name.toLowerCase();
-  return SECRET_HEADERS.has(lower) || /token|api-?key|auth|secret|passw|session/.test(lower);
+  // `auth` only as a whole word (`x-auth`, `authorization`): `www-authenticate` carries the realm, evidence worth keeping.
+  return SECRET_HEADERS.has(lower) || /token|api-?key|art-?api|secret|passw|session|(^|-)auth(orization)?($|-)/.test(lower);
 }
 
 /**

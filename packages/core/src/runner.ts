@@ -204,8 +204,10 @@ export class RunSession {
     if (kind === "personal" && profile.personalUsername === "required" && !this.target.credentials.personalUsername) {
       return `the ${profile.name} profile sends the personal access token as Basic auth with its owner's username, which the registry checks: set REGKIT_PERSONAL_USERNAME`;
     }
+    // Any kit's capabilities, read by name: core's and the kit's own keys.
+    const has: Readonly<Record<string, boolean | undefined>> = capabilities;
     for (const capability of scenario.requires ?? []) {
-      if (!capabilities[capability]) return `target lacks capability ${capability} (profile ${profile.name})`;
+      if (!has[capability]) return `target lacks capability ${capability} (profile ${profile.name})`;
     }
     if (scenario.audience === "negative" && !this.writer()) {
       return "no write credential to prepare the package (set REGKIT_PERSONAL_TOKEN, REGKIT_DEPLOY_TOKEN or REGKIT_JOB_TOKEN)";

@@ -3,7 +3,7 @@ import {
   DEFAULT_OPTIONS,
   type Credential,
   type FormatKit,
-  type Profile,
+  type AnyProfile,
   type RegistryClient,
   type ResolvedTarget,
   type Target,
@@ -13,7 +13,7 @@ import { ConfigError } from "./errors.js";
 import { applySettings } from "./settings.js";
 
 /** Merges a target with its kit profile; a ConfigError for an unknown profile or a bad URL. */
-export function resolveTarget<C extends RegistryClient, P extends Profile>(kit: FormatKit<C, P>, target: Target): ResolvedTarget<P> {
+export function resolveTarget<C extends RegistryClient, P extends AnyProfile>(kit: FormatKit<C, P>, target: Target): ResolvedTarget<P> {
   const profileName = target.profile ?? kit.defaultProfile;
   const profile = kit.profiles[profileName];
   if (!profile) {

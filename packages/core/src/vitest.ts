@@ -5,7 +5,7 @@
  * @module
  */
 import { afterAll, describe, test } from "vitest";
-import type { FormatKit, GitLabFact, Profile, RegistryClient, ScenarioResult, Target, TokenKind } from "./contract.js";
+import type { FormatKit, GitLabFact, AnyProfile, RegistryClient, ScenarioResult, Target, TokenKind } from "./contract.js";
 import { RunSession, exclusionOf, kindsOf, newRunId, selectScenarios } from "./runner.js";
 
 export interface DescribeConformanceOptions {
@@ -44,7 +44,7 @@ export function formatFailure(result: ScenarioResult): string {
  * against `target`. Typed by the kit, so a kit's own scenarios and settings
  * are checked against it.
  */
-export function describeConformance<C extends RegistryClient, P extends Profile>(kit: FormatKit<C, P>, target: Target, options: DescribeConformanceOptions = {}): void {
+export function describeConformance<C extends RegistryClient, P extends AnyProfile>(kit: FormatKit<C, P>, target: Target, options: DescribeConformanceOptions = {}): void {
   const envSeed = Number(process.env.REGKIT_SEED);
   const seed = options.seed ?? (Number.isInteger(envSeed) ? envSeed : Math.floor(Math.random() * 2 ** 31));
   const runId = options.runId ?? newRunId();

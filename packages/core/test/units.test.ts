@@ -65,8 +65,8 @@ describe("targets", () => {
 describe("JUnit", () => {
   test("escapes hostile text and counts per suite", () => {
     const report = {
-      schemaVersion: 2, tool: { name: "regkit", version: "0" }, runId: "r", format: "npm", registry: "http://x", profile: "gitlab", settings: {}, seed: 1,
-      startedAt: new Date(0).toISOString(), durationMs: 5, summary: { pass: 1, fail: 1, skip: 1, error: 0, deviation: 0, deviationsGone: 0 }, cleanup: { removed: 0, left: [], errors: [] },
+      schemaVersion: 3, tool: { name: "regkit", version: "0" }, runId: "r", format: "npm", registry: "http://x", profile: "gitlab", settings: {}, seed: 1,
+      startedAt: new Date(0).toISOString(), durationMs: 5, summary: { pass: 1, fail: 1, skip: 1, error: 0, deviation: 0, disabled: 0, deviationsGone: 0 }, cleanup: { removed: 0, left: [], errors: [] },
       results: [
         { format: "npm", scenario: "a", title: "", tokenKind: "personal", status: "pass", exchanges: [], durationMs: 1, notes: [], latency: [], throughput: {} },
         { format: "npm", scenario: "b", title: "", tokenKind: "job", status: "fail", message: `<script>"&'\u0001`, expectation: { expected: "x", actual: "y" }, exchanges: [], durationMs: 1, notes: [], latency: [], throughput: {} },
@@ -111,6 +111,6 @@ describe("summarize", () => {
       result("pass", [d("b", false), d("c", false)]),
       result("fail", []),
     ]);
-    expect(summary).toEqual({ pass: 2, fail: 1, skip: 0, error: 0, deviation: 1, deviationsGone: 2 });
+    expect(summary).toEqual({ pass: 2, fail: 1, skip: 0, error: 0, deviation: 1, disabled: 0, deviationsGone: 2 });
   });
 });

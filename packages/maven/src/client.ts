@@ -56,7 +56,7 @@ import {
   renderMavenMetadata,
   resolveSnapshotFile,
 } from "./metadata.js";
-import { MD5_CHECKSUMS_DEVIATION } from "./profiles.js";
+import { MD5_CHECKSUMS_DEVIATION, type MavenProfile } from "./profiles.js";
 import { isSnapshotVersion } from "./version.js";
 
 /** Checksum files the adapter requires next to a downloaded file; the others are checked when present. */
@@ -114,7 +114,7 @@ export class MavenClient implements RegistryClient {
   /** The profile records that no `.md5` is served (GitLab in FIPS mode): downloads do not ask for one. */
   readonly #md5Absent: boolean;
 
-  constructor(session: Pick<Session, "http"> & { readonly target?: Session["target"] | undefined }) {
+  constructor(session: Pick<Session<MavenProfile>, "http"> & { readonly target?: Session<MavenProfile>["target"] | undefined }) {
     this.#http = session.http;
     this.#md5Absent = session.target?.profile.deviations?.[MD5_CHECKSUMS_DEVIATION] !== undefined;
   }
@@ -458,6 +458,6 @@ function xmlContent(metadata: MavenMetadata): Content {
 }
 
 /** The kit's `connect`. */
-export function connectMaven(session: Session): MavenClient {
+export function connectMaven(session: Session<MavenProfile>): MavenClient {
   return new MavenClient(session);
 }

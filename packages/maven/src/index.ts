@@ -10,11 +10,12 @@ export {
   VERIFIES_CHECKSUMS,
   VERIFIES_SHA2_CHECKSUMS,
 } from "./profiles.js";
+export type { MavenCapability, MavenProfile } from "./profiles.js";
 export { mavenGitLabFacts } from "./gitlab.js";
 export { MavenClient, connectMaven, checksumValue } from "./client.js";
-export { mvnDriver, settingsXml } from "./mvn.js";
+export { mvnDriver, settingsXml } from "./drivers.js";
 export { mavenScenarios } from "./scenarios.js";
-export { buildMavenArtifact, buildJar, buildPom, buildClassifierJar, renderPom, IN_MEMORY_JAR_LIMIT } from "./build.js";
+export { buildMavenArtifact, buildJar, buildPom, buildClassifierJar, renderPom, IN_MEMORY_JAR_LIMIT } from "./package.js";
 export { compareMavenVersions, canonicalMavenVersion, isSnapshotVersion } from "./version.js";
 export {
   parseMavenMetadata,
@@ -48,4 +49,3 @@ export {
   distinctVersionsArbitrary,
   filesArbitrary,
 } from "./arbitraries.js";
-export { readZipEntries } from "./zip.js";

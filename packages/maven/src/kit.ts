@@ -3,12 +3,12 @@
  *
  * @module
  */
-import { type FormatKit, type RouteTemplate, defineKit, factList } from "@regkit/core";
+import { type RouteTemplate, defineKit, factList } from "@regkit/core";
 import { mavenArbitraries } from "./arbitraries.js";
-import { buildMavenArtifact } from "./build.js";
 import { connectMaven } from "./client.js";
+import { mvnDriver } from "./drivers.js";
 import { mavenGitLabFacts } from "./gitlab.js";
-import { mvnDriver } from "./mvn.js";
+import { buildMavenArtifact } from "./package.js";
 import { GITLAB_MAVEN_LIMIT, mavenProfiles } from "./profiles.js";
 import { mavenScenarios } from "./scenarios.js";
 import { compareMavenVersions } from "./version.js";
@@ -37,7 +37,9 @@ export const mavenRoutes: readonly RouteTemplate[] = [
 
 const RUN_PREFIX = "io.regkit.r";
 
-export const mavenKit: FormatKit = defineKit({
+// No annotation: defineKit infers FormatKit<MavenClient, MavenProfile>, so
+// scenarios and drivers see the Maven adapter and profiles without casts.
+export const mavenKit = defineKit({
   format: "maven",
   title: "Maven",
   description:

@@ -36,6 +36,10 @@ export const VERIFIES_SHA2_CHECKSUMS = "verifiesSha2Checksums";
  * where Maven's repository layout has one next to every file.
  */
 export const MD5_CHECKSUMS_DEVIATION = "maven.md5-checksums";
+/** The Maven kit's own capability keys, on top of core's. */
+export type MavenCapability = typeof VERIFIES_CHECKSUMS | typeof VERIFIES_SHA2_CHECKSUMS;
+/** A profile of the Maven kit: core's capabilities plus the two checksum ones. */
+export type MavenProfile = Profile<MavenCapability>;
 /** The username sent with a personal access token where GitLab ignores it (a WebDAV server may not). */
 export const PERSONAL_TOKEN_USERNAME = "regkit";
 
@@ -98,7 +102,7 @@ const describeGitLab = (credentials: string): string =>
   `GitLab Maven repository (/api/v4/projects/:id/packages/maven), ${credentials}. Duplicates allowed by default (${facts.duplicateRefusal.value.status} when the group setting maven_duplicates_allowed forbids them: --set duplicates=reject), ${GITLAB_MAVEN_LIMIT / 1024 ** 3} GiB per file, .sha1 uploads verified (${facts.sha1Upload.value.mismatch} when wrong), .sha256/.sha512 stored as given. Settings: visibility (private|public), fips. Maven cannot delete: cleanup removes what the run deployed through GitLab's Packages API.`;
 
 /** GitLab's project-level Maven endpoint, credentials in GitLab's headers. */
-export const gitlabProfile: Profile = defineProfile({
+export const gitlabProfile: MavenProfile = defineProfile<MavenCapability>({
   name: "gitlab",
   description: describeGitLab("credentials in the PRIVATE-TOKEN, DEPLOY-TOKEN and JOB-TOKEN headers (a bad PRIVATE-TOKEN is always 401)"),
   ...gitlabShared,
@@ -107,7 +111,7 @@ export const gitlabProfile: Profile = defineProfile({
 });
 
 /** The same endpoint with HTTP Basic credentials, as `settings.xml` `<username>/<password>` send them. */
-export const gitlabBasicProfile: Profile = defineProfile({
+export const gitlabBasicProfile: MavenProfile = defineProfile<MavenCapability>({
   name: "gitlab-basic",
   description: describeGitLab(
     "HTTP Basic credentials (any username with a personal access token or a deploy token, gitlab-ci-token with a job token; a password GitLab does not know reads as no credentials)",
@@ -124,7 +128,7 @@ export const gitlabBasicProfile: Profile = defineProfile({
  * a `deploy` username and password (the `readonly` kind: a user who may only
  * read); reads are anonymous.
  */
-export const davProfile: Profile = defineProfile({
+export const davProfile: MavenProfile = defineProfile<MavenCapability>({
   name: "dav",
   description:
     "Plain HTTP/WebDAV Maven repository (GET and PUT only): Basic credentials or none, anonymous reads, re-deploys overwrite, nothing can be deleted, no size limit unless configured.",
@@ -146,7 +150,7 @@ export const davProfile: Profile = defineProfile({
     credential.token === undefined ? {} : basic(credential.username ?? PERSONAL_TOKEN_USERNAME, credential.token),
 });
 
-export const mavenProfiles: Readonly<Record<string, Profile>> = {
+export const mavenProfiles: Readonly<Record<string, MavenProfile>> = {
   gitlab: gitlabProfile,
   "gitlab-basic": gitlabBasicProfile,
   dav: davProfile,

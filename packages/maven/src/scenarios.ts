@@ -7,9 +7,9 @@
 import * as fc from "fast-check";
 import {
   type Artifact,
+  type CapabilityOf,
   ConformanceFailure,
   type Exchange,
-  type RegistryClient,
   type Scenario,
   type ScenarioContext,
   describeExchange,
@@ -17,30 +17,31 @@ import {
   scenarioHelpers,
 } from "@regkit/core";
 import { distinctVersionsArbitrary, versionArbitrary } from "./arbitraries.js";
-import { buildClassifierJar } from "./build.js";
-import { MavenClient, checksumValue } from "./client.js";
+import { type MavenClient, checksumValue } from "./client.js";
 import { METADATA_FILE, artifactFileName, artifactSegments, parseCoordinates } from "./layout.js";
 import { highestVersion, resolveSnapshotFile } from "./metadata.js";
-import { MD5_CHECKSUMS_DEVIATION, VERIFIES_CHECKSUMS, VERIFIES_SHA2_CHECKSUMS } from "./profiles.js";
+import { buildClassifierJar } from "./package.js";
+import { MD5_CHECKSUMS_DEVIATION, type MavenProfile, VERIFIES_CHECKSUMS, VERIFIES_SHA2_CHECKSUMS } from "./profiles.js";
 import { compareMavenVersions, isSnapshotVersion } from "./version.js";
 
+/**
+ * A scenario of this kit: its context carries the Maven adapter and a Maven
+ * profile, and `requires` may name only capabilities a Maven profile has.
+ */
+type MavenScenario = Scenario<MavenClient, MavenProfile> & { readonly requires?: readonly CapabilityOf<MavenProfile>[] | undefined };
+type MavenContext = ScenarioContext<MavenClient, MavenProfile>;
 
-function maven(client: RegistryClient): MavenClient {
-  if (!(client instanceof MavenClient)) throw new Error("the Maven scenarios need the Maven kit's own adapter");
-  return client;
-}
-
-function sample<T>(ctx: ScenarioContext, arbitrary: fc.Arbitrary<T>, salt: number): T {
+function sample<T>(ctx: MavenContext, arbitrary: fc.Arbitrary<T>, salt: number): T {
   const [value] = fc.sample(arbitrary, { seed: ctx.fc.seed + salt, numRuns: 1 });
   if (value === undefined) throw new Error("fast-check gave no sample");
   return value;
 }
 
-function last(ctx: ScenarioContext, count = 4): readonly Exchange[] {
+function last(ctx: MavenContext, count = 4): readonly Exchange[] {
   return ctx.exchanges().slice(-count);
 }
 
-async function publishOrFail(ctx: ScenarioContext, artifact: Artifact, what: string): Promise<void> {
+async function publishOrFail(ctx: MavenContext, artifact: Artifact, what: string): Promise<void> {
   const outcome = await ctx.client.publish(artifact);
   if (outcome.accepted) ctx.track(artifact.name, artifact.version);
   expectThat(
@@ -51,7 +52,7 @@ async function publishOrFail(ctx: ScenarioContext, artifact: Artifact, what: str
   );
 }
 
-const versionOrder: Scenario = {
+const versionOrder: MavenScenario = {
   id: "maven.version-order",
   title: "maven-metadata.xml lists every version; latest and release follow Maven's order",
   checklist: 5,
@@ -59,7 +60,7 @@ const versionOrder: Scenario = {
     "Deploys generated versions (numbers, qualifiers such as alpha, rc, sp, ga and unknown ones, mixed `.`/`-` separators) in random order, then reads the artifact-level maven-metadata.xml: every version must be listed once, and `<latest>` and `<release>` must be the highest version by Maven's ComparableVersion.",
   audience: "write",
   async run(ctx) {
-    const client = maven(ctx.client);
+    const { client } = ctx;
     const name = ctx.name("order");
     const count = Math.max(3, Math.min(8, ctx.options.numRuns));
     const versions = sample(ctx, distinctVersionsArbitrary({ minLength: count, maxLength: count }), 1);
@@ -110,7 +111,7 @@ const versionOrder: Scenario = {
   },
 };
 
-const snapshots: Scenario = {
+const snapshots: MavenScenario = {
   id: "maven.snapshots",
   title: "SNAPSHOT deploys get new timestamped files and resolve to the newest build",
   checklist: 1,
@@ -118,7 +119,7 @@ const snapshots: Scenario = {
     "Deploys one SNAPSHOT version three times with different bytes. Each deploy must store new timestamped files (`<artifactId>-<base>-<yyyyMMdd.HHmmss>-<buildNumber>.jar`), the version-level maven-metadata.xml must point at the newest build, and resolving the SNAPSHOT must download the newest bytes. Under a reject-duplicates policy the second deploy must be refused instead and the first build stay.",
   audience: "write",
   async run(ctx) {
-    const client = maven(ctx.client);
+    const { client } = ctx;
     const name = ctx.name("snapshot");
     const version = `${sample(ctx, versionArbitrary(), 2)}-SNAPSHOT`;
     const { artifactId } = parseCoordinates(name);
@@ -215,15 +216,15 @@ const snapshots: Scenario = {
 };
 
 /** Whether `status` is the refusal of a duplicate the target documents (any 4xx when it names none). */
-function isDuplicateRefusal(ctx: ScenarioContext, status: number): boolean {
+function isDuplicateRefusal(ctx: MavenContext, status: number): boolean {
   const statuses = ctx.target.policies.duplicateStatus;
   return statuses.length === 0 ? status >= 400 && status < 500 : statuses.includes(status);
 }
 
 /** Downloads `name:version` and reports whether the client flagged a checksum mismatch. */
-async function downloadFlags(ctx: ScenarioContext, client: MavenClient, name: string, version: string): Promise<boolean> {
+async function downloadFlags(ctx: MavenContext, name: string, version: string): Promise<boolean> {
   try {
-    await client.download(name, version);
+    await ctx.client.download(name, version);
     return false;
   } catch (error) {
     if (!(error instanceof ConformanceFailure)) throw error;
@@ -231,7 +232,7 @@ async function downloadFlags(ctx: ScenarioContext, client: MavenClient, name: st
   }
 }
 
-const checksums: Scenario = {
+const checksums: MavenScenario = {
   id: "maven.checksums",
   title: "Checksum files match their files; a wrong checksum is refused or served as uploaded",
   checklist: 4,
@@ -239,7 +240,7 @@ const checksums: Scenario = {
     "Deploys a jar and its pom with .sha1, .md5, .sha256 and .sha512 files, then checks every checksum the registry serves (jar, pom, maven-metadata.xml) against the bytes it serves, and that the jar's .md5 is served (GitLab in FIPS mode: recorded deviation maven.md5-checksums). Then uploads a wrong .sha1: a registry that verifies checksums (capability verifiesChecksums, GitLab: 409) must refuse it and keep serving the right one; a plain repository stores what it is given, so the wrong value must be what it serves, and downloading must flag it. Then a wrong .sha256: refused where the registry verifies SHA-2 checksums (capability verifiesSha2Checksums); elsewhere accepted and served as uploaded (flagged on download) or ignored, or, where duplicates are rejected, refused as a second upload of a stored file (GitLab: .sha256 is an ordinary file).",
   audience: "write",
   async run(ctx) {
-    const client = maven(ctx.client);
+    const { client } = ctx;
     const name = ctx.name("checksums");
     const version = sample(ctx, versionArbitrary(), 3);
     const artifact = await ctx.build({ name, version, files: { "data/one.txt": Buffer.from(`checksums ${ctx.runId}\n`) } });
@@ -294,7 +295,7 @@ const checksums: Scenario = {
         expected: wrong,
         actual: `${text} (${describeExchange(served.exchange)})`,
       }, [served.exchange]);
-      expectThat(await downloadFlags(ctx, client, name, version), `downloading ${name}:${version} did not flag the wrong .sha1`, {
+      expectThat(await downloadFlags(ctx, name, version), `downloading ${name}:${version} did not flag the wrong .sha1`, {
         expected: "a checksum mismatch",
         actual: "download passed",
       }, last(ctx));
@@ -305,7 +306,7 @@ const checksums: Scenario = {
       await client.download(name, version);
     }
 
-    await wrongSha256(ctx, client, { name, version, filename: artifact.filename, right: artifact.content.digests.sha256, path: sumOf("sha256") });
+    await wrongSha256(ctx, { name, version, filename: artifact.filename, right: artifact.content.digests.sha256, path: sumOf("sha256") });
   },
 };
 
@@ -315,15 +316,15 @@ const checksums: Scenario = {
  * client) and, where it stores them as files, on its duplicate policy.
  */
 async function wrongSha256(
-  ctx: ScenarioContext,
-  client: MavenClient,
+  ctx: MavenContext,
   file: { readonly name: string; readonly version: string; readonly filename: string; readonly right: string; readonly path: string[] },
 ): Promise<void> {
+  const { client } = ctx;
   const wrong = "0".repeat(64) === file.right ? "1".repeat(64) : "0".repeat(64);
   const put = await client.request("PUT", file.path, wrong);
   await put.dump();
   const refused = put.status >= 400 && put.status < 500;
-  const verifies = ctx.target.capabilities[VERIFIES_SHA2_CHECKSUMS] === true;
+  const verifies = ctx.target.capabilities[VERIFIES_SHA2_CHECKSUMS];
   const rejectsDuplicates = ctx.target.policies.duplicates === "reject";
   expectThat(refused || (put.status >= 200 && put.status < 300), `uploading ${file.filename}.sha256 failed`, {
     expected: "accepted (2xx) or refused (4xx)",
@@ -364,7 +365,7 @@ async function wrongSha256(
     ctx.note("a wrong .sha256 upload was accepted and ignored: the registry serves the file's own digest");
     return;
   }
-  expectThat(await downloadFlags(ctx, client, file.name, file.version), `downloading ${file.name}:${file.version} did not flag the wrong .sha256`, {
+  expectThat(await downloadFlags(ctx, file.name, file.version), `downloading ${file.name}:${file.version} did not flag the wrong .sha256`, {
     expected: "a checksum mismatch",
     actual: "download passed",
   }, last(ctx));
@@ -375,7 +376,7 @@ async function wrongSha256(
   else ctx.note(`putting the right .sha256 back was refused (${fix.status}): the artifact keeps the wrong one`);
 }
 
-const classifiers: Scenario = {
+const classifiers: MavenScenario = {
   id: "maven.classifiers",
   title: "-sources and -javadoc jars deploy and download byte for byte",
   checklist: 4,
@@ -383,7 +384,7 @@ const classifiers: Scenario = {
     "Deploys a jar with its pom, -sources and -javadoc jars (once as a release, once as a SNAPSHOT), then downloads each file and compares its bytes, with its .sha1 and .md5 (unless deviation maven.md5-checksums is recorded) served and matching; SNAPSHOT classifiers are resolved through the version-level maven-metadata.xml.",
   audience: "write",
   async run(ctx) {
-    const client = maven(ctx.client);
+    const { client } = ctx;
     const name = ctx.name("classifiers");
     const release = sample(ctx, versionArbitrary(), 4);
     for (const version of [release, `${release}-SNAPSHOT`]) {
@@ -406,4 +407,4 @@ const classifiers: Scenario = {
 };
 
 /** The Maven kit's own scenarios. */
-export const mavenScenarios: readonly Scenario[] = [versionOrder, snapshots, checksums, classifiers];
+export const mavenScenarios: readonly MavenScenario[] = [versionOrder, snapshots, checksums, classifiers];

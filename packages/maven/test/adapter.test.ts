@@ -3,21 +3,20 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ConformanceFailure, type Exchange, ProtocolError } from "@regkit/core";
-import { type ReferenceRegistry } from "@regkit/registry";
-import { startFaultyProxy } from "@regkit/registry/faults";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { ReferenceRegistry } from "@regkit/registry";
+import { type Fault, startFaultyProxy, useFaultHarness } from "@regkit/testkit";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { buildClassifierJar, mavenKit, parseMavenMetadata } from "@regkit/maven";
-import { adapter, referenceTarget, startReference } from "./helpers.js";
+import { mavenReference } from "@regkit/maven/reference";
+import { adapter } from "./helpers.js";
 
+const harness = useFaultHarness(mavenKit, mavenReference);
 let registry: ReferenceRegistry;
 let n = 0;
 const fresh = (base: string) => mavenKit.packageName(`adapter${++n}`, base);
 
-beforeAll(async () => {
-  registry = await startReference();
-});
-afterAll(async () => {
-  await registry?.close();
+beforeAll(() => {
+  registry = harness().registry;
 });
 beforeEach(() => {
   registry.setPolicies("maven", { duplicates: "allow" });
@@ -25,7 +24,7 @@ beforeEach(() => {
 });
 
 function personal(exchanges?: Exchange[]) {
-  return adapter(referenceTarget(registry), { kind: "personal", token: registry.tokens.personal }, exchanges);
+  return adapter(harness().target(), { kind: "personal", token: registry.tokens.personal }, exchanges);
 }
 
 describe("the Maven adapter against the reference registry", () => {
@@ -136,10 +135,10 @@ describe("the Maven adapter against the reference registry", () => {
     expect((missing as ConformanceFailure).message).toMatch(/-1\.0-sources\.jar is not served: .*-> 404/);
     expect((missing as ConformanceFailure).exchanges.at(-1)?.status).toBe(404);
 
-    const through = async (fault: Parameters<typeof startFaultyProxy>[0]["fault"], settings: Record<string, unknown> = {}) => {
+    const through = async (fault: Fault, settings: Record<string, unknown> = {}) => {
       const proxy = await startFaultyProxy({ upstream: registry.url, fault });
       try {
-        const target = referenceTarget(registry, { settings });
+        const target = harness().target({ settings });
         const client = adapter({ ...target, registry: target.registry.replace(registry.url, proxy.url) }, { kind: "personal", token: registry.tokens.personal });
         return await client.downloadFile(name, "1.0", pom).catch((e: unknown) => e);
       } finally {
@@ -169,10 +168,10 @@ describe("the Maven adapter against the reference registry", () => {
     registry.setPolicies("maven", { duplicates: "allow" });
 
     const t = registry.tokens;
-    const readonly = adapter(referenceTarget(registry), { kind: "readonly", token: t.readonlyDeploy, username: t.readonlyDeployUsername });
+    const readonly = adapter(harness().target(), { kind: "readonly", token: t.readonlyDeploy, username: t.readonlyDeployUsername });
     expect(await readonly.publish(await mavenKit.build({ name, version: "2.0" }))).toMatchObject({ accepted: false, status: 403 });
     expect((await readonly.download(name, "1.0")).digests).toEqual(artifact.content.digests);
-    const anonymous = adapter(referenceTarget(registry), { kind: "anonymous" });
+    const anonymous = adapter(harness().target(), { kind: "anonymous" });
     expect(await anonymous.publish(await mavenKit.build({ name, version: "2.0" }))).toMatchObject({ accepted: false, status: 401 });
     await expect(anonymous.download(name, "1.0")).rejects.toBeInstanceOf(ProtocolError);
 
@@ -220,7 +219,7 @@ describe("the Maven adapter against the reference registry", () => {
           : undefined,
     });
     try {
-      const target = referenceTarget(registry);
+      const target = harness().target();
       const exchanges: Exchange[] = [];
       const client = adapter({ ...target, registry: target.registry.replace(registry.url, proxy.url) }, { kind: "personal", token: registry.tokens.personal }, exchanges);
       const name = fresh("forwarded");

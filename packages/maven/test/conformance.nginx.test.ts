@@ -4,11 +4,11 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Target, resolveTarget, scenariosOf } from "@regkit/core";
-import { describeConformance } from "@regkit/core/vitest";
+import { type Target, resolveTarget, targetSecrets } from "@regkit/core";
+import { describeConformance } from "@regkit/testkit";
 import { afterAll, describe, expect, it } from "vitest";
 import { mavenKit, mvnDriver } from "@regkit/maven";
-import { adapter, catalogFor } from "./helpers.js";
+import { adapter, exclusionsFor } from "./helpers.js";
 import { type NginxRepository, nginxUnavailable, startNginx } from "./nginx.js";
 
 const reason = nginxUnavailable();
@@ -34,9 +34,7 @@ if (!nginx) {
     options: { manyVersions: 12, manyPackages: 12, largeSize: 9 * 1024 * 1024, numRuns: 3, maxCommands: 8 },
   };
 
-  const { scenarios, left } = await catalogFor(nginx.url, scenariosOf(mavenKit).map((s) => s.id));
-  if (left) describe("left out", () => it.skip(left, () => {}));
-  describeConformance(mavenKit, target, { scenarios });
+  describeConformance(mavenKit, target, { exclude: await exclusionsFor(nginx.url) });
 
   const mvnReason = await mvnDriver.unavailable();
   describe.skipIf(mvnReason !== undefined)(`mvn against nginx${mvnReason ? ` (skipped: ${mvnReason})` : ""}`, () => {
@@ -44,7 +42,8 @@ if (!nginx) {
       const workdir = await mkdtemp(join(tmpdir(), "regkit-mvn-nginx-"));
       try {
         const credential = { kind: "deploy" as const, ...nginx.writer };
-        const ctx = { registry: nginx.url, target: resolveTarget(mavenKit, target), credential, workdir, signal: AbortSignal.timeout(120_000) };
+        const resolved = resolveTarget(mavenKit, target);
+        const ctx = { registry: nginx.url, target: resolved, credential, workdir, signal: AbortSignal.timeout(120_000), secrets: targetSecrets(resolved, credential) };
         const name = mavenKit.packageName(`nginx${Date.now().toString(36)}`, "mvn");
         const client = adapter(target, credential);
         for (const version of ["1.0", "1.1-SNAPSHOT", "1.1-SNAPSHOT"]) {

@@ -1,38 +1,37 @@
 // The whole catalog (core scenarios and maven.*) against the embedded
 // reference registry, under every token kind: GitLab's headers, GitLab's
 // Basic rules, and a group that forbids duplicates.
-import { createReferenceRegistry } from "@regkit/registry";
-import { describeConformance } from "@regkit/core/vitest";
-import { scenariosOf } from "@regkit/core";
-import { afterAll, describe, it } from "vitest";
-import { mavenKit, mavenReference } from "@regkit/maven";
-import { catalogFor, referenceTarget } from "./helpers.js";
+import { describeConformance, startFaultHarness } from "@regkit/testkit";
+import { afterAll } from "vitest";
+import { mavenKit } from "@regkit/maven";
+import { mavenReference } from "@regkit/maven/reference";
+import { exclusionsFor } from "./helpers.js";
 
 const MiB = 1024 * 1024;
 /** Small enough to keep the run short, above the kit's in-memory jar limit so large jars stream. */
 const LIMIT = 12 * MiB;
 const options = { manyVersions: 12, manyPackages: 12, largeSize: 9 * MiB, numRuns: 3, maxCommands: 8 };
 
-const registry = await createReferenceRegistry({ formats: [mavenReference], limits: { maven: { maxFileSize: LIMIT } } });
-const rejecting = await createReferenceRegistry({ formats: [mavenReference], policies: { maven: { duplicates: "reject" } } });
+const main = await startFaultHarness(mavenKit, mavenReference, { registry: { limits: { maven: { maxFileSize: LIMIT } } } });
+const rejecting = await startFaultHarness(mavenKit, mavenReference, { registry: { policies: { maven: { duplicates: "reject" } } } });
 // The over-limit case also through the registry's own setting, as an admin would change it.
-registry.setLimits("maven", { maxFileSize: LIMIT });
+main.registry.setLimits("maven", { maxFileSize: LIMIT });
 
 afterAll(async () => {
-  await registry.close();
+  await main.close();
   await rejecting.close();
 });
 
-const { scenarios, left } = await catalogFor(registry.url, scenariosOf(mavenKit).map((s) => s.id));
-if (left) describe("left out", () => it.skip(left, () => {}));
+const exclude = await exclusionsFor(main.registry.url);
 
-describeConformance(mavenKit, referenceTarget(registry, { limits: { maxFileSize: LIMIT }, options }), { scenarios });
+describeConformance(mavenKit, main.target({ limits: { maxFileSize: LIMIT }, options }), { exclude });
 
-describeConformance(mavenKit, referenceTarget(registry, { profile: "gitlab-basic", options }), {
-  scenarios: ["push.small", "pull.package", "auth.matrix", "clients.roundtrip", "maven.snapshots"].filter((id) => scenarios.includes(id)),
+describeConformance(mavenKit, main.target({ profile: "gitlab-basic", options }), {
+  scenarios: ["push.small", "pull.package", "auth.matrix", "clients.roundtrip", "maven.snapshots"],
+  exclude,
 });
 
-describeConformance(mavenKit, referenceTarget(rejecting, { policies: { duplicates: "reject" }, options }), {
+describeConformance(mavenKit, rejecting.target({ policies: { duplicates: "reject" }, options }), {
   scenarios: ["push.duplicate", "pull.duplicate", "model.random-ops", "maven.snapshots", "maven.checksums"],
   tokenKinds: ["personal"],
 });

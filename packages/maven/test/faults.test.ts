@@ -1,39 +1,21 @@
 // Every Maven check must be able to fail: the reference registry behind a
 // faulty proxy that gets one thing wrong, and the scenario that must catch it.
-import { type ScenarioResult, runConformance } from "@regkit/core";
-import { type ReferenceRegistry } from "@regkit/registry";
-import { type Fault, startFaultyProxy, truncateBody } from "@regkit/registry/faults";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ScenarioResult } from "@regkit/core";
+import { type Fault, resultOf, truncateBody, useFaultHarness } from "@regkit/testkit";
+import { describe, expect, it } from "vitest";
 import { mavenKit } from "@regkit/maven";
-import { referenceTarget, startReference } from "./helpers.js";
+import { mavenReference } from "@regkit/maven/reference";
 
-let registry: ReferenceRegistry;
-
-beforeAll(async () => {
-  registry = await startReference();
-});
-afterAll(async () => {
-  await registry?.close();
-});
+const harness = useFaultHarness(mavenKit, mavenReference);
+/**
+ * Longer runs than the harness's default: model.random-ops needs up to 20
+ * commands to reach the downloads the "every file" cases below break.
+ */
+const options = { numRuns: 5, maxCommands: 20 };
 
 /** Runs `scenario` as the personal token through a proxy applying `fault`. */
 async function runFaulty(fault: Fault, scenario: string, settings: Record<string, unknown> = {}): Promise<ScenarioResult> {
-  const proxy = await startFaultyProxy({ upstream: registry.url, fault });
-  try {
-    const target = referenceTarget(registry, { options: { numRuns: 5 }, settings });
-    const report = await runConformance({
-      kit: mavenKit,
-      target: { ...target, registry: target.registry.replace(registry.url, proxy.url) },
-      scenarios: [scenario],
-      tokenKinds: ["personal"],
-      seed: 42,
-    });
-    const result = report.results.find((r) => r.scenario === scenario);
-    if (!result) throw new Error(`${scenario} did not run`);
-    return result;
-  } finally {
-    await proxy.close();
-  }
+  return resultOf(await harness().run(fault, { scenarios: [scenario], settings, options, seed: 42 }), scenario);
 }
 
 const artifactMetadata = (path: string) => /\/maven-metadata\.xml$/.test(path) && !/-SNAPSHOT\/maven-metadata\.xml$/.test(path);

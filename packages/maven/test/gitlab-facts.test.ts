@@ -3,12 +3,18 @@
 // Then the gitlab profiles against the reference under each of their settings,
 // and the recorded deviation (FIPS mode) seen and gone.
 import { createHash } from "node:crypto";
-import { GITLAB_FACTS, type ScenarioResult, type Target, runConformance } from "@regkit/core";
-import { type ReferenceRegistry, createReferenceRegistry, referenceTarget } from "@regkit/registry";
-import { type Fault, startFaultyProxy } from "@regkit/registry/faults";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MD5_CHECKSUMS_DEVIATION, mavenGitLabFacts, mavenKit, mavenReference } from "@regkit/maven";
-import { pinFacts } from "@regkit/core/vitest";
+import { ALL_TOKEN_KINDS, GITLAB_FACTS, type ScenarioResult } from "@regkit/core";
+import { type ReferenceRegistry, createReferenceRegistry } from "@regkit/registry";
+import { type Fault, type HarnessRun, pinFacts, useFaultHarness } from "@regkit/testkit";
+import { beforeAll, describe, expect, it } from "vitest";
+import { MD5_CHECKSUMS_DEVIATION, mavenGitLabFacts, mavenKit } from "@regkit/maven";
+import { mavenReference } from "@regkit/maven/reference";
+
+// Three reference registries: a private project, a public one, and one whose
+// group forbids duplicates (set below, as GitLab changes it).
+const privateHarness = useFaultHarness(mavenKit, mavenReference);
+const publicHarness = useFaultHarness(mavenKit, mavenReference, { registry: { visibility: "public" } });
+const rejectingHarness = useFaultHarness(mavenKit, mavenReference);
 
 let registry: ReferenceRegistry;
 let publicRegistry: ReferenceRegistry;
@@ -44,9 +50,9 @@ function artifact(version = "1.0"): { dir: string; id: string; jar: string } {
 }
 
 beforeAll(async () => {
-  registry = await createReferenceRegistry({ formats: [mavenReference] });
-  publicRegistry = await createReferenceRegistry({ formats: [mavenReference], visibility: "public" });
-  rejecting = await createReferenceRegistry({ formats: [mavenReference] });
+  registry = privateHarness().registry;
+  publicRegistry = publicHarness().registry;
+  rejecting = rejectingHarness().registry;
   // The group setting as GitLab changes it: GraphQL, maven_duplicates_allowed false.
   const res = await fetch(`${rejecting.url}/api/graphql`, {
     method: "POST",
@@ -55,10 +61,6 @@ beforeAll(async () => {
   });
   expect(res.status).toBe(200);
   expect(rejecting.settings("maven").policies.duplicates).toBe("reject");
-});
-
-afterAll(async () => {
-  await Promise.all([registry?.close(), publicRegistry?.close(), rejecting?.close()]);
 });
 
 pinFacts(mavenGitLabFacts, {
@@ -325,8 +327,17 @@ pinFacts(mavenGitLabFacts, {
 
 const options = { numRuns: 3, maxCommands: 8, manyVersions: 5, manyPackages: 5 };
 
-async function run(target: Target, scenarios: string[], tokenKinds?: Parameters<typeof runConformance>[0]["tokenKinds"]): Promise<readonly ScenarioResult[]> {
-  const report = await runConformance({ kit: mavenKit, target, scenarios, tokenKinds, seed: 7 });
+/**
+ * Runs `scenarios` on a harness's registry (through `fault` when given), under
+ * every token kind unless `more` names some.
+ */
+async function run(
+  harness: typeof privateHarness,
+  scenarios: string[],
+  more: Omit<HarnessRun, "scenarios"> = {},
+  fault?: Fault,
+): Promise<readonly ScenarioResult[]> {
+  const report = await harness().run(fault, { tokenKinds: ALL_TOKEN_KINDS, options, seed: 7, ...more, scenarios });
   return report.results;
 }
 
@@ -339,37 +350,35 @@ function expectNoFailure(results: readonly ScenarioResult[]): void {
 describe("the gitlab profiles under each setting", () => {
   for (const profile of ["gitlab", "gitlab-basic"]) {
     it(`${profile}: visibility=public against a public project (anonymous reads served, ${profile === "gitlab-basic" ? "a bad Basic password too" : "a bad PRIVATE-TOKEN still 401"})`, { timeout: 120_000 }, async () => {
-      const target = referenceTarget(publicRegistry, "maven", { profile, options, settings: { visibility: "public" } });
-      const results = await run(target, ["auth.matrix", "push.small"]);
+      const results = await run(publicHarness, ["auth.matrix", "push.small"], { profile, settings: { visibility: "public" } });
       expectNoFailure(results);
       expect(results.filter((r) => r.scenario === "auth.matrix").map((r) => r.tokenKind).sort()).toEqual(["anonymous", "invalid", "readonly"]);
     });
 
     it(`${profile}: visibility=private (the default) against a private project`, { timeout: 120_000 }, async () => {
-      expectNoFailure(await run(referenceTarget(registry, "maven", { profile, options, settings: { visibility: "private" } }), ["auth.matrix"]));
+      expectNoFailure(await run(privateHarness, ["auth.matrix"], { profile, settings: { visibility: "private" } }));
     });
   }
 
   it("visibility=public against a private project fails auth.matrix: the setting decides what anonymous may read", { timeout: 120_000 }, async () => {
-    const results = await run(referenceTarget(registry, "maven", { options, settings: { visibility: "public" } }), ["auth.matrix"], ["anonymous"]);
+    const results = await run(privateHarness, ["auth.matrix"], { settings: { visibility: "public" }, tokenKinds: ["anonymous"] });
     expect(results).toHaveLength(1);
     expect(["fail", "error"]).toContain(results[0]?.status);
   });
 
   it("duplicates=reject against a group that forbids duplicates", { timeout: 180_000 }, async () => {
-    const target = referenceTarget(rejecting, "maven", { options, settings: { duplicates: "reject" } });
-    expectNoFailure(await run(target, ["push.duplicate", "maven.snapshots", "maven.checksums"], ["personal"]));
+    expectNoFailure(await run(rejectingHarness, ["push.duplicate", "maven.snapshots", "maven.checksums"], { settings: { duplicates: "reject" }, tokenKinds: ["personal"] }));
   });
 
   it("fips=false (the default) against the reference, which serves .md5", { timeout: 120_000 }, async () => {
-    const results = await run(referenceTarget(registry, "maven", { options, settings: { fips: false } }), ["maven.checksums", "push.small"], ["personal"]);
+    const results = await run(privateHarness, ["maven.checksums", "push.small"], { settings: { fips: false }, tokenKinds: ["personal"] });
     expectNoFailure(results);
     expect(results.every((r) => r.status === "pass" && r.deviations === undefined)).toBe(true);
   });
 
   it("rejects settings it does not know, and values of the wrong type", async () => {
-    await expect(run(referenceTarget(registry, "maven", { settings: { visibility: "internal" } }), ["push.small"])).rejects.toThrow(/visibility/);
-    await expect(run(referenceTarget(registry, "maven", { settings: { pep691Json: true } }), ["push.small"])).rejects.toThrow(/unknown setting/);
+    await expect(run(privateHarness, ["push.small"], { settings: { visibility: "internal" } })).rejects.toThrow(/visibility/);
+    await expect(run(privateHarness, ["push.small"], { settings: { pep691Json: true } })).rejects.toThrow(/unknown setting/);
   });
 });
 
@@ -380,14 +389,8 @@ describe("the recorded deviation maven.md5-checksums (GitLab in FIPS mode)", () 
       ? { request: { answer: { status: mavenGitLabFacts.checksumDownload.value.fipsMd5, body: '{"message":"422 Unprocessable Entity"}' } } }
       : undefined;
 
-  async function throughFips(settings: Record<string, unknown>, scenarios: string[]): Promise<readonly ScenarioResult[]> {
-    const proxy = await startFaultyProxy({ upstream: registry.url, fault: fips });
-    try {
-      const target = referenceTarget(registry, "maven", { options, settings });
-      return await run({ ...target, registry: target.registry.replace(registry.url, proxy.url) }, scenarios, ["personal"]);
-    } finally {
-      await proxy.close();
-    }
+  function throughFips(settings: Record<string, unknown>, scenarios: string[]): Promise<readonly ScenarioResult[]> {
+    return run(privateHarness, scenarios, { settings, tokenKinds: ["personal"] }, fips);
   }
 
   it("occurs: fips=true against an instance that serves no .md5 gives the status deviation, with its source", { timeout: 120_000 }, async () => {
@@ -407,7 +410,7 @@ describe("the recorded deviation maven.md5-checksums (GitLab in FIPS mode)", () 
   });
 
   it("has gone: fips=true against an instance that serves .md5 passes, reporting the deviation as not observed", { timeout: 120_000 }, async () => {
-    const [result] = await run(referenceTarget(registry, "maven", { options, settings: { fips: true } }), ["maven.checksums"], ["personal"]);
+    const [result] = await run(privateHarness, ["maven.checksums"], { settings: { fips: true }, tokenKinds: ["personal"] });
     expect(result?.status, result?.message).toBe("pass");
     expect(result?.deviations).toEqual([expect.objectContaining({ id: MD5_CHECKSUMS_DEVIATION, observed: false })]);
   });

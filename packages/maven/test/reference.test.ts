@@ -1,9 +1,11 @@
 // The Maven routes of the reference registry, spoken to directly over HTTP:
 // GitLab's answers for files, checksum files, metadata, duplicates and paths.
 import { createHash } from "node:crypto";
-import { type ReferenceRegistry, createReferenceRegistry } from "@regkit/registry";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { locateMavenPath, mavenReference } from "../src/reference.js";
+import type { ReferenceRegistry } from "@regkit/registry";
+import { useFaultHarness } from "@regkit/testkit";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { mavenKit } from "@regkit/maven";
+import { locateMavenPath, mavenReference } from "@regkit/maven/reference";
 
 let registry: ReferenceRegistry;
 let base: string;
@@ -25,14 +27,12 @@ function artifact(): { dir: string; id: string } {
   return { dir: `/io/regkit/ref/${id}`, id };
 }
 
-beforeAll(async () => {
-  registry = await createReferenceRegistry({ formats: [mavenReference] });
+const harness = useFaultHarness(mavenKit, mavenReference);
+
+beforeAll(() => {
+  registry = harness().registry;
   base = registry.registries.maven!;
   auth = { "PRIVATE-TOKEN": registry.tokens.personal };
-});
-
-afterAll(async () => {
-  await registry?.close();
 });
 
 beforeEach(() => {

@@ -6,7 +6,6 @@ import {
   type Digests,
   type Downloaded,
   type Exchange,
-  type HttpClient,
   type HttpResponse,
   type ListedFile,
   type PublishOutcome,
@@ -14,6 +13,7 @@ import {
   type Session,
 } from "@regkit/core";
 import { basename, encodeName, tarballName } from "./names.js";
+import type { NpmProfile } from "./profiles.js";
 
 /** `application/vnd.npm.install-v1+json`: the abbreviated packument npm install asks for. */
 export const ABBREVIATED = "application/vnd.npm.install-v1+json";
@@ -38,6 +38,8 @@ export interface Packument {
 
 /** The npm adapter, with the npm-only calls the npm scenarios use. */
 export interface NpmClient extends RegistryClient {
+  /** dist-tags.latest of the abbreviated packument (the adapter always has it: npm.dist-tags reads it). */
+  latest(name: string): Promise<string | undefined>;
   /** GET /<name>, full or abbreviated; undefined on 404 or a redirect elsewhere (a registry forwarding unknown names). */
   packument(name: string, abbreviated?: boolean): Promise<{ packument: Packument; contentType: string; exchange: Exchange } | undefined>;
   distTags(name: string): Promise<Record<string, string>>;
@@ -175,7 +177,7 @@ async function outcome(res: HttpResponse): Promise<PublishOutcome> {
 }
 
 /** Connects the npm protocol adapter to a session. */
-export function connectNpm({ http, target }: Session): NpmClient {
+export function connectNpm({ http, target }: Session<NpmProfile>): NpmClient {
   const registry = target.registry;
   const origin = new URL(registry).origin;
   const pkgPath = (name: string): string => `/${encodeName(name)}`;
@@ -355,5 +357,3 @@ export function connectNpm({ http, target }: Session): NpmClient {
     removeDistTag: (name, tag) => write("DELETE", `/-/package/${encodeName(name)}/dist-tags/${encodeURIComponent(tag)}`, undefined, `removing dist-tag ${tag} of ${name}`),
   };
 }
-
-export type { HttpClient };

@@ -1,11 +1,12 @@
 export { npmArbitraries, npmFiles, npmName, npmVersion, invalidNpmName } from "./arbitraries.js";
 export { ABBREVIATED, connectNpm, integrityOf, listedFile, publishDocument, sha512OfIntegrity, streamPublishBody, tarballFile } from "./client.js";
 export type { NpmClient, NpmManifest, Packument } from "./client.js";
-export { npmCli } from "./driver.js";
+export { npmCli } from "./drivers.js";
 export { npmKit, npmRoutes } from "./kit.js";
 export { npmGitLabFacts } from "./gitlab.js";
 export type { GitLabErrorBody } from "./gitlab.js";
 export { NAME_RULE_DEVIATIONS, basename, encodeName, invalidNameReason, nameRuleDeviation, tarballName } from "./names.js";
 export { ABBREVIATED_CONTENT_TYPE, DIST_INTEGRITY, gitlab, npmProfiles, verdaccio } from "./profiles.js";
+export type { NpmProfile } from "./profiles.js";
 export { npmAbbreviated, npmDistTags, npmIntegrity, npmInvalidNames, npmScenarios, npmScoped } from "./scenarios.js";
-export { buildTarball } from "./tarball.js";
+export { buildNpmPackage, buildTarball } from "./package.js";

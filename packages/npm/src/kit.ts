@@ -1,14 +1,13 @@
-import { createHash } from "node:crypto";
 import semver from "semver";
-import { defineKit, factList, type FormatKit, type PackageSpec, type RouteTemplate } from "@regkit/core";
+import { defineKit, factList, type RouteTemplate } from "@regkit/core";
 import { npmArbitraries } from "./arbitraries.js";
 import { connectNpm } from "./client.js";
-import { npmCli } from "./driver.js";
+import { npmCli } from "./drivers.js";
 import { npmGitLabFacts } from "./gitlab.js";
-import { isBlockedName, tarballName } from "./names.js";
+import { isBlockedName } from "./names.js";
+import { buildNpmPackage } from "./package.js";
 import { npmProfiles } from "./profiles.js";
 import { npmScenarios } from "./scenarios.js";
-import { buildTarball } from "./tarball.js";
 
 /**
  * The npm registry API as the npm CLI uses it (the protocol, not one
@@ -40,22 +39,8 @@ export const npmRoutes: readonly RouteTemplate[] = [
 
 const RUN_PREFIX = "regkit-";
 
-async function build(spec: PackageSpec) {
-  const encoder = new TextEncoder();
-  const manifest = { name: spec.name, version: spec.version, description: spec.description ?? `regkit conformance package ${spec.name}`, license: "MIT", main: "index.js" };
-  const files: Record<string, Uint8Array> = {
-    ...spec.files,
-    "package.json": encoder.encode(`${JSON.stringify(manifest, null, 2)}\n`),
-    "README.md": encoder.encode(`# ${spec.name}\n\nPublished by regkit.\n`),
-    "index.js": encoder.encode(`module.exports = ${JSON.stringify(`${spec.name}@${spec.version}`)};\n`),
-  };
-  const seed = createHash("sha1").update(`${spec.name}@${spec.version}`).digest().readUInt32LE(0);
-  const content = spec.size ? await buildTarball(files, { path: "regkit-padding.bin", size: Math.max(0, spec.size - 2048), seed }) : await buildTarball(files);
-  return { name: spec.name, version: spec.version, filename: tarballName(spec.name, spec.version), content };
-}
-
 /** The npm kit. */
-export const npmKit: FormatKit = defineKit({
+export const npmKit = defineKit({
   format: "npm",
   title: "npm",
   description: "The npm registry protocol: publish, packuments (full and abbreviated), tarballs, dist-tags, search, unpublish.",
@@ -69,7 +54,7 @@ export const npmKit: FormatKit = defineKit({
   // ` regkit-<run>-x`); node_modules and favicon.ico cannot carry it, and a
   // lenient registry that takes them holds them for this run only.
   ownsName: (runId, name) => isBlockedName(name) || name.replace(/^[@._ ]/, "").startsWith(`${RUN_PREFIX}${runId}-`),
-  build,
+  build: buildNpmPackage,
   compareVersions: (a, b) => semver.compare(a, b),
   connect: connectNpm,
   drivers: [npmCli],

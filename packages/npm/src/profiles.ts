@@ -4,6 +4,13 @@ import { NAME_RULE_DEVIATIONS } from "./names.js";
 
 const MB = 1024 * 1024;
 
+/**
+ * An npm profile: core's capabilities only (npm has no capability of its own;
+ * dist-tags and search are core's), so scenarios and drivers read every
+ * capability typed.
+ */
+export type NpmProfile = Profile<never>;
+
 /** npm sends every credential as a Bearer token (the `_authToken` of .npmrc). */
 function bearer(credential: Credential): Record<string, string> {
   return credential.token ? { authorization: `Bearer ${credential.token}` } : {};
@@ -41,7 +48,7 @@ const gitlabDeviations: Record<string, Deviation> = {
  * one needs a Maintainer or a write deploy token); no unpublish, so cleanup
  * goes through GitLab's Packages API; no `npm search`.
  */
-export const gitlab: Profile = defineProfile({
+export const gitlab: NpmProfile = defineProfile({
   name: "gitlab",
   description:
     "GitLab Package Registry, npm endpoint of a project (also the embedded reference registry): Bearer tokens, duplicates refused with 403, no unpublish (cleanup through the Packages API), no search; one JSON packument without dist.integrity",
@@ -73,7 +80,7 @@ const oldPackageRules = `Verdaccio applies npm's rules for old packages (${obser
  * packages (uppercase, over 214 characters, `~'!()*`, core module names, a
  * leading underscore) are accepted.
  */
-export const verdaccio: Profile = defineProfile({
+export const verdaccio: NpmProfile = defineProfile({
   name: "verdaccio",
   description: "Verdaccio 6 with its default access rules ($all read, $authenticated publish)",
   tokenKinds: ["personal", "anonymous", "invalid"],
@@ -98,4 +105,4 @@ export const verdaccio: Profile = defineProfile({
   authHeaders: bearer,
 });
 
-export const npmProfiles: Readonly<Record<string, Profile>> = { gitlab, verdaccio };
+export const npmProfiles: Readonly<Record<string, NpmProfile>> = { gitlab, verdaccio };

@@ -2,11 +2,12 @@
 import { ConformanceFailure, collect, scenarioHelpers, type Scenario, type ScenarioContext } from "@regkit/core";
 import { ABBREVIATED, integrityOf, sha512OfIntegrity, type NpmClient } from "./client.js";
 import { invalidNameReason, isBlockedName, nameRuleDeviation, tarballName } from "./names.js";
-import { ABBREVIATED_CONTENT_TYPE, DIST_INTEGRITY } from "./profiles.js";
+import { ABBREVIATED_CONTENT_TYPE, DIST_INTEGRITY, type NpmProfile } from "./profiles.js";
 
 const { mustAccept, mustHoldFiles, mustMatch, mustRefuse, property, publishNew, lastExchanges } = scenarioHelpers;
 
-const npm = (ctx: ScenarioContext): NpmClient => ctx.client as NpmClient;
+/** A scenario of the npm kit: the npm adapter and an npm profile, typed. */
+type NpmScenario = Scenario<NpmClient, NpmProfile>;
 
 /**
  * Checks a property makes under deviation ids, reported once per id when the
@@ -14,9 +15,9 @@ const npm = (ctx: ScenarioContext): NpmClient => ctx.client as NpmClient;
  * at once, inside the property, so fast-check shrinks and replays it.
  */
 class DeviationChecks {
-  readonly #ctx: ScenarioContext;
+  readonly #ctx: ScenarioContext<NpmClient, NpmProfile>;
   readonly #outcomes = new Map<string, ConformanceFailure | undefined>();
-  constructor(ctx: ScenarioContext) {
+  constructor(ctx: ScenarioContext<NpmClient, NpmProfile>) {
     this.#ctx = ctx;
   }
 
@@ -35,7 +36,7 @@ class DeviationChecks {
   }
 }
 
-export const npmIntegrity: Scenario = {
+export const npmIntegrity: NpmScenario = {
   id: "npm.integrity",
   title: "dist.integrity and dist.shasum match the bytes",
   checklist: 4,
@@ -48,7 +49,7 @@ export const npmIntegrity: Scenario = {
     await property(ctx, ctx.kit.arbitraries.files(), async (files) => {
       const artifact = await publishNew(ctx, ctx.client, { name: ctx.name(`int${n++}`), version: "1.0.0", files }, "publishing");
       for (const abbreviated of [false, true]) {
-        const got = await npm(ctx).packument(artifact.name, abbreviated);
+        const got = await ctx.client.packument(artifact.name, abbreviated);
         const dist = got?.packument.versions["1.0.0"]?.dist;
         const form = abbreviated ? "abbreviated" : "full";
         if (!dist) throw new ConformanceFailure(`${artifact.name}@1.0.0 has no dist in the ${form} packument`, { expected: "dist", actual: "none" }, got ? [got.exchange] : []);
@@ -70,7 +71,7 @@ export const npmIntegrity: Scenario = {
   },
 };
 
-export const npmDistTags: Scenario = {
+export const npmDistTags: NpmScenario = {
   id: "npm.dist-tags",
   title: "dist-tags follow publishes",
   checklist: 5,
@@ -82,18 +83,18 @@ export const npmDistTags: Scenario = {
     const name = ctx.name("tags");
     for (const version of ["1.0.0", "2.0.0", "1.5.0"]) {
       await publishNew(ctx, ctx.client, { name, version }, `publishing ${name}@${version}`);
-      const latest = await ctx.client.latest!(name);
+      const latest = await ctx.client.latest(name);
       if (latest !== version) {
         throw new ConformanceFailure(`dist-tags.latest of ${name} does not follow the publish of ${version}`, { expected: `latest = ${version}`, actual: `latest = ${latest}` }, lastExchanges(ctx, 1));
       }
     }
-    await npm(ctx).setDistTag(name, "beta", "2.0.0");
-    const tags = await npm(ctx).distTags(name);
+    await ctx.client.setDistTag(name, "beta", "2.0.0");
+    const tags = await ctx.client.distTags(name);
     if (tags.beta !== "2.0.0" || tags.latest !== "1.5.0") {
       throw new ConformanceFailure(`dist-tags of ${name} after setting beta`, { expected: '{"latest":"1.5.0","beta":"2.0.0"}', actual: JSON.stringify(tags) }, lastExchanges(ctx, 1));
     }
-    await npm(ctx).removeDistTag(name, "beta");
-    const after = await npm(ctx).distTags(name);
+    await ctx.client.removeDistTag(name, "beta");
+    const after = await ctx.client.distTags(name);
     if ("beta" in after) {
       throw new ConformanceFailure(`dist-tag beta of ${name} is still there after removing it`, { expected: "no beta tag", actual: JSON.stringify(after) }, lastExchanges(ctx, 1));
     }
@@ -106,7 +107,7 @@ const ABBREVIATED_KEYS = new Set([
   "cpu", "os", "libc", "funding", "license", "acceptDependencies", "hasInstallScript", "_id", "_nodeVersion", "_npmVersion",
 ]);
 
-export const npmAbbreviated: Scenario = {
+export const npmAbbreviated: NpmScenario = {
   id: "npm.abbreviated",
   title: "Abbreviated packument (npm install's metadata)",
   checklist: 6,
@@ -117,8 +118,8 @@ export const npmAbbreviated: Scenario = {
     const name = ctx.name("abbr");
     await publishNew(ctx, ctx.client, { name, version: "1.0.0", description: "abbreviated" }, "publishing 1.0.0");
     await publishNew(ctx, ctx.client, { name, version: "1.1.0" }, "publishing 1.1.0");
-    const full = await npm(ctx).packument(name, false);
-    const short = await npm(ctx).packument(name, true);
+    const full = await ctx.client.packument(name, false);
+    const short = await ctx.client.packument(name, true);
     if (!full || !short) throw new ConformanceFailure(`${name} not found`, { expected: "200", actual: "404" }, lastExchanges(ctx, 2));
     await ctx.deviates(ABBREVIATED_CONTENT_TYPE, async () => {
       if (!short.contentType.startsWith(ABBREVIATED)) {
@@ -160,7 +161,7 @@ function ownedInvalidName(prefix: string, bad: string): string {
   return `${lead}${prefix}-${bad.slice(lead.length)}`;
 }
 
-export const npmInvalidNames: Scenario = {
+export const npmInvalidNames: NpmScenario = {
   id: "npm.invalid-names",
   title: "Invalid package names are refused",
   checklist: 1,
@@ -193,7 +194,7 @@ export const npmInvalidNames: Scenario = {
         versions: { "1.0.0": { name: bad, version: "1.0.0", _id: `${bad}@1.0.0`, dist: { integrity: integrityOf(artifact.content.digests.sha512), shasum: artifact.content.digests.sha1, tarball: `${ctx.target.registry}/${bad}/-/${file}` } } },
         _attachments: { [file]: { content_type: "application/octet-stream", data: bytes.toString("base64"), length: bytes.byteLength } },
       };
-      const outcome = await npm(ctx).publishDocument(bad, document);
+      const outcome = await ctx.client.publishDocument(bad, document);
       // Cleanup removes what a lenient registry took (through its Packages API where the protocol cannot delete).
       if (outcome.accepted) {
         ctx.track(bad, "1.0.0");
@@ -224,7 +225,7 @@ export const npmInvalidNames: Scenario = {
   },
 };
 
-export const npmScoped: Scenario = {
+export const npmScoped: NpmScenario = {
   id: "npm.scoped",
   title: "Scoped packages",
   checklist: 1,
@@ -246,5 +247,5 @@ export const npmScoped: Scenario = {
   },
 };
 
-export const npmScenarios: readonly Scenario[] = [npmIntegrity, npmDistTags, npmAbbreviated, npmInvalidNames, npmScoped];
+export const npmScenarios: readonly NpmScenario[] = [npmIntegrity, npmDistTags, npmAbbreviated, npmInvalidNames, npmScoped];
 

@@ -4,7 +4,8 @@
 // `pnpm bench` runs the defaults.
 import { afterAll } from "vitest";
 import { describeConformance } from "@regkit/core/vitest";
-import { npmKit, npmReference } from "@regkit/npm";
+import { npmKit } from "@regkit/npm";
+import { npmReference } from "@regkit/npm/reference";
 import { createReferenceRegistry, referenceTarget } from "@regkit/registry";
 
 const MiB = 1024 * 1024;

@@ -1,62 +1,29 @@
 // The npm kit catches registries that get npm wrong: each fault is injected by
 // a proxy in front of the reference registry, and the test names the scenario
 // that must fail (or error) and what its report must say.
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { runConformance, type RunReport, type TokenKind } from "@regkit/core";
-import { npmKit, npmReference, type Packument } from "@regkit/npm";
-import { createReferenceRegistry, type ReferenceRegistry } from "@regkit/registry";
+import { describe, expect, test } from "vitest";
+import { npmKit, type Packument } from "@regkit/npm";
+import { npmReference } from "@regkit/npm/reference";
 import {
   acceptDuplicates,
   corruptBody,
   delayResponses,
   ignoreCredentials,
   mapJson,
-  startFaultyProxy,
+  resultOf,
   truncateBody,
+  useFaultHarness,
   type Fault,
-} from "@regkit/registry/faults";
+} from "@regkit/testkit";
 
-let registry: ReferenceRegistry;
-beforeAll(async () => {
-  registry = await createReferenceRegistry({ formats: [npmReference] });
-});
-afterAll(async () => {
-  await registry.close();
-});
+const harness = useFaultHarness(npmKit, npmReference);
 
 const isTarball = (e: { method: string; path: string }): boolean => e.method === "GET" && e.path.endsWith(".tgz");
 const isPackument = (e: { method: string; path: string }): boolean => e.method === "GET" && !e.path.includes("/-/") && !e.path.endsWith(".tgz");
 
-async function runWith(fault: Fault, scenarios: string[], tokenKinds: TokenKind[] = ["personal"], options = {}): Promise<RunReport> {
-  const proxy = await startFaultyProxy({ upstream: registry.url, fault });
-  try {
-    const { tokens } = registry;
-    return await runConformance({
-      kit: npmKit,
-      target: {
-        registry: registry.registries.npm!.replace(registry.url, proxy.url),
-        profile: "gitlab",
-        credentials: { personal: tokens.personal, readonly: { username: tokens.readonlyDeployUsername, token: tokens.readonlyDeploy } },
-        options: { numRuns: 3, manyVersions: 30, manyPackages: 2, ...options },
-      },
-      scenarios,
-      tokenKinds,
-      seed: 4242,
-    });
-  } finally {
-    await proxy.close();
-  }
-}
-
-function only(report: RunReport, scenario: string, kind: TokenKind = "personal") {
-  const result = report.results.find((r) => r.scenario === scenario && r.tokenKind === kind);
-  expect(result, `${scenario} [${kind}] ran`).toBeDefined();
-  return result!;
-}
-
 describe("npm faults are caught by the right scenario", () => {
   test("corrupted tarball bytes: pull.package fails, dist.shasum names the mismatch (GitLab serves no dist.integrity)", async () => {
-    const r = only(await runWith(corruptBody({ when: isTarball }), ["pull.package"]), "pull.package");
+    const r = resultOf(await harness().run(corruptBody({ when: isTarball }), { scenarios: ["pull.package"] }), "pull.package");
     expect(r.status).toBe("fail");
     expect(r.message).toMatch(/dist\.shasum of regkit-\w+-pull0-pat@1\.0\.0 does not match the tarball bytes/);
     expect(r.exchanges.some((e) => e.path.endsWith(".tgz") && e.status === 200)).toBe(true);
@@ -64,7 +31,7 @@ describe("npm faults are caught by the right scenario", () => {
   });
 
   test("truncated tarball: pull.package reports the truncation", async () => {
-    const r = only(await runWith(truncateBody({ when: isTarball }), ["pull.package"]), "pull.package");
+    const r = resultOf(await harness().run(truncateBody({ when: isTarball }), { scenarios: ["pull.package"] }), "pull.package");
     expect(["fail", "error"]).toContain(r.status);
     expect(r.message).toMatch(/truncated|broke off/);
   });
@@ -78,7 +45,7 @@ describe("npm faults are caught by the right scenario", () => {
         return doc;
       },
     });
-    const r = only(await runWith(fault, ["npm.integrity"]), "npm.integrity");
+    const r = resultOf(await harness().run(fault, { scenarios: ["npm.integrity"] }), "npm.integrity");
     expect(r.status).toBe("fail");
     expect(r.expectation?.actual).toBe(wrong);
   });
@@ -93,7 +60,7 @@ describe("npm faults are caught by the right scenario", () => {
         return doc;
       },
     });
-    const r = only(await runWith(fault, ["metadata.versions"], ["personal"], { numRuns: 8 }), "metadata.versions");
+    const r = resultOf(await harness().run(fault, { scenarios: ["metadata.versions"], options: { numRuns: 8 } }), "metadata.versions");
     expect(r.status).toBe("fail");
     expect(r.message).toMatch(/differ from the versions published/);
   });
@@ -128,7 +95,7 @@ describe("npm faults are caught by the right scenario", () => {
         return doc;
       },
     });
-    const r = only(await runWith(fault, ["metadata.versions"], ["personal"], { numRuns: 8 }), "metadata.versions");
+    const r = resultOf(await harness().run(fault, { scenarios: ["metadata.versions"], options: { numRuns: 8 } }), "metadata.versions");
     expect(r.status).toBe("fail");
     expect(r.message?.startsWith(LISTING), r.message).toBe(true);
     const { file, name, version } = namedFile(r.message, "is not listed");
@@ -139,7 +106,7 @@ describe("npm faults are caught by the right scenario", () => {
   });
 
   test("a version's dist.shasum is another file's: metadata.versions fails, naming the file and both hashes", async () => {
-    const r = only(await runWith(lieAboutShasum, ["metadata.versions"], ["personal"], { numRuns: 8 }), "metadata.versions");
+    const r = resultOf(await harness().run(lieAboutShasum, { scenarios: ["metadata.versions"], options: { numRuns: 8 } }), "metadata.versions");
     expect(r.status).toBe("fail");
     expect(r.message?.startsWith(LISTING), r.message).toBe(true);
     namedFile(r.message, "is listed with another sha1 than it was uploaded with");
@@ -149,7 +116,7 @@ describe("npm faults are caught by the right scenario", () => {
   });
 
   test("the same dist.shasum lie in the model: model.random-ops fails on it (listing or pulling)", async () => {
-    const r = only(await runWith(lieAboutShasum, ["model.random-ops"], ["personal"], { numRuns: 8, maxCommands: 12 }), "model.random-ops");
+    const r = resultOf(await harness().run(lieAboutShasum, { scenarios: ["model.random-ops"], options: { numRuns: 8, maxCommands: 12 } }), "model.random-ops");
     expect(r.status).toBe("fail");
     expect(r.message).toMatch(/\.tgz of regkit-\S+ is listed with another sha1 than it was uploaded with|dist\.shasum of regkit-\S+ does not match the tarball bytes/);
   });
@@ -159,7 +126,7 @@ describe("npm faults are caught by the right scenario", () => {
       isTarball(e) && e.path.includes("-versions")
         ? { request: { answer: { status: 404, headers: { "content-type": "application/json" }, body: JSON.stringify({ message: "404 Not found" }) } } }
         : undefined;
-    const r = only(await runWith(fault, ["metadata.versions"]), "metadata.versions");
+    const r = resultOf(await harness().run(fault, { scenarios: ["metadata.versions"] }), "metadata.versions");
     expect(r.status).toBe("fail");
     const { file } = namedFile(r.message, "is listed but not served \\(GET \\S+\\.tgz -> 404\\)");
     expect(r.expectation).toEqual({ expected: `${file} served with status 200`, actual: "status 404" });
@@ -168,27 +135,28 @@ describe("npm faults are caught by the right scenario", () => {
 
   test("no false alarm: the same scenarios pass through a faithful proxy", async () => {
     const scenarios = ["metadata.versions", "model.random-ops", "pull.duplicate"];
-    const report = await runWith(() => undefined, scenarios, ["personal"], { numRuns: 8, maxCommands: 12 });
-    for (const scenario of scenarios) expect(only(report, scenario).status, `${scenario}: ${only(report, scenario).message}`).toBe("pass");
+    const report = await harness().run(() => undefined, { scenarios, options: { numRuns: 8, maxCommands: 12 } });
+    for (const scenario of scenarios) expect(resultOf(report, scenario).status, `${scenario}: ${resultOf(report, scenario).message}`).toBe("pass");
   });
 
   test("credentials ignored: auth.matrix fails for anonymous, invalid and read-only tokens", async () => {
-    const report = await runWith(ignoreCredentials({ as: { authorization: `Bearer ${registry.tokens.personal}` } }), ["auth.matrix"], ["anonymous", "invalid", "readonly"]);
+    const fault = ignoreCredentials({ as: { authorization: `Bearer ${harness().registry.tokens.personal}` } });
+    const report = await harness().run(fault, { scenarios: ["auth.matrix"], tokenKinds: ["anonymous", "invalid", "readonly"] });
     for (const kind of ["anonymous", "invalid", "readonly"] as const) {
-      const r = only(report, "auth.matrix", kind);
+      const r = resultOf(report, "auth.matrix", kind);
       expect(r.status, kind).toBe("fail");
       expect(r.expectation?.expected).toMatch(/refused with status 401 or 403 or 404/);
     }
   });
 
   test("duplicates accepted under a reject policy: push.duplicate fails", async () => {
-    const r = only(await runWith(acceptDuplicates(), ["push.duplicate"]), "push.duplicate");
+    const r = resultOf(await harness().run(acceptDuplicates(), { scenarios: ["push.duplicate"] }), "push.duplicate");
     expect(r.status).toBe("fail");
     expect(r.expectation).toEqual({ expected: "refused with status 403", actual: "status 201" });
   });
 
   test("metadata that slows down as packages accumulate: push.many fails", async () => {
-    const r = only(await runWith(delayResponses({ when: isPackument, stepMs: 5 }), ["push.many"], ["personal"], { latencyGrowthFloorMs: 40 }), "push.many");
+    const r = resultOf(await harness().run(delayResponses({ when: isPackument, stepMs: 5 }), { scenarios: ["push.many"], options: { latencyGrowthFloorMs: 40 } }), "push.many");
     expect(r.status).toBe("fail");
     expect(r.message).toMatch(/grows with the package count/);
     expect(r.latency[0]!.points.length).toBe(30);
@@ -202,13 +170,13 @@ describe("npm faults are caught by the right scenario", () => {
       if (e.method === "PUT" && e.path.includes("-dup-")) return { response: () => ({ status: 502, headers: { "content-type": "text/html" }, body: "<html>502 Bad Gateway</html>" }) };
       return undefined;
     };
-    const report = await runWith(fault, ["push.small", "push.duplicate", "pull.duplicate"]);
-    const small = only(report, "push.small");
+    const report = await harness().run(fault, { scenarios: ["push.small", "push.duplicate", "pull.duplicate"] });
+    const small = resultOf(report, "push.small");
     expect(small.status).toBe("error");
     expect(small.message).toMatch(/expected JSON from GET \/regkit-\w+-small-pat -> 200, got text\/html; charset=utf-8: <!DOCTYPE html><html><title>Sign in · GitLab/);
-    const dup = only(report, "push.duplicate");
+    const dup = resultOf(report, "push.duplicate");
     expect(dup.status).toBe("error");
     expect(dup.message).toMatch(/server error \(PUT \/regkit-\w+-dup-pat -> 502\)/);
-    expect(only(report, "pull.duplicate").status).toBe("pass");
+    expect(resultOf(report, "pull.duplicate").status).toBe("pass");
   });
 });

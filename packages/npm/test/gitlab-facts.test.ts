@@ -1,25 +1,24 @@
 // Each GitLab npm fact (src/gitlab.ts) pinned against the embedded reference
 // registry, one test titled with the fact's id; then the gitlab profile with
 // its settings, and its recorded deviations seen and gone.
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { runConformance, type FormatKit, type Profile, type RunReport } from "@regkit/core";
-import { ABBREVIATED_CONTENT_TYPE, gitlab, npmGitLabFacts, npmKit, npmReference, publishDocument } from "@regkit/npm";
-import { createReferenceRegistry, referenceTarget, type ReferenceRegistry } from "@regkit/registry";
-import { startFaultyProxy } from "@regkit/registry/faults";
-import { pinFacts } from "@regkit/core/vitest";
+import { beforeAll, describe, expect, test } from "vitest";
+import { ALL_TOKEN_KINDS, runConformance, type RunReport } from "@regkit/core";
+import { ABBREVIATED_CONTENT_TYPE, gitlab, npmGitLabFacts, npmKit, publishDocument, type NpmProfile } from "@regkit/npm";
+import { npmReference } from "@regkit/npm/reference";
+import type { ReferenceRegistry } from "@regkit/registry";
+import { pinFacts, useFaultHarness } from "@regkit/testkit";
 
+// A private project (the facts and most runs) and a public one.
+const harness = useFaultHarness(npmKit, npmReference);
+const publicHarness = useFaultHarness(npmKit, npmReference, { registry: { visibility: "public" } });
 let registry: ReferenceRegistry;
 let open: ReferenceRegistry;
 let npm: string;
 
-beforeAll(async () => {
-  registry = await createReferenceRegistry({ formats: [npmReference] });
-  open = await createReferenceRegistry({ formats: [npmReference], visibility: "public" });
+beforeAll(() => {
+  registry = harness().registry;
+  open = publicHarness().registry;
   npm = registry.registries.npm!;
-});
-afterAll(async () => {
-  await registry?.close();
-  await open?.close();
 });
 
 type Doc = Record<string, any>;
@@ -374,7 +373,7 @@ describe("GitLab npm facts, pinned against the reference registry", () => {
 });
 
 /** The npm kit with one more profile. */
-function withProfile(profile: Profile): FormatKit {
+function withProfile(profile: NpmProfile): typeof npmKit {
   return { ...npmKit, profiles: { ...npmKit.profiles, [profile.name]: profile } };
 }
 
@@ -382,25 +381,18 @@ const statuses = (report: RunReport): string[] => report.results.map((r) => `${r
 
 describe("the gitlab profile against the reference registry", () => {
   test("visibility=public: anonymous reads pass against a public project, and the profile passes", async () => {
-    const target = referenceTarget(open, "npm", { options: { numRuns: 3 }, settings: { visibility: "public" } });
-    const report = await runConformance({ kit: npmKit, target, scenarios: ["auth.matrix", "pull.package", "npm.scoped", "npm.dist-tags"] });
+    const report = await publicHarness().run(undefined, { scenarios: ["auth.matrix", "pull.package", "npm.scoped", "npm.dist-tags"], tokenKinds: ALL_TOKEN_KINDS, settings: { visibility: "public" } });
     expect(report.settings.visibility).toBe("public");
     expect(report.settings.anonymousRead).toBe(true);
     expect(statuses(report).filter((s) => / (fail|error)/.test(s))).toEqual([]);
     expect(report.results.find((r) => r.scenario === "auth.matrix" && r.tokenKind === "anonymous")?.status).toBe("pass");
     // The default (private) is wrong for a public project: anonymous reads are served where the profile expects a refusal.
-    const wrong = await runConformance({ kit: npmKit, target: { ...target, settings: {} }, scenarios: ["auth.matrix"], tokenKinds: ["anonymous"] });
+    const wrong = await publicHarness().run(undefined, { scenarios: ["auth.matrix"], tokenKinds: ["anonymous"] });
     expect(wrong.results[0]?.status).toBe("fail");
   }, 240_000);
 
   test("GitLab's recorded deviations are reported as deviations, not failures", async () => {
-    const report = await runConformance({
-      kit: npmKit,
-      target: referenceTarget(registry, "npm", { options: { numRuns: 12 } }),
-      scenarios: ["npm.abbreviated", "npm.integrity", "npm.invalid-names"],
-      tokenKinds: ["personal"],
-      seed: 99,
-    });
+    const report = await harness().run(undefined, { scenarios: ["npm.abbreviated", "npm.integrity", "npm.invalid-names"], options: { numRuns: 12 }, seed: 99 });
     expect(statuses(report)).toEqual(["npm.integrity [personal] deviation", "npm.abbreviated [personal] deviation", "npm.invalid-names [personal] deviation"]);
     const abbreviated = report.results.find((r) => r.scenario === "npm.abbreviated")!;
     expect(abbreviated.deviations).toEqual([expect.objectContaining({ id: ABBREVIATED_CONTENT_TYPE, observed: true, source: gitlab.deviations![ABBREVIATED_CONTENT_TYPE]!.source })]);
@@ -414,31 +406,25 @@ describe("the gitlab profile against the reference registry", () => {
   }, 240_000);
 
   test("without the record, the same departure is a failure", async () => {
-    const strict = { ...gitlab, name: "gitlab-strict", deviations: {} };
-    const report = await runConformance({ kit: withProfile(strict), target: { ...referenceTarget(registry, "npm"), profile: "gitlab-strict" }, scenarios: ["npm.abbreviated", "npm.integrity"], tokenKinds: ["personal"], seed: 5 });
+    const strict: NpmProfile = { ...gitlab, name: "gitlab-strict", deviations: {} };
+    const report = await runConformance({ kit: withProfile(strict), target: harness().target({ profile: "gitlab-strict" }), scenarios: ["npm.abbreviated", "npm.integrity"], tokenKinds: ["personal"], seed: 5 });
     expect(report.results.map((r) => r.status)).toEqual(["fail", "fail"]);
     expect(report.results.find((r) => r.scenario === "npm.abbreviated")?.expectation).toEqual({ expected: "content-type application/vnd.npm.install-v1+json", actual: "application/json" });
   }, 120_000);
 
   test("a recorded deviation the registry no longer has: pass, and the report says the record can go", async () => {
     // A GitLab that learned the abbreviated packument: the proxy labels the answer the way npm asks.
-    const proxy = await startFaultyProxy({
-      upstream: registry.url,
-      fault: (e) =>
+    const report = await harness().run(
+      (e) =>
         e.method === "GET" && (e.headers.accept ?? "").includes("application/vnd.npm.install-v1+json")
           ? { response: (res) => ({ headers: { ...res.headers, "content-type": "application/vnd.npm.install-v1+json" } }) }
           : undefined,
-    });
-    try {
-      const target = referenceTarget(registry, "npm");
-      const report = await runConformance({ kit: npmKit, target: { ...target, registry: target.registry.replace(registry.url, proxy.url) }, scenarios: ["npm.abbreviated"], tokenKinds: ["personal"] });
-      const result = report.results[0]!;
-      expect(result.status).toBe("pass");
-      expect(result.deviations).toEqual([expect.objectContaining({ id: ABBREVIATED_CONTENT_TYPE, observed: false })]);
-      expect(result.notes.join("\n")).toMatch(/recorded deviation npm\.abbreviated-content-type no longer happens/);
-      expect(report.summary.deviationsGone).toBe(1);
-    } finally {
-      await proxy.close();
-    }
+      { scenarios: ["npm.abbreviated"] },
+    );
+    const result = report.results[0]!;
+    expect(result.status).toBe("pass");
+    expect(result.deviations).toEqual([expect.objectContaining({ id: ABBREVIATED_CONTENT_TYPE, observed: false })]);
+    expect(result.notes.join("\n")).toMatch(/recorded deviation npm\.abbreviated-content-type no longer happens/);
+    expect(report.summary.deviationsGone).toBe(1);
   }, 120_000);
 });

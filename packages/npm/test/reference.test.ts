@@ -2,7 +2,8 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { contentFromChunks, generatedChunks } from "@regkit/core";
-import { npmKit, npmReference, publishDocument, streamPublishBody } from "@regkit/npm";
+import { npmKit, publishDocument, streamPublishBody } from "@regkit/npm";
+import { npmReference } from "@regkit/npm/reference";
 import { createReferenceRegistry, type ReferenceRegistry } from "@regkit/registry";
 
 const MiB = 1024 * 1024;

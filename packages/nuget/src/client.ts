@@ -13,7 +13,8 @@ import {
   type RegistryClient,
   type Session,
 } from "@regkit/core";
-import { nupkgFileName, nuspecIdentity, readNuspec } from "./nupkg.js";
+import { nupkgFileName, nuspecIdentity, readNuspec } from "./package.js";
+import type { NuGetProfile } from "./profiles.js";
 import { compareNuGetVersions, normalizeNuGetVersion, parseNuGetVersion } from "./version.js";
 
 /**
@@ -134,7 +135,7 @@ function pick(index: ServiceIndex, prefix: string): string | undefined {
 }
 
 /** Connects the NuGet v3 adapter; the target URL is the feed, its service index `<feed>/index.json`. */
-export function connectNuGet({ http, target }: Session): NuGetClient {
+export function connectNuGet({ http }: Session<NuGetProfile>): NuGetClient {
   let cached: Promise<NuGetResources> | undefined;
   const resources = (): Promise<NuGetResources> =>
     (cached ??= (async () => {

@@ -1,10 +1,11 @@
 export { connectNuGet, listedPackageFile, packageHashDigests } from "./client.js";
 export type { NuGetClient, NuGetResources, RegistrationLeaf } from "./client.js";
-export { nugetExe, nugetExePath } from "./driver.js";
+export { nugetArbitraries } from "./arbitraries.js";
+export { nugetExe, nugetExePath } from "./drivers.js";
 export { gitlabNuGetName, gitlabNuGetVersion, nugetGitLabFacts } from "./gitlab.js";
 export type { GitLabServiceEntry, NuGetGitLabFacts } from "./gitlab.js";
-export { nugetArbitraries, nugetKit, nugetRoutes } from "./kit.js";
-export { buildNupkg, nupkgFileName, nuspecIdentity, readNuspec, renderNuspec } from "./nupkg.js";
+export { nugetKit, nugetRoutes } from "./kit.js";
+export { buildNupkg, nupkgFileName, nuspecIdentity, readNuspec, renderNuspec } from "./package.js";
 export { gitlab, nugetProfiles, nugetV3 } from "./profiles.js";
 export type { NuGetProfile } from "./profiles.js";
 export { nugetCaseInsensitive, nugetRegistration, nugetScenarios, nugetSearch, nugetVersionNormalization, versionSpellings } from "./scenarios.js";

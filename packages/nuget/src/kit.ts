@@ -1,9 +1,9 @@
-import * as fc from "fast-check";
-import { defineKit, factList, type FormatKit, type KitArbitraries, type RouteTemplate } from "@regkit/core";
+import { defineKit, factList, type RouteTemplate } from "@regkit/core";
+import { nugetArbitraries } from "./arbitraries.js";
 import { connectNuGet } from "./client.js";
-import { nugetExe } from "./driver.js";
+import { nugetExe } from "./drivers.js";
 import { nugetGitLabFacts } from "./gitlab.js";
-import { buildNupkg } from "./nupkg.js";
+import { buildNupkg } from "./package.js";
 import { nugetProfiles } from "./profiles.js";
 import { nugetScenarios } from "./scenarios.js";
 import { compareNuGetVersions } from "./version.js";
@@ -27,18 +27,8 @@ export const nugetRoutes: readonly RouteTemplate[] = [
   { method: "GET", path: "/query", summary: "search (SearchQueryService)" },
 ];
 
-const segment = fc.stringMatching(/^[A-Z][a-zA-Z0-9]{0,7}$/);
-
-export const nugetArbitraries: KitArbitraries = {
-  name: () => fc.array(segment, { minLength: 1, maxLength: 3 }).map((s) => s.join(".")),
-  invalidName: () => fc.oneof(fc.constant(".Leading"), fc.constant("has space"), fc.constant("bad/slash")),
-  version: () =>
-    fc.tuple(fc.nat(30), fc.nat(30), fc.nat(30), fc.option(fc.constantFrom("alpha", "beta.1", "rc.2"), { nil: undefined })).map(([a, b, c, pre]) => `${a}.${b}.${c}${pre ? `-${pre}` : ""}`),
-  files: () => fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9]{0,8}\.txt$/), fc.uint8Array({ maxLength: 1024 }), { maxKeys: 3 }),
-};
-
 /** The NuGet kit. */
-export const nugetKit: FormatKit = defineKit({
+export const nugetKit = defineKit({
   format: "nuget",
   title: "NuGet",
   description: "NuGet v3 feeds: service index discovery, push, flat container, registration, search, delete; ids case-insensitive, versions normalized.",

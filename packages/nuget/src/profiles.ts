@@ -1,8 +1,12 @@
 import { citeSource, defineProfile, gitlabBasicAuth, gitlabBasicUser, gitlabVisibility, type Credential, type Profile } from "@regkit/core";
 import { nugetGitLabFacts as facts } from "./gitlab.js";
 
-/** How a profile presents credentials: Basic (NuGet.Config's packageSourceCredentials) and the push API key. */
-export interface NuGetProfile extends Profile {
+/**
+ * A NuGet profile: core's capabilities only (NuGet has no optional feature of
+ * its own), plus how it presents credentials: Basic (NuGet.Config's
+ * packageSourceCredentials) and the push API key.
+ */
+export interface NuGetProfile extends Profile<never> {
   /** The Basic username for a credential; undefined where the profile sends no Basic auth. */
   basicUser(credential: Credential): string | undefined;
   /** Whether every request carries the credential as X-NuGet-ApiKey instead of Basic. */

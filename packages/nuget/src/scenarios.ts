@@ -1,13 +1,19 @@
 import * as fc from "fast-check";
-import { ConformanceFailure, scenarioHelpers, type Exchange, type Scenario, type ScenarioContext } from "@regkit/core";
+import { ConformanceFailure, scenarioHelpers, type CapabilityOf, type Exchange, type Scenario, type ScenarioContext } from "@regkit/core";
 import type { NuGetClient } from "./client.js";
-import { nuspecIdentity } from "./nupkg.js";
+import { nuspecIdentity } from "./package.js";
+import type { NuGetProfile } from "./profiles.js";
 import { compareNuGetVersions, normalizeNuGetVersion } from "./version.js";
 
 const { mustMatch, mustRefuse, property, publishNew, lastExchanges, sleep } = scenarioHelpers;
-const nuget = (ctx: ScenarioContext): NuGetClient => ctx.client as NuGetClient;
+/**
+ * A scenario of the NuGet kit: it sees the NuGet adapter and profile, and
+ * `requires` may name only capabilities a NuGet profile has.
+ */
+type NuGetScenario = Scenario<NuGetClient, NuGetProfile> & { readonly requires?: readonly CapabilityOf<NuGetProfile>[] | undefined };
+type NuGetContext = ScenarioContext<NuGetClient, NuGetProfile>;
 
-export const nugetCaseInsensitive: Scenario = {
+export const nugetCaseInsensitive: NuGetScenario = {
   id: "nuget.case-insensitive",
   title: "Package ids are case-insensitive",
   checklist: 5,
@@ -18,7 +24,7 @@ export const nugetCaseInsensitive: Scenario = {
     const id = ctx.name("Case.Pkg");
     const artifact = await publishNew(ctx, ctx.client, { name: id, version: "1.0.0" }, `pushing ${id}`);
     for (const spelling of [id.toLowerCase(), id.toUpperCase()]) {
-      mustMatch(artifact, await nuget(ctx).downloadAs(spelling, "1.0.0"), `downloading as ${spelling}`);
+      mustMatch(artifact, await ctx.client.downloadAs(spelling, "1.0.0"), `downloading as ${spelling}`);
     }
     await publishNew(ctx, ctx.client, { name: id.toUpperCase(), version: "2.0.0" }, `pushing ${id.toUpperCase()} 2.0.0`);
     const versions = await ctx.client.versions(id);
@@ -53,7 +59,7 @@ const sameSet = (a: readonly string[], b: readonly string[]): boolean => a.lengt
  */
 const FORM_PROBE = ["2.0.0", "10.0.0", "1.2.3.0", "1.0.0-Preview"] as const;
 
-export const nugetVersionNormalization: Scenario = {
+export const nugetVersionNormalization: NuGetScenario = {
   id: "nuget.version-normalization",
   title: "Versions are normalized and resolve by any spelling",
   checklist: 5,
@@ -74,7 +80,7 @@ export const nugetVersionNormalization: Scenario = {
       mustRefuse(outcome, `pushing ${zeros.name} 1.05.0`, []);
       throw new ConformanceFailure(`pushing ${zeros.name} 1.05.0 (a leading zero) was refused`, { expected: "accepted: NuGet reads 1.05.0 as 1.5.0", actual: `status ${outcome.status}` }, [outcome.exchange]);
     });
-    if (accepted) mustMatch(zeros, await nuget(ctx).downloadAs(zeros.name, "1.5.0"), `downloading ${zeros.name} 1.05.0 as 1.5.0`);
+    if (accepted) mustMatch(zeros, await ctx.client.downloadAs(zeros.name, "1.5.0"), `downloading ${zeros.name} 1.05.0 as 1.5.0`);
 
     // The form of the flat container's list.
     const probe = ctx.name("Form");
@@ -90,15 +96,15 @@ export const nugetVersionNormalization: Scenario = {
       if (asPushed) await listsAsPushed(ctx, id, pushed, true);
       else await listsNormalized(ctx, id, pushed);
       for (const [i, version] of versions.entries()) {
-        for (const spelling of versionSpellings(version).slice(1)) mustMatch(artifacts[i]!, await nuget(ctx).downloadAs(id, spelling), `downloading ${id} as ${spelling}`);
+        for (const spelling of versionSpellings(version).slice(1)) mustMatch(artifacts[i]!, await ctx.client.downloadAs(id, spelling), `downloading ${id} as ${spelling}`);
       }
     });
   },
 };
 
 /** The flat container lists `pushed` normalized, lowercase, in SemVer 2.0 order (NuGet's PackageBaseAddress rule). */
-async function listsNormalized(ctx: ScenarioContext, id: string, pushed: readonly string[]): Promise<void> {
-  const listed = await nuget(ctx).flatVersions(id);
+async function listsNormalized(ctx: NuGetContext, id: string, pushed: readonly string[]): Promise<void> {
+  const listed = await ctx.client.flatVersions(id);
   const expected = pushed.map(normalizedLower).sort(compareNuGetVersions);
   if (!listed || listed.versions.join(",") !== expected.join(",")) {
     throw new ConformanceFailure(`the flat container of ${id} does not list the normalized versions in order`, { expected: expected.join(", "), actual: listed ? listed.versions.join(", ") : "404" }, lastExchanges(ctx, 1));
@@ -111,17 +117,17 @@ async function listsNormalized(ctx: ScenarioContext, id: string, pushed: readonl
  * must then hold exactly the pushed spellings. Resolves whether the feed lists
  * them as pushed. `known`: the deviation was already seen, check that form only.
  */
-async function listsAsPushed(ctx: ScenarioContext, id: string, pushed: readonly string[], known = false): Promise<boolean> {
+async function listsAsPushed(ctx: NuGetContext, id: string, pushed: readonly string[], known = false): Promise<boolean> {
   const deviates = known || (await ctx.deviates("nuget.flat-container-versions", () => listsNormalized(ctx, id, pushed)));
   if (!deviates) return false;
-  const listed = await nuget(ctx).flatVersions(id);
+  const listed = await ctx.client.flatVersions(id);
   if (!listed || !sameSet(listed.versions, pushed)) {
     throw new ConformanceFailure(`the flat container of ${id} does not list the versions as pushed either`, { expected: `${[...pushed].sort().join(", ")} (any order)`, actual: listed ? listed.versions.join(", ") : "404" }, lastExchanges(ctx, 1));
   }
   return true;
 }
 
-export const nugetRegistration: Scenario = {
+export const nugetRegistration: NuGetScenario = {
   id: "nuget.registration",
   title: "Registration and flat container agree",
   checklist: 5,
@@ -132,7 +138,7 @@ export const nugetRegistration: Scenario = {
     const id = ctx.name("Reg");
     const artifacts = [];
     for (const version of ["1.0.0", "1.1.0-beta", "2.0.0"]) artifacts.push(await publishNew(ctx, ctx.client, { name: id, version }, `pushing ${id} ${version}`));
-    const leaves = await nuget(ctx).registration(id);
+    const leaves = await ctx.client.registration(id);
     if (!leaves) ctx.skip("the service index has no RegistrationsBaseUrl");
     const flat = (await ctx.client.versions(id)).map(normalizedLower).sort(compareNuGetVersions);
     const reg = leaves!.map((l) => normalizedLower(l.version)).sort(compareNuGetVersions);
@@ -145,8 +151,8 @@ export const nugetRegistration: Scenario = {
       if (!entry?.packageContent) {
         throw new ConformanceFailure(`the registration leaf of ${id} ${artifact.version} has no packageContent`, { expected: "a packageContent URL", actual: JSON.stringify(entry) }, lastExchanges(ctx, 1));
       }
-      mustMatch(artifact, await nuget(ctx).fetchDigests(entry.packageContent), `downloading packageContent of ${artifact.version}`);
-      const nuspec = await nuget(ctx).nuspec(id, artifact.version);
+      mustMatch(artifact, await ctx.client.fetchDigests(entry.packageContent), `downloading packageContent of ${artifact.version}`);
+      const nuspec = await ctx.client.nuspec(id, artifact.version);
       if (!nuspec) {
         missing.push(ctx.exchanges().at(-1)!);
         continue;
@@ -165,7 +171,7 @@ export const nugetRegistration: Scenario = {
   },
 };
 
-export const nugetSearch: Scenario = {
+export const nugetSearch: NuGetScenario = {
   id: "nuget.search",
   title: "Search honours prerelease, skip and take",
   checklist: 5,
@@ -178,8 +184,8 @@ export const nugetSearch: Scenario = {
     await publishNew(ctx, ctx.client, { name: `${prefix}.Stable`, version: "1.0.0" }, "pushing the stable package");
     await publishNew(ctx, ctx.client, { name: `${prefix}.Pre`, version: "1.0.0-beta" }, "pushing the prerelease package");
     await sleep(100);
-    const stable = await nuget(ctx).searchPage(prefix, { prerelease: false });
-    const all = await nuget(ctx).searchPage(prefix, { prerelease: true });
+    const stable = await ctx.client.searchPage(prefix, { prerelease: false });
+    const all = await ctx.client.searchPage(prefix, { prerelease: true });
     const has = (ids: readonly string[], id: string): boolean => ids.some((x) => x.toLowerCase() === id.toLowerCase());
     if (!has(stable.ids, `${prefix}.Stable`) || has(stable.ids, `${prefix}.Pre`)) {
       throw new ConformanceFailure(`search with prerelease=false`, { expected: `${prefix}.Stable only`, actual: `[${stable.ids.join(", ")}]` }, [stable.exchange]);
@@ -187,12 +193,12 @@ export const nugetSearch: Scenario = {
     if (!has(all.ids, `${prefix}.Stable`) || !has(all.ids, `${prefix}.Pre`)) {
       throw new ConformanceFailure(`search with prerelease=true`, { expected: `${prefix}.Stable and ${prefix}.Pre`, actual: `[${all.ids.join(", ")}]` }, [all.exchange]);
     }
-    const first = await nuget(ctx).searchPage(prefix, { prerelease: true, take: 1 });
-    const second = await nuget(ctx).searchPage(prefix, { prerelease: true, skip: 1, take: 1 });
+    const first = await ctx.client.searchPage(prefix, { prerelease: true, take: 1 });
+    const second = await ctx.client.searchPage(prefix, { prerelease: true, skip: 1, take: 1 });
     if (first.ids.length !== 1 || second.ids.length !== 1 || first.ids[0] === second.ids[0]) {
       throw new ConformanceFailure(`paging with skip/take`, { expected: "two pages of one different id each", actual: `[${first.ids.join(", ")}] then [${second.ids.join(", ")}]` }, [first.exchange, second.exchange]);
     }
   },
 };
 
-export const nugetScenarios: readonly Scenario[] = [nugetCaseInsensitive, nugetVersionNormalization, nugetRegistration, nugetSearch];
+export const nugetScenarios: readonly NuGetScenario[] = [nugetCaseInsensitive, nugetVersionNormalization, nugetRegistration, nugetSearch];

@@ -2,7 +2,8 @@
 // profile, every token kind), NuGet.exe under mono included where present.
 import { afterAll } from "vitest";
 import { describeConformance } from "@regkit/core/vitest";
-import { nugetKit, nugetReference } from "@regkit/nuget";
+import { nugetKit } from "@regkit/nuget";
+import { nugetReference } from "@regkit/nuget/reference";
 import { createReferenceRegistry, referenceTarget } from "@regkit/registry";
 
 const MiB = 1024 * 1024;

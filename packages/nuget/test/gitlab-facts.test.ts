@@ -1,7 +1,8 @@
 // One test per GitLab NuGet fact (nugetGitLabFacts), each against the
 // reference registry: the answer GitLab's source gives is the answer here.
 import { afterAll, beforeAll, expect } from "vitest";
-import { gitlab, nugetGitLabFacts, nugetReference } from "@regkit/nuget";
+import { gitlab, nugetGitLabFacts } from "@regkit/nuget";
+import { nugetReference } from "@regkit/nuget/reference";
 import { createReferenceRegistry, type ReferenceRegistry } from "@regkit/registry";
 import { pinFacts } from "@regkit/core/vitest";
 import { basic, call, multipart, nupkgBytes, push } from "./helpers.js";

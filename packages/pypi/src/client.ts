@@ -80,9 +80,9 @@ export async function uploadForm(
 }
 
 /** Connects the PyPI adapter (legacy upload API + simple index) to a session. */
-export function connectPypi({ http, target }: Session): PypiClient {
-  const profile = target.profile as PypiProfile;
-  const simple = profile.simplePath ?? "/simple";
+export function connectPypi({ http, target }: Session<PypiProfile>): PypiClient {
+  const profile = target.profile;
+  const simple = profile.simplePath;
 
   const projectPage: PypiClient["projectPage"] = async (name, accept = `${JSON_TYPE}, ${HTML_TYPE};q=0.2, text/html;q=0.01`, raw = false) => {
     let path = `${simple}/${raw ? name : normalizeName(name)}/`;
@@ -136,7 +136,7 @@ export function connectPypi({ http, target }: Session): PypiClient {
    * The Accept header of the one page read behind `files` and `downloadFile`:
    * PEP 691 JSON where the target has the `pep691` capability, HTML otherwise.
    */
-  const listingAccept = (): string => (target.capabilities.pep691 === true ? `${JSON_TYPE}, ${HTML_TYPE};q=0.2, text/html;q=0.01` : `${HTML_TYPE}, text/html;q=0.9`);
+  const listingAccept = (): string => (target.capabilities.pep691 ? `${JSON_TYPE}, ${HTML_TYPE};q=0.2, text/html;q=0.01` : `${HTML_TYPE}, text/html;q=0.9`);
 
   /** GETs a file the page links (credentials only to the registry's own origin) and checks its `#sha256=` against the bytes. */
   const fetchLinked = async (page: ProjectPage, file: SimpleFile, notServed?: { name: string; version: string }): Promise<Downloaded> => {

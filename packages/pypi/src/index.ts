@@ -1,5 +1,5 @@
 export { invalidPypiName, pep440Version, pypiArbitraries, pypiFiles, pypiName } from "./arbitraries.js";
-export { buildRelease, buildSdist, buildWheel, coreMetadata } from "./build.js";
+export { buildRelease, buildSdist, buildWheel, coreMetadata } from "./package.js";
 export { connectPypi, uploadForm } from "./client.js";
 export type { ProjectPage, PypiClient } from "./client.js";
 export { pip, twine } from "./drivers.js";
@@ -7,7 +7,8 @@ export { pypiKit, pypiRoutes } from "./kit.js";
 export { fileName, normalizeName, parseDistFilename, validName } from "./names.js";
 export { pypiGitLabFacts } from "./gitlab.js";
 export { NAME_SPELLINGS_DEVIATION, gitlab, pypi, pypiProfiles } from "./profiles.js";
-export type { PypiProfile } from "./profiles.js";
+export type { PypiCapability, PypiProfile } from "./profiles.js";
 export { caseSpellings, pypiContentNegotiation, pypiHashes, pypiNormalization, pypiPep440Order, pypiScenarios, spellings } from "./scenarios.js";
+export type { PypiScenario } from "./scenarios.js";
 export { HTML_TYPE, JSON_TYPE, escapeHtml, parseSimpleHtml, parseSimpleJson, unescapeHtml } from "./simple.js";
 export type { SimpleFile } from "./simple.js";

@@ -1,7 +1,7 @@
 import { compare } from "@renovatebot/pep440";
-import { defineKit, factList, type FormatKit, type RouteTemplate } from "@regkit/core";
+import { defineKit, factList, type RouteTemplate } from "@regkit/core";
 import { pypiArbitraries } from "./arbitraries.js";
-import { buildRelease } from "./build.js";
+import { buildRelease } from "./package.js";
 import { connectPypi } from "./client.js";
 import { pip, twine } from "./drivers.js";
 import { pypiGitLabFacts } from "./gitlab.js";
@@ -20,7 +20,7 @@ export const pypiRoutes: readonly RouteTemplate[] = [
 ];
 
 /** The PyPI kit. */
-export const pypiKit: FormatKit = defineKit({
+export const pypiKit = defineKit({
   format: "pypi",
   title: "PyPI",
   description: "Python packages: the legacy upload API twine speaks, the simple index pip reads (PEP 503 HTML and PEP 691 JSON), PEP 440 versions.",

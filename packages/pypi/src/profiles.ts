@@ -2,8 +2,11 @@ import { citeSource, defineProfile, gitlabBasicAuth, gitlabBasicUser, type Crede
 import { pypiGitLabFacts as facts } from "./gitlab.js";
 import { normalizeName } from "./names.js";
 
+/** The PyPI kit's own capability: the simple index answers PEP 691 JSON to clients that ask for it. */
+export type PypiCapability = "pep691";
+
 /** Where a PyPI-style registry takes uploads and serves its simple index, relative to the target URL. */
-export interface PypiProfile extends Profile {
+export interface PypiProfile extends Profile<PypiCapability> {
   /** Upload URL path (legacy API), relative to the registry URL: GitLab `""`, a pypiserver/devpi-like `/legacy/`. */
   readonly uploadPath: string;
   /** Simple index path: `/simple`. */
@@ -33,7 +36,7 @@ export const NAME_SPELLINGS_DEVIATION = "pypi.name-spellings";
  * (cleanup uses GitLab's Packages API, which needs a Maintainer).
  */
 export const gitlab: PypiProfile = {
-  ...defineProfile({
+  ...defineProfile<PypiCapability>({
     name: "gitlab",
     description: "GitLab Package Registry, PyPI endpoint of a project (also the embedded reference registry)",
     tokenKinds: ["personal", "deploy", "job", "readonly", "anonymous", "invalid"],
@@ -74,7 +77,7 @@ export const gitlab: PypiProfile = {
  * pypiserver).
  */
 export const pypi: PypiProfile = {
-  ...defineProfile({
+  ...defineProfile<PypiCapability>({
     name: "pypi",
     description: "A PEP 503/691 index with the legacy upload API (PyPI layout: /legacy/ and /simple/)",
     tokenKinds: ["personal", "anonymous", "invalid"],

@@ -1,17 +1,19 @@
 import * as fc from "fast-check";
-import { execFile } from "node:child_process";
 import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { ConformanceFailure, scenarioHelpers, type Scenario, type ScenarioContext } from "@regkit/core";
+import { ConformanceFailure, scenarioHelpers, type CapabilityOf, type Scenario, type ScenarioContext } from "@regkit/core";
 import { compare } from "@renovatebot/pep440";
 import type { PypiClient } from "./client.js";
-import { pip } from "./drivers.js";
+import { pip, runPythonTool, simpleIndexUrl } from "./drivers.js";
 import { normalizeName, parseDistFilename } from "./names.js";
 import { NAME_SPELLINGS_DEVIATION, type PypiProfile } from "./profiles.js";
 import { HTML_TYPE, JSON_TYPE } from "./simple.js";
 
 const { property, publishNew, lastExchanges } = scenarioHelpers;
-const pypi = (ctx: ScenarioContext): PypiClient => ctx.client as PypiClient;
+
+/** A scenario of the PyPI kit: it sees the PyPI adapter and profile, and `requires` names only core's or PyPI's capabilities. */
+export type PypiScenario = Scenario<PypiClient, PypiProfile> & { readonly requires?: readonly CapabilityOf<PypiProfile>[] | undefined };
+type PypiContext = ScenarioContext<PypiClient, PypiProfile>;
 
 /** Other PEP 503 spellings of a name: case and separators changed. */
 export function spellings(name: string): string[] {
@@ -30,9 +32,9 @@ export function caseSpellings(name: string): string[] {
 }
 
 /** Whether a profile expects the simple index to answer PEP 691 JSON (GitLab: the pypi_pep_691_json flag). */
-const servesJson = (ctx: ScenarioContext): boolean => ctx.target.capabilities.pep691 === true;
+const servesJson = (ctx: PypiContext): boolean => ctx.target.capabilities.pep691;
 
-export const pypiNormalization: Scenario = {
+export const pypiNormalization: PypiScenario = {
   id: "pypi.normalization",
   title: "PEP 503 name normalization",
   checklist: 5,
@@ -43,7 +45,7 @@ export const pypiNormalization: Scenario = {
     let n = 0;
     let separators: ConformanceFailure | undefined;
     const reach = async (name: string, spelling: string, filename: string): Promise<ConformanceFailure | undefined> => {
-      const page = await pypi(ctx).projectPage(spelling, "text/html", true);
+      const page = await ctx.client.projectPage(spelling, "text/html", true);
       if (page?.files.some((f) => f.filename === filename)) return undefined;
       return new ConformanceFailure(
         `the spelling ${spelling} of ${name} does not reach its project page`,
@@ -71,7 +73,7 @@ export const pypiNormalization: Scenario = {
   },
 };
 
-export const pypiHashes: Scenario = {
+export const pypiHashes: PypiScenario = {
   id: "pypi.hashes",
   title: "Index hashes match the uploaded bytes; wheel and sdist both listed",
   checklist: 4,
@@ -84,7 +86,7 @@ export const pypiHashes: Scenario = {
     const forms = servesJson(ctx) ? ["text/html", JSON_TYPE] : ["text/html"];
     if (!servesJson(ctx)) ctx.note(`PEP 691 JSON not checked: the ${ctx.target.profile.name} profile serves HTML only (capability pep691 off)`);
     for (const accept of forms) {
-      const page = await pypi(ctx).projectPage(artifact.name, accept);
+      const page = await ctx.client.projectPage(artifact.name, accept);
       if (!page) throw new ConformanceFailure(`${artifact.name} has no project page`, { expected: "200", actual: "404" }, lastExchanges(ctx, 1));
       for (const [filename, sha256] of expected) {
         const file = page.files.find((f) => f.filename === filename);
@@ -97,7 +99,7 @@ export const pypiHashes: Scenario = {
 
 const isHtml = (type: string): boolean => type.startsWith(HTML_TYPE) || type.startsWith("text/html");
 
-export const pypiContentNegotiation: Scenario = {
+export const pypiContentNegotiation: PypiScenario = {
   id: "pypi.content-negotiation",
   title: "PEP 691 content negotiation",
   checklist: 6,
@@ -106,9 +108,9 @@ export const pypiContentNegotiation: Scenario = {
   audience: "write",
   async run(ctx) {
     const artifact = await publishNew(ctx, ctx.client, { name: ctx.name("negotiate"), version: "1.0.0" }, "publishing");
-    const json = await pypi(ctx).projectPage(artifact.name, JSON_TYPE);
-    const html = await pypi(ctx).projectPage(artifact.name, HTML_TYPE);
-    const plain = await pypi(ctx).projectPage(artifact.name, "text/html");
+    const json = await ctx.client.projectPage(artifact.name, JSON_TYPE);
+    const html = await ctx.client.projectPage(artifact.name, HTML_TYPE);
+    const plain = await ctx.client.projectPage(artifact.name, "text/html");
     if (servesJson(ctx)) {
       if (!json || !json.contentType.startsWith(JSON_TYPE)) {
         throw new ConformanceFailure(`asking for PEP 691 JSON did not give it`, { expected: `content-type ${JSON_TYPE}`, actual: json?.contentType ?? "404" }, lastExchanges(ctx, 3));
@@ -126,7 +128,7 @@ export const pypiContentNegotiation: Scenario = {
       }
     }
     for (const accept of [JSON_TYPE, "text/html"]) {
-      const list = await pypi(ctx).projectList(accept);
+      const list = await ctx.client.projectList(accept);
       if (!list.names.some((n) => normalizeName(n) === normalizeName(artifact.name))) {
         throw new ConformanceFailure(`the project list (${accept}) does not list ${artifact.name}`, { expected: `${normalizeName(artifact.name)} listed`, actual: `${list.names.length} projects, ${artifact.name} not among them` }, [list.exchange]);
       }
@@ -138,7 +140,7 @@ export const pypiContentNegotiation: Scenario = {
   },
 };
 
-export const pypiPep440Order: Scenario = {
+export const pypiPep440Order: PypiScenario = {
   id: "pypi.pep440-order",
   title: "PEP 440 versions, as pip orders them",
   checklist: 5,
@@ -158,16 +160,13 @@ export const pypiPep440Order: Scenario = {
       if (missing.length) throw new ConformanceFailure(`versions of ${name} missing from the index`, { expected: versions.join(", "), actual: listed.join(", ") }, lastExchanges(ctx, 1));
       if (why) return;
       const dctx = await ctx.driverContext(pip);
-      const profile = ctx.target.profile as PypiProfile;
-      const index = new URL(`${dctx.registry}${profile.simplePath}/`);
-      if (dctx.credential.token) {
-        index.username = encodeURIComponent(profile.basicUser(dctx.credential));
-        index.password = encodeURIComponent(dctx.credential.token);
-      }
       const dest = join(dctx.workdir, `d${n}`);
       await mkdir(dest, { recursive: true });
-      const output = await new Promise<string>((resolve) =>
-        execFile("python3", ["-m", "pip", "download", "--pre", "--no-deps", "--only-binary", ":all:", "--no-cache-dir", "--disable-pip-version-check", "-d", dest, "--index-url", index.toString(), name], { env: { ...process.env, PIP_FIND_LINKS: "", HOME: dctx.workdir }, timeout: 120_000 }, (_e, out, err) => resolve(`${out}${err}`)),
+      const { output } = await runPythonTool(
+        "python3",
+        ["-m", "pip", "download", "--pre", "--no-deps", "--only-binary", ":all:", "--no-cache-dir", "--disable-pip-version-check", "-d", dest, "--index-url", simpleIndexUrl(dctx), name],
+        dctx,
+        { timeoutMs: 120_000 },
       );
       const got = (await readdir(dest)).map((f) => parseDistFilename(f)?.version).find(Boolean);
       if (!got || !same(got, highest)) {
@@ -178,4 +177,4 @@ export const pypiPep440Order: Scenario = {
   },
 };
 
-export const pypiScenarios: readonly Scenario[] = [pypiNormalization, pypiHashes, pypiContentNegotiation, pypiPep440Order];
+export const pypiScenarios: readonly PypiScenario[] = [pypiNormalization, pypiHashes, pypiContentNegotiation, pypiPep440Order];

@@ -4,7 +4,8 @@
 // keep CI short. The other settings: gitlab-facts.test.ts.
 import { afterAll } from "vitest";
 import { describeConformance } from "@regkit/core/vitest";
-import { pypiKit, pypiReference } from "@regkit/pypi";
+import { pypiKit } from "@regkit/pypi";
+import { pypiReference } from "@regkit/pypi/reference";
 import { createReferenceRegistry, referenceTarget } from "@regkit/registry";
 
 const MiB = 1024 * 1024;

@@ -1,20 +1,32 @@
 // The PyPI kit catches registries that get PyPI wrong: faults injected by a
-// proxy in front of the reference registry, each failing the right scenario.
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { runConformance, type FormatKit, type RunReport, type ScenarioOptions, type TokenKind } from "@regkit/core";
-import { NAME_SPELLINGS_DEVIATION, connectPypi, gitlab, normalizeName, parseDistFilename, pypiGitLabFacts, pypiKit, pypiReference } from "@regkit/pypi";
-import { createReferenceRegistry, type ReferenceRegistry } from "@regkit/registry";
-import { acceptDuplicates, startFaultyProxy, type Fault } from "@regkit/registry/faults";
+// proxy in front of the reference registry (the testkit's fault harness), each
+// failing the right scenario. Then cleanup through GitLab's Packages API.
+import { Readable } from "node:stream";
+import { request } from "undici";
+import { describe, expect, test } from "vitest";
+import { runConformance, type RunReport, type ScenarioOptions, type TokenKind } from "@regkit/core";
+import { NAME_SPELLINGS_DEVIATION, buildWheel, connectPypi, gitlab, normalizeName, parseDistFilename, pypiGitLabFacts, pypiKit, uploadForm } from "@regkit/pypi";
+import { pypiReference } from "@regkit/pypi/reference";
+import { acceptDuplicates, resultOf, useFaultHarness, type Fault, type FaultHarness } from "@regkit/testkit";
 
 const FLAG = pypiGitLabFacts.pep691Flag.value.flag;
+/** The seed these fault tests were written against: their properties replay the same cases. */
+const SEED = 11;
 
-let registry: ReferenceRegistry;
-beforeAll(async () => {
-  registry = await createReferenceRegistry({ formats: [pypiReference] });
-});
-afterAll(async () => {
-  await registry.close();
-});
+const harness = useFaultHarness(pypiKit, pypiReference);
+/** The kit with a gitlab profile that records no deviation. */
+const strictHarness = useFaultHarness({ ...pypiKit, profiles: { ...pypiKit.profiles, gitlab: { ...gitlab, deviations: {} } } }, pypiReference);
+/** The kit as it was before issue 16: no file listing, no per-file download. */
+const versionsOnlyHarness = useFaultHarness(
+  {
+    ...pypiKit,
+    connect: (session) => {
+      const { files: _files, downloadFile: _downloadFile, ...client } = connectPypi(session);
+      return client;
+    },
+  },
+  pypiReference,
+);
 
 const isPage = (e: { method: string; path: string }): boolean => e.method === "GET" && /\/simple\/[^/]+\/?$/.test(e.path);
 
@@ -24,84 +36,63 @@ function rewritePages(map: (body: string, path: string) => string, when: (e: { m
 }
 
 /**
- * Runs `scenarios` through a faulty proxy with the gitlab profile. `pep691`:
- * the registry's pypi_pep_691_json flag and the profile's pep691Json setting
- * (GitLab's default: off, HTML only).
+ * Runs `scenarios` through a harness (the plain kit's unless `on` says) with
+ * `fault` and the gitlab profile. `pep691`: the registry's pypi_pep_691_json
+ * flag and the profile's pep691Json setting (GitLab's default: off, HTML only).
  */
 async function runWith(
   fault: Fault,
   scenarios: string[],
-  { tokenKinds = ["personal"], pep691 = false, kit = pypiKit, options = {} }: { tokenKinds?: TokenKind[]; pep691?: boolean; kit?: FormatKit; options?: Partial<ScenarioOptions> } = {},
+  { tokenKinds = ["personal"], pep691 = false, options = {}, on = harness() }: { tokenKinds?: TokenKind[]; pep691?: boolean; options?: Partial<ScenarioOptions>; on?: Pick<FaultHarness, "registry" | "run"> } = {},
 ): Promise<RunReport> {
-  const proxy = await startFaultyProxy({ upstream: registry.url, fault });
-  registry.setFeature(FLAG, pep691);
+  on.registry.setFeature(FLAG, pep691);
   try {
-    return await runConformance({
-      kit,
-      target: {
-        registry: registry.registries.pypi!.replace(registry.url, proxy.url),
-        profile: "gitlab",
-        credentials: { personal: registry.tokens.personal },
-        options: { numRuns: 3, ...options },
-        settings: { pep691Json: pep691 },
-      },
-      scenarios,
-      tokenKinds,
-      seed: 11,
-    });
+    return await on.run(fault, { scenarios, tokenKinds, options, settings: { pep691Json: pep691 }, seed: SEED });
   } finally {
-    registry.setFeature(FLAG, false);
-    await proxy.close();
+    on.registry.setFeature(FLAG, false);
   }
 }
-
-const only = (report: RunReport, scenario: string) => {
-  const r = report.results.find((x) => x.scenario === scenario);
-  expect(r, scenario).toBeDefined();
-  return r!;
-};
 
 describe("PyPI faults are caught by the right scenario", () => {
   test.each([false, true])("a wrong sha256 fragment (PEP 691 JSON %s): pull.package and pypi.hashes fail", async (pep691) => {
     const fault = rewritePages((body) => body.replace(/sha256=[0-9a-f]{64}/g, `sha256=${"0".repeat(64)}`).replace(/"sha256":\s*"[0-9a-f]{64}"/g, `"sha256":"${"0".repeat(64)}"`));
     const report = await runWith(fault, ["pull.package", "pypi.hashes"], { pep691 });
-    expect(only(report, "pull.package")).toMatchObject({ status: "fail" });
-    expect(only(report, "pull.package").message).toMatch(/sha256 the index gives .* does not match the downloaded bytes/);
-    expect(only(report, "pypi.hashes").status).toBe("fail");
+    expect(resultOf(report, "pull.package")).toMatchObject({ status: "fail" });
+    expect(resultOf(report, "pull.package").message).toMatch(/sha256 the index gives .* does not match the downloaded bytes/);
+    expect(resultOf(report, "pypi.hashes").status).toBe("fail");
   });
 
   test("a wrong hashes.sha256 in PEP 691 JSON only: pypi.hashes fails", async () => {
     const fault = rewritePages((body) => body.replace(/"sha256":\s*"[0-9a-f]{64}"/g, `"sha256":"${"0".repeat(64)}"`));
-    const r = only(await runWith(fault, ["pypi.hashes"], { pep691: true }), "pypi.hashes");
+    const r = resultOf(await runWith(fault, ["pypi.hashes"], { pep691: true }), "pypi.hashes");
     expect(r.status).toBe("fail");
     expect(r.message).toMatch(/application\/vnd\.pypi\.simple\.v1\+json\) is not the uploaded bytes/);
   });
 
   test("a file listed under the wrong normalized name: push.small fails", async () => {
     const fault = rewritePages((body) => body.replace(/>regkit_/g, ">other_").replace(/"filename":\s*"regkit_/g, '"filename":"other_'));
-    const r = only(await runWith(fault, ["push.small"]), "push.small");
+    const r = resultOf(await runWith(fault, ["push.small"]), "push.small");
     expect(r.status).toBe("fail");
     expect(r.message).toMatch(/missing from the versions the registry lists/);
   });
 
   test("the normalized name in capitals does not resolve: pypi.normalization fails, deviation recorded or not", async () => {
     const fault: Fault = (e) => (isPage(e) && /[A-Z_.]/.test(e.path.split("/simple/")[1] ?? "") ? { request: { answer: { status: 404, headers: { "content-type": "application/json" }, body: '{"message":"404 Not Found"}' } } } : undefined);
-    const r = only(await runWith(fault, ["pypi.normalization"]), "pypi.normalization");
+    const r = resultOf(await runWith(fault, ["pypi.normalization"]), "pypi.normalization");
     expect(r.status).toBe("fail");
     expect(r.message).toMatch(/does not reach its project page/);
   });
 
   test("foo_bar and foo.bar that do not resolve fail pypi.normalization where the profile records no deviation", async () => {
     // The reference answers 404 to them, as GitLab does; a profile without the record fails.
-    const strict: FormatKit = { ...pypiKit, profiles: { ...pypiKit.profiles, gitlab: { ...gitlab, deviations: {} } } };
-    const r = only(await runWith(() => undefined, ["pypi.normalization"], { kit: strict }), "pypi.normalization");
+    const r = resultOf(await runWith(() => undefined, ["pypi.normalization"], { on: strictHarness() }), "pypi.normalization");
     expect(r.status).toBe("fail");
     expect(r.message).toMatch(/the spelling \S*[._]\S* of .* does not reach its project page/);
     expect(r.deviations).toBeUndefined();
   });
 
   test("a recorded deviation that occurs: GitLab's 404 for foo_bar gives pypi.normalization the status deviation", async () => {
-    const r = only(await runWith(() => undefined, ["pypi.normalization"]), "pypi.normalization");
+    const r = resultOf(await runWith(() => undefined, ["pypi.normalization"]), "pypi.normalization");
     expect(r.status).toBe("deviation");
     expect(r.deviations).toEqual([expect.objectContaining({ id: NAME_SPELLINGS_DEVIATION, observed: true, source: gitlab.deviations![NAME_SPELLINGS_DEVIATION]!.source })]);
     expect(r.message).toMatch(new RegExp(`known deviation ${NAME_SPELLINGS_DEVIATION}`));
@@ -113,7 +104,7 @@ describe("PyPI faults are caught by the right scenario", () => {
       const name = spelling?.replace(/\/$/, "") ?? "";
       return isPage(e) && /[._]/.test(name) ? { request: { answer: { status: 301, headers: { location: `${base}/simple/${normalizeName(decodeURIComponent(name))}/` } } } } : undefined;
     };
-    const r = only(await runWith(fault, ["pypi.normalization"]), "pypi.normalization");
+    const r = resultOf(await runWith(fault, ["pypi.normalization"]), "pypi.normalization");
     expect(r.status).toBe("pass");
     expect(r.deviations).toEqual([expect.objectContaining({ id: NAME_SPELLINGS_DEVIATION, observed: false })]);
     expect(r.notes.join("\n")).toMatch(/no longer happens/);
@@ -124,7 +115,7 @@ describe("PyPI faults are caught by the right scenario", () => {
       isPage(e) && (e.headers.accept ?? "").includes("html") && !(e.headers.accept ?? "").includes("json")
         ? { request: { headers: { accept: "application/vnd.pypi.simple.v1+json" } }, response: (res) => ({ headers: { ...res.headers, "content-type": "text/html" } }) }
         : undefined;
-    const r = only(await runWith(fault, ["pypi.content-negotiation"], { pep691: true }), "pypi.content-negotiation");
+    const r = resultOf(await runWith(fault, ["pypi.content-negotiation"], { pep691: true }), "pypi.content-negotiation");
     expect(r.status).toBe("fail");
     expect(r.message).toMatch(/JSON served as text\/html/);
   });
@@ -132,20 +123,20 @@ describe("PyPI faults are caught by the right scenario", () => {
   test("PEP 691 expected but HTML served: pypi.content-negotiation fails", async () => {
     // The flag stays off in the registry while the profile is told it is on.
     const fault: Fault = (e) => (isPage(e) ? { request: { headers: { accept: "text/html" } } } : undefined);
-    const r = only(await runWith(fault, ["pypi.content-negotiation"], { pep691: true }), "pypi.content-negotiation");
+    const r = resultOf(await runWith(fault, ["pypi.content-negotiation"], { pep691: true }), "pypi.content-negotiation");
     expect(r.status).toBe("fail");
     expect(r.message).toMatch(/asking for PEP 691 JSON did not give it/);
   });
 
   test("an HTML-only index that refuses a JSON request: pypi.content-negotiation fails", async () => {
     const fault: Fault = (e) => (isPage(e) && (e.headers.accept ?? "").includes("json") ? { request: { answer: { status: 404, body: '{"message":"404 Not Found"}' } } } : undefined);
-    const r = only(await runWith(fault, ["pypi.content-negotiation"]), "pypi.content-negotiation");
+    const r = resultOf(await runWith(fault, ["pypi.content-negotiation"]), "pypi.content-negotiation");
     expect(r.status).toBe("fail");
     expect(r.message).toMatch(/HTML-only index did not answer HTML to a PEP 691 JSON request/);
   });
 
   test("duplicates accepted under a reject policy: push.duplicate fails", async () => {
-    const r = only(await runWith(acceptDuplicates(), ["push.duplicate"]), "push.duplicate");
+    const r = resultOf(await runWith(acceptDuplicates(), ["push.duplicate"]), "push.duplicate");
     expect(r.status).toBe("fail");
     expect(r.expectation).toEqual({ expected: "refused with status 400", actual: "status 201" });
   });
@@ -161,23 +152,9 @@ describe("PyPI faults are caught by the right scenario", () => {
       }
       return body;
     });
-    const proxy = await startFaultyProxy({ upstream: registry.url, fault });
-    registry.setFeature(FLAG, true);
-    try {
-      const report = await runConformance({
-        kit: pypiKit,
-        target: { registry: registry.registries.pypi!.replace(registry.url, proxy.url), credentials: { personal: registry.tokens.personal }, options: { numRuns: 10 }, settings: { pep691Json: true } },
-        scenarios: ["metadata.versions"],
-        tokenKinds: ["personal"],
-        seed: 11,
-      });
-      const r = only(report, "metadata.versions");
-      expect(r.status).toBe("fail");
-      expect(r.message).toMatch(/differ from the versions published/);
-    } finally {
-      registry.setFeature(FLAG, false);
-      await proxy.close();
-    }
+    const r = resultOf(await runWith(fault, ["metadata.versions"], { pep691: true, options: { numRuns: 10 } }), "metadata.versions");
+    expect(r.status).toBe("fail");
+    expect(r.message).toMatch(/differ from the versions published/);
   });
 });
 
@@ -218,16 +195,7 @@ const SMALL: Partial<ScenarioOptions> = { numRuns: 10, manyVersions: 8, manyPack
 
 /** `scenario: status` per result, in LISTING's order (push.many runs alone, first). */
 const statuses = (report: RunReport, detail = false): string[] =>
-  LISTING.map((s) => only(report, s)).map((r) => `${r.scenario}: ${r.status}${detail && r.status !== "pass" ? ` ${r.message}` : ""}`);
-
-/** The kit as it was before issue 16: no file listing, no per-file download. */
-const versionsOnly: FormatKit = {
-  ...pypiKit,
-  connect: (session) => {
-    const { files: _files, downloadFile: _downloadFile, ...client } = connectPypi(session);
-    return client;
-  },
-};
+  LISTING.map((s) => resultOf(report, s)).map((r) => `${r.scenario}: ${r.status}${detail && r.status !== "pass" ? ` ${r.message}` : ""}`);
 
 const SDIST = /\.tar\.gz\b/;
 
@@ -238,7 +206,7 @@ describe("PyPI: a version is every file it was published with (issue 16)", () =>
     async (pep691) => {
       const report = await runWith(dropOneFile(3), LISTING, { pep691, options: SMALL });
       for (const scenario of ["metadata.versions", "push.many", "model.random-ops"]) {
-        const r = only(report, scenario);
+        const r = resultOf(report, scenario);
         expect(r.status, `${scenario}: ${r.message}`).toBe("fail");
         expect(r.message).toMatch(/\.tar\.gz of \S+ is not listed/);
         // The expectation names the sdist; the files listed for its version leave it out.
@@ -253,17 +221,17 @@ describe("PyPI: a version is every file it was published with (issue 16)", () =>
         expect(page?.responseHeaders["content-type"]).toMatch(pep691 ? /^application\/vnd\.pypi\.simple\.v1\+json/ : /^text\/html/);
       }
       // One version of wheel and sdist is a two-file page: this fault never fires there.
-      expect(only(report, "pull.duplicate").status).toBe("pass");
+      expect(resultOf(report, "pull.duplicate").status).toBe("pass");
     },
   );
 
   test("the same fault before issue 16 (versions compared, not files): every listing scenario passed", { timeout: 300_000 }, async () => {
-    const report = await runWith(dropOneFile(3), LISTING, { kit: versionsOnly, options: SMALL });
+    const report = await runWith(dropOneFile(3), LISTING, { on: versionsOnlyHarness(), options: SMALL });
     expect(statuses(report, true)).toEqual(LISTING.map((s) => `${s}: pass`));
   });
 
   test("a version's sdist left out even of a two-file page: pull.duplicate fails too", { timeout: 120_000 }, async () => {
-    const r = only(await runWith(dropOneFile(2), ["pull.duplicate"]), "pull.duplicate");
+    const r = resultOf(await runWith(dropOneFile(2), ["pull.duplicate"]), "pull.duplicate");
     expect(r.status).toBe("fail");
     expect(r.message).toMatch(/after the duplicate publish, every file of the version: \S+\.tar\.gz of \S+@2\.0\.0 is not listed/);
     expect(r.expectation?.expected).toMatch(SDIST);
@@ -272,18 +240,74 @@ describe("PyPI: a version is every file it was published with (issue 16)", () =>
   test("a file listed but answering 404: every listing scenario that downloads fails naming it, pull.package (the wheel) passes", { timeout: 300_000 }, async () => {
     const report = await runWith(sdistGone, [...LISTING, "pull.package"], { options: SMALL });
     for (const scenario of LISTING) {
-      const r = only(report, scenario);
+      const r = resultOf(report, scenario);
       expect(r.status, `${scenario}: ${r.message}`).toBe("fail");
       expect(r.message).toMatch(/\.tar\.gz of \S+ is listed on the project page but not served: GET \S+ answered 404/);
       expect(r.expectation).toEqual({ expected: expect.stringMatching(/\.tar\.gz downloadable from the link the index gives \(200\)/), actual: "status 404" });
     }
-    expect(only(report, "pull.package").status).toBe("pass");
+    expect(resultOf(report, "pull.package").status).toBe("pass");
   });
 
   test("no fault: the listing scenarios pass against the reference, HTML and PEP 691 JSON", { timeout: 300_000 }, async () => {
     for (const pep691 of [false, true]) {
       const report = await runWith(() => undefined, LISTING, { pep691, options: SMALL });
       expect(statuses(report, true)).toEqual(LISTING.map((s) => `${s}: pass`));
+    }
+  });
+});
+
+// GitLab's PyPI protocol cannot delete: cleanup removes what the run uploaded
+// through GitLab's Packages API, and only that; when the API refuses, the
+// report says what was left and why. A harness of its own, so that the
+// registry holds only what these tests put there.
+describe("cleanup through GitLab's Packages API", () => {
+  const cleanup = useFaultHarness(pypiKit, pypiReference);
+
+  async function listed(): Promise<string[]> {
+    const { registry } = cleanup();
+    const res = await fetch(`${registry.url}/api/v4/projects/1/packages?package_type=pypi&per_page=100`, { headers: { "private-token": registry.tokens.personal } });
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { name: string; version: string }[]).map((p) => `${p.name} ${p.version}`);
+  }
+
+  test("removes every package the run uploaded, and nothing else", async () => {
+    const { registry } = cleanup();
+    // Packages of others in the same project (one named like another run's, one
+    // whose name starts like this run's): cleanup must leave them alone.
+    for (const name of ["regkit-keepme-small", "regkit-gone01"]) {
+      const wheel = await buildWheel({ name, version: "1.0.0" });
+      const form = await uploadForm({ name, version: "1.0.0", filename: wheel.filename, content: wheel.content }, wheel);
+      const res = await request(registry.registries.pypi!, {
+        method: "POST",
+        headers: { "content-type": form.contentType, "content-length": String(form.length), "private-token": registry.tokens.personal },
+        body: Readable.from(form.body),
+      });
+      await res.body.dump();
+      expect(res.statusCode).toBe(201);
+    }
+    const before = await listed();
+    expect(before).toHaveLength(2);
+
+    // The run id is fixed so that `regkit-gone01` looks like this run's own: the harness's runs take a fresh one.
+    const report = await runConformance({ kit: pypiKit, target: cleanup().target(), scenarios: ["push.small", "push.duplicate"], runId: "gone01" });
+    expect(report.summary.fail + report.summary.error).toBe(0);
+    expect(report.cleanup).toMatchObject({ left: [], errors: [] });
+    expect(report.cleanup.removed).toBeGreaterThanOrEqual(2);
+    expect(await listed()).toEqual(before);
+  });
+
+  test("a registry without the Packages API: the report lists what is left and the refused request", async () => {
+    const { registry } = cleanup();
+    const noPackagesApi: Fault = (ex) => (/\/api\/v4\/projects\/[^/]+\/packages(\?|\/\d+)/.test(ex.path) ? { request: { answer: { status: 404, body: '{"message":"404 Not Found"}' } } } : undefined);
+    // Every write kind, so that every token the run used is checked for in the report.
+    const report = await cleanup().run(noPackagesApi, { scenarios: ["push.small"], tokenKinds: ["personal", "deploy", "job"] });
+    expect(report.summary.pass).toBeGreaterThan(0);
+    expect(report.cleanup.removed).toBe(0);
+    expect(report.cleanup.left.length).toBeGreaterThan(0);
+    expect(report.cleanup.left.every((name) => name.startsWith(`regkit-${report.runId}-`))).toBe(true);
+    expect(report.cleanup.errors[0]).toMatch(/GET \/api\/v4\/projects\/1\/packages\?\S+ answered 404, expected 200/);
+    for (const token of [registry.tokens.personal, registry.tokens.deploy, registry.tokens.job]) {
+      expect(JSON.stringify(report)).not.toContain(token);
     }
   });
 });

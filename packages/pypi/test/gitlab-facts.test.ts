@@ -5,7 +5,8 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { request } from "undici";
 import { runConformance } from "@regkit/core";
-import { buildWheel, normalizeName, pypiGitLabFacts as facts, pypiKit, pypiReference } from "@regkit/pypi";
+import { buildWheel, normalizeName, pypiGitLabFacts as facts, pypiKit } from "@regkit/pypi";
+import { pypiReference } from "@regkit/pypi/reference";
 import { createReferenceRegistry, referenceTarget, type ReferenceRegistry } from "@regkit/registry";
 import { pinFacts } from "@regkit/core/vitest";
 

@@ -3,7 +3,8 @@
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { request } from "undici";
-import { buildWheel, pypiReference, uploadForm } from "@regkit/pypi";
+import { buildWheel, uploadForm } from "@regkit/pypi";
+import { pypiReference } from "@regkit/pypi/reference";
 import { createReferenceRegistry, type ReferenceRegistry } from "@regkit/registry";
 
 let registry: ReferenceRegistry;

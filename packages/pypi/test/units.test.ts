@@ -1,6 +1,7 @@
 import * as fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { caseSpellings, escapeHtml, normalizeName, parseDistFilename, parseSimpleHtml, parseSimpleJson, pep691Requested, spellings, unescapeHtml } from "@regkit/pypi";
+import { caseSpellings, escapeHtml, normalizeName, parseDistFilename, parseSimpleHtml, parseSimpleJson, spellings, unescapeHtml } from "@regkit/pypi";
+import { pep691Requested } from "@regkit/pypi/reference";
 
 describe("PyPI parsing", () => {
   test("escape and unescape round trip; anchors keep their attributes", () => {

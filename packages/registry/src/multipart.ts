@@ -74,6 +74,8 @@ export function stageMultipart(req: ReferenceRequest, options: MultipartOptions)
         });
       }
       const pass = new PassThrough();
+      // A form cut off inside the file: the staging stream fails too, so the store drops what it staged.
+      stream.on("error", (error: Error) => pass.destroy(error));
       stream.pipe(pass);
       staging = req.store.stage(pass, req.limits.maxFileSize).then(
         (staged) => {
@@ -86,14 +88,27 @@ export function stageMultipart(req: ReferenceRequest, options: MultipartOptions)
         },
       );
     });
-    parser.on("error", (error) => reject(new ReferenceHttpError(400, `${options.malformed}: ${(error as Error).message}`)));
-    parser.on("close", () => {
-      void (async () => {
-        await staging;
-        if (failure) reject(failure);
-        else resolve({ fields, file, head: Buffer.concat(head) });
-      })();
+    // One way out, whichever of error and close comes first: wait for the staging to
+    // settle (a cut file stream fails it, and the store drops its blob), then answer.
+    let parseError: Error | undefined;
+    let finished = false;
+    const finish = async (): Promise<void> => {
+      if (finished) return;
+      finished = true;
+      await staging;
+      if (parseError) {
+        if (file) await req.store.discard(file.staged).catch(() => {});
+        reject(new ReferenceHttpError(400, `${options.malformed}: ${parseError.message}`));
+      } else if (failure) reject(failure);
+      else resolve({ fields, file, head: Buffer.concat(head) });
+    };
+    parser.on("error", (error: Error) => {
+      parseError = error;
+      void finish();
     });
+    parser.on("close", () => void finish());
+    // A client that hangs up mid-upload: the parser fails (and with it the staging) instead of waiting for ever.
+    req.body.on("error", (error) => parser.destroy(error));
     req.body.pipe(parser);
   });
 }

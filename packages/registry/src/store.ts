@@ -130,21 +130,7 @@ export class FilePackageStore implements PackageStore {
 
   async #commit(input: CommitInput): Promise<CommitOutcome> {
     const { name, version, files } = input;
-    if (!name) throw new ReferenceHttpError(400, "Package name is empty.");
-    if (!version) throw new ReferenceHttpError(400, "Package version is empty.");
-    const filenames = new Set<string>();
-    const ids = new Set<string>();
-    for (const file of files) {
-      if (!file.filename) throw new ReferenceHttpError(400, "File name is empty.");
-      if (filenames.has(file.filename)) throw new ReferenceHttpError(400, `File ${file.filename} is given twice.`);
-      if (ids.has(file.staged.id) || !this.#staged.has(file.staged.id)) {
-        // A programming error of the format, not of the client.
-        throw new Error(`commit of ${name}@${version}: staged file ${file.staged.id} is unknown or already used`);
-      }
-      filenames.add(file.filename);
-      ids.add(file.staged.id);
-    }
-
+    const filenames = this.#checkCommit(input);
     return this.#packageLocks.run(name, async () => {
       const current = this.#packages.get(name);
       const existing = current?.versions.find((v) => v.version === version);
@@ -163,20 +149,7 @@ export class FilePackageStore implements PackageStore {
         const placed: string[] = [];
         try {
           for (const file of files) placed.push(await this.#place(file.staged.id));
-          const added: StoredFile[] = files.map((file) => ({
-            filename: file.filename,
-            size: file.staged.size,
-            digests: { ...file.staged.digests },
-            createdAt: now,
-          }));
-          const next: StoredVersion = existing
-            ? {
-                version,
-                files: [...existing.files.filter((f) => !filenames.has(f.filename)), ...added],
-                metadata: versionMetadata,
-                createdAt: existing.createdAt,
-              }
-            : { version, files: added, metadata: versionMetadata, createdAt: now };
+          const next = committedVersion(input, existing, versionMetadata, now);
           const versions = existing
             ? (current?.versions ?? []).map((v) => (v === existing ? next : v))
             : [...(current?.versions ?? []), next];
@@ -196,6 +169,26 @@ export class FilePackageStore implements PackageStore {
         return { kind: existing ? "updated" : "created" } as const;
       });
     });
+  }
+
+  /** Refuses a commit without a package name, version or file name, or with a file twice; answers its file names. */
+  #checkCommit(input: CommitInput): Set<string> {
+    const { name, version, files } = input;
+    if (!name) throw new ReferenceHttpError(400, "Package name is empty.");
+    if (!version) throw new ReferenceHttpError(400, "Package version is empty.");
+    const filenames = new Set<string>();
+    const ids = new Set<string>();
+    for (const file of files) {
+      if (!file.filename) throw new ReferenceHttpError(400, "File name is empty.");
+      if (filenames.has(file.filename)) throw new ReferenceHttpError(400, `File ${file.filename} is given twice.`);
+      if (ids.has(file.staged.id) || !this.#staged.has(file.staged.id)) {
+        // A programming error of the format, not of the client.
+        throw new Error(`commit of ${name}@${version}: staged file ${file.staged.id} is unknown or already used`);
+      }
+      filenames.add(file.filename);
+      ids.add(file.staged.id);
+    }
+    return filenames;
   }
 
   async updateMetadata(
@@ -417,6 +410,27 @@ export function requestScopedStore(store: PackageStore): { store: PackageStore; 
       pending.clear();
       await Promise.all(ids.map((id) => store.discard({ id })));
     },
+  };
+}
+
+/**
+ * The version a commit leaves: a new one, or the existing one with the
+ * committed files replacing those of the same name (it keeps its creation time).
+ */
+function committedVersion(input: CommitInput, existing: StoredVersion | undefined, metadata: unknown, now: string): StoredVersion {
+  const added: StoredFile[] = input.files.map((file) => ({
+    filename: file.filename,
+    size: file.staged.size,
+    digests: { ...file.staged.digests },
+    createdAt: now,
+  }));
+  if (!existing) return { version: input.version, files: added, metadata, createdAt: now };
+  const replaced = new Set(input.files.map((file) => file.filename));
+  return {
+    version: input.version,
+    files: [...existing.files.filter((f) => !replaced.has(f.filename)), ...added],
+    metadata,
+    createdAt: existing.createdAt,
   };
 }
 

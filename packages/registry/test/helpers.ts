@@ -6,7 +6,7 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { type AuthScheme, type ReferenceFormat, type ReferenceRoute, ReferenceHttpError } from "@regkit/core";
+import { type AuthScheme, type ReferenceFormat, type ReferenceRoute, ReferenceHttpError } from "@regkit/registry/contract";
 import { type ReferenceRegistry, type ReferenceRegistryOptions, createReferenceRegistry } from "@regkit/registry";
 import { type Dispatcher, request } from "undici";
 

@@ -10,7 +10,7 @@ import {
   runConformance,
   type Credentials,
   type FormatKit,
-  type Profile,
+  type AnyProfile,
   type RegistryClient,
   type RunReport,
   type ScenarioOptions,
@@ -39,7 +39,7 @@ export interface HarnessRun {
 }
 
 /** A reference registry serving one kit, and runs of that kit through faults. */
-export interface FaultHarness<C extends RegistryClient = RegistryClient, P extends Profile = Profile> {
+export interface FaultHarness<C extends RegistryClient = RegistryClient, P extends AnyProfile = AnyProfile> {
   readonly kit: FormatKit<C, P>;
   readonly registry: ReferenceRegistry;
   /** The target of the kit's endpoint, straight (no proxy). */
@@ -56,7 +56,7 @@ export const HARNESS_SEED = 4242;
 export const HARNESS_OPTIONS: Partial<ScenarioOptions> = { numRuns: 3, manyVersions: 30, manyPackages: 2, maxCommands: 8 };
 
 /** Starts the reference registry with `reference` (and `also`, formats the kit's scenarios read), for fault runs of `kit`. */
-export async function startFaultHarness<C extends RegistryClient, P extends Profile>(
+export async function startFaultHarness<C extends RegistryClient, P extends AnyProfile>(
   kit: FormatKit<C, P>,
   reference: ReferenceFormat,
   options: { readonly registry?: Omit<ReferenceRegistryOptions, "formats"> | undefined; readonly also?: readonly ReferenceFormat[] | undefined } = {},

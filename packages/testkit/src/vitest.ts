@@ -5,7 +5,7 @@
  * @module
  */
 import { afterAll, beforeAll } from "vitest";
-import type { FormatKit, Profile, RegistryClient } from "@regkit/core";
+import type { AnyProfile, FormatKit, RegistryClient } from "@regkit/core";
 import type { ReferenceFormat } from "@regkit/registry";
 import { type FaultHarness, startFaultHarness } from "./harness.js";
 
@@ -13,7 +13,7 @@ import { type FaultHarness, startFaultHarness } from "./harness.js";
  * Opens a {@link FaultHarness} for the file's tests (beforeAll) and closes it
  * (afterAll); call the returned function inside a test to reach it.
  */
-export function useFaultHarness<C extends RegistryClient, P extends Profile>(
+export function useFaultHarness<C extends RegistryClient, P extends AnyProfile>(
   kit: FormatKit<C, P>,
   reference: ReferenceFormat,
   options?: Parameters<typeof startFaultHarness>[2],

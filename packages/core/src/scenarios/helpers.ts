@@ -1,7 +1,7 @@
 import * as fc from "fast-check";
 import type { Artifact, Content, Downloaded, Exchange, LatencySeries, ListedFile, PublishOutcome, RegistryClient, ScenarioContext } from "../contract.js";
 import { compareDigests } from "../content.js";
-import { ConformanceFailure, ProtocolError, describeExchange } from "../errors.js";
+import { ConformanceFailure, ProtocolError, ScenarioSkip, describeExchange } from "../errors.js";
 
 /** The publish must be accepted; a 5xx is an error, any other refusal a failure. */
 export function mustAccept(outcome: PublishOutcome, what: string): void {
@@ -193,6 +193,8 @@ export async function property<T>(
   if (error instanceof ConformanceFailure) {
     throw new ConformanceFailure(`${error.message} [counterexample ${counterexample.slice(0, 200)}]`, error.expectation, error.exchanges, replay);
   }
+  // A skip inside a property (an adapter that lacks what it needs) is a skip, not a crash.
+  if (error instanceof ScenarioSkip) throw error;
   if (error instanceof ProtocolError) throw error;
   throw new ProtocolError(`property crashed: ${(error as Error | undefined)?.message ?? String(error)}`);
 }

@@ -29,7 +29,7 @@ import {
   type ReferenceReply,
   type ReferenceRequest,
   ReferenceHttpError,
-} from "@regkit/core";
+} from "@regkit/registry/contract";
 import { mavenGitLabFacts as facts } from "../gitlab.js";
 import { METADATA_FILE } from "../layout.js";
 import { gitlabPackageName } from "../profiles.js";

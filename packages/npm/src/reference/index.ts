@@ -10,7 +10,7 @@ import {
   type ReferenceRoute,
   type StagedFile,
   type StoredPackage,
-} from "@regkit/core";
+} from "@regkit/registry/contract";
 import { npmGitLabFacts as facts, type GitLabErrorBody } from "../gitlab.js";
 import { tarballName } from "../names.js";
 import { scanPublishDocument, ScanError, type AttachmentSink } from "./scanner.js";

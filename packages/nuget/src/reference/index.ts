@@ -1,9 +1,7 @@
-import { PassThrough } from "node:stream";
-import busboy from "busboy";
 import {
   ReferenceError413,
-  ReferenceHttpError,
   refuse,
+  stageMultipart,
   type ReferenceFormat,
   type ReferenceReply,
   type ReferenceRequest,
@@ -11,9 +9,9 @@ import {
   type StagedFile,
   type StoredPackage,
   type StoredVersion,
-} from "@regkit/core";
+} from "@regkit/registry/contract";
 import { gitlabNuGetName, gitlabNuGetVersion, nugetGitLabFacts as facts, type GitLabServiceEntry } from "../gitlab.js";
-import { nuspecIdentity, readNuspec } from "../nupkg.js";
+import { nuspecIdentity, readNuspec } from "../package.js";
 import { compareNuGetVersions, normalizeNuGetVersion } from "../version.js";
 
 const fail = refuse;
@@ -42,61 +40,29 @@ const meta = (v: StoredVersion): Meta => v.metadata as Meta;
 /** GitLab's `normalized_version`: the store's key of a version. */
 const normalizedKey = (version: string): string | undefined => normalizeNuGetVersion(version)?.toLowerCase();
 
-/** Streams the `package` field into the store, keeping its first bytes to read the nuspec. */
-function parsePush(req: ReferenceRequest): Promise<{ staged: StagedFile & { id: string }; head: Buffer }> {
-  return new Promise((resolve, reject) => {
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({ headers: { "content-type": req.headers["content-type"] ?? "" } });
-    } catch {
-      reject(new ReferenceHttpError(400, `400 Bad request - ${FIELD} is missing`));
-      return;
-    }
-    let staging: Promise<StagedFile & { id: string }> | undefined;
-    const head: Buffer[] = [];
-    let headSize = 0;
-    parser.on("file", (name, stream) => {
-      if (staging || name !== FIELD) {
-        stream.resume();
-        return;
-      }
-      const pass = new PassThrough();
-      stream.on("data", (chunk: Buffer) => {
-        if (headSize < HEAD) {
-          head.push(chunk.subarray(0, HEAD - headSize));
-          headSize += Math.min(chunk.length, HEAD - headSize);
-        }
-      });
-      stream.pipe(pass);
-      staging = req.store.stage(pass, req.limits.maxFileSize);
-      staging.catch(() => {
-        stream.unpipe(pass);
-        stream.resume();
-      });
-    });
-    parser.on("error", (error) => reject(new ReferenceHttpError(400, `400 Bad request - malformed multipart body: ${(error as Error).message}`)));
-    parser.on("close", () => {
-      if (!staging) {
-        reject(new ReferenceHttpError(400, `400 Bad request - ${FIELD} is missing`));
-        return;
-      }
-      staging.then((staged) => resolve({ staged, head: Buffer.concat(head) }), reject);
-    });
-    req.body.pipe(parser);
-  });
+/** A pushed package: staged in the store, and its first bytes, where the nuspec is read from. */
+interface Pushed {
+  readonly staged: StagedFile & { readonly id: string };
+  readonly head: Uint8Array;
 }
 
-async function stagePush(req: ReferenceRequest): Promise<Awaited<ReturnType<typeof parsePush>>> {
+/**
+ * Streams the `package` field into the store, keeping its first bytes to read
+ * the nuspec; GitLab's size limit answers as GitLab does (nuget.overLimit).
+ */
+async function stagePush(req: ReferenceRequest): Promise<Pushed> {
+  const missing = `400 Bad request - ${FIELD} is missing`;
   try {
-    return await parsePush(req);
+    const { file, head } = await stageMultipart(req, { field: FIELD, headBytes: HEAD, notMultipart: missing, malformed: "400 Bad request - malformed multipart body" });
+    return file ? { staged: file.staged, head } : fail(400, missing);
   } catch (error) {
-    if (error instanceof ReferenceError413 || (error as { name?: string }).name === "ReferenceError413") fail(facts.overLimit.value.status, facts.overLimit.value.message);
+    if (error instanceof ReferenceError413) fail(facts.overLimit.value.status, facts.overLimit.value.message);
     throw error;
   }
 }
 
 /** The identity a pushed package declares, checked with GitLab's rules (nuget.nameRule, nuget.versionRule). */
-function declared(head: Buffer): { id: string; version: string; nuspec: string; description: string; authors: string } {
+function declared(head: Uint8Array): { id: string; version: string; nuspec: string; description: string; authors: string } {
   const nuspec = readNuspec(head) ?? fail(400, "400 Bad request - the package has no readable .nuspec at its root");
   const identity = nuspecIdentity(nuspec) ?? fail(400, "400 Bad request - the .nuspec has no id or version");
   if (!gitlabNuGetName.test(identity.id)) fail(400, "Validation failed: Name is invalid");

@@ -1,72 +1,26 @@
-import { PassThrough } from "node:stream";
-import busboy from "busboy";
 import {
   ReferenceError413,
-  ReferenceHttpError,
   refuse,
+  stageMultipart,
+  type MultipartUpload,
   type ReferenceFormat,
   type ReferenceReply,
   type ReferenceRequest,
   type ReferenceRoute,
-  type StagedFile,
   type StoredFile,
   type StoredPackage,
   type StoredVersion,
-} from "@regkit/core";
+} from "@regkit/registry/contract";
 import { pypiGitLabFacts as facts } from "../gitlab.js";
 import { normalizeName, parseDistFilename } from "../names.js";
 import { escapeHtml } from "../simple.js";
 
-
-interface Upload {
-  readonly fields: Record<string, string>;
-  readonly file?: { readonly filename: string; readonly staged: StagedFile & { id: string } } | undefined;
-}
-
 /** Streams the multipart upload: fields kept, the `content` part staged as it arrives. */
-function parseUpload(req: ReferenceRequest): Promise<Upload> {
-  return new Promise((resolve, reject) => {
-    const fields: Record<string, string> = {};
-    let file: Upload["file"];
-    let staging: Promise<void> | undefined;
-    let failure: unknown;
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({ headers: { "content-type": req.headers["content-type"] ?? "" }, limits: { fields: 100, fieldSize: 1024 * 1024, files: 1 } });
-    } catch {
-      reject(new ReferenceHttpError(400, "400 Bad request - The upload must be multipart/form-data."));
-      return;
-    }
-    parser.on("field", (name, value) => {
-      fields[name] = value;
-    });
-    parser.on("file", (name, stream, info) => {
-      if (name !== "content" || staging) {
-        stream.resume();
-        return;
-      }
-      const pass = new PassThrough();
-      stream.pipe(pass);
-      staging = req.store.stage(pass, req.limits.maxFileSize).then(
-        (staged) => {
-          file = { filename: info.filename ?? "", staged };
-        },
-        (error: unknown) => {
-          failure = error;
-          stream.unpipe(pass);
-          stream.resume();
-        },
-      );
-    });
-    parser.on("error", (error) => reject(new ReferenceHttpError(400, `400 Bad request - Malformed multipart body: ${(error as Error).message}`)));
-    parser.on("close", () => {
-      void (async () => {
-        await staging;
-        if (failure) reject(failure);
-        else resolve({ fields, file });
-      })();
-    });
-    req.body.pipe(parser);
+function parseUpload(req: ReferenceRequest): Promise<MultipartUpload> {
+  return stageMultipart(req, {
+    field: "content",
+    notMultipart: "400 Bad request - The upload must be multipart/form-data.",
+    malformed: "400 Bad request - Malformed multipart body",
   });
 }
 
@@ -93,7 +47,7 @@ function invalidRecord(name: string, version: string, requiresPython: string): s
 }
 
 async function upload(req: ReferenceRequest): Promise<ReferenceReply> {
-  let parsed: Upload;
+  let parsed: MultipartUpload;
   try {
     parsed = await parseUpload(req);
   } catch (error) {
@@ -143,7 +97,7 @@ async function upload(req: ReferenceRequest): Promise<ReferenceReply> {
   }
 }
 
-async function discard(req: ReferenceRequest, file: Upload["file"]): Promise<void> {
+async function discard(req: ReferenceRequest, file: MultipartUpload["file"]): Promise<void> {
   if (file) await req.store.discard(file.staged);
 }
 

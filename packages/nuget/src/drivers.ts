@@ -1,11 +1,10 @@
-import { execFile } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { readFile, readdir, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { digestOf, redact, type Artifact, type ClientDriver, type DriverContext } from "@regkit/core";
+import { digestOf, probeTool, runTool, type Artifact, type ClientDriver, type DriverContext, type ToolResult } from "@regkit/core";
 import type { NuGetProfile } from "./profiles.js";
 import { normalizeNuGetVersion } from "./version.js";
 
@@ -28,9 +27,8 @@ const xml = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;"
  * (nuget.writeCredentials) but answers 400 to Basic and an API key together
  * (nuget.twoCredentials), which NuGet would send after any 401.
  */
-async function config(ctx: DriverContext, purpose: "push" | "install"): Promise<string> {
-  const profile = ctx.target.profile as NuGetProfile;
-  const user = ctx.credential.token ? profile.basicUser(ctx.credential) : undefined;
+async function config(ctx: DriverContext<NuGetProfile>, purpose: "push" | "install"): Promise<string> {
+  const user = ctx.credential.token ? ctx.target.profile.basicUser(ctx.credential) : undefined;
   const creds = purpose === "install" && user !== undefined && ctx.credential.token
     ? `<packageSourceCredentials><regkit><add key="Username" value="${xml(user)}" /><add key="ClearTextPassword" value="${xml(ctx.credential.token)}" /></regkit></packageSourceCredentials>`
     : "";
@@ -43,32 +41,32 @@ async function config(ctx: DriverContext, purpose: "push" | "install"): Promise<
   return file;
 }
 
-function run(args: readonly string[], ctx: DriverContext): Promise<{ code: number; output: string }> {
-  const secrets = ctx.credential.token ? [ctx.credential.token] : [];
-  return new Promise((resolve) => {
-    execFile(
-      "mono",
-      [nugetExePath()!, ...args],
-      { cwd: ctx.workdir, timeout: 240_000, maxBuffer: 16 * 1024 * 1024, signal: ctx.signal, env: { ...process.env, HOME: ctx.workdir, XDG_CONFIG_HOME: join(ctx.workdir, ".config"), NUGET_PACKAGES: join(ctx.workdir, "global"), NUGET_HTTP_CACHE_PATH: join(ctx.workdir, "http-cache"), MONO_ENV_OPTIONS: "" } },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof (error as { code?: unknown }).code === "number" ? (error as { code: number }).code : 1) : 0;
-        resolve({ code, output: redact(`${stdout}${stderr}`, secrets) });
-      },
-    );
+/**
+ * NuGet.exe under mono with every cache and config inside the workdir, so runs
+ * never share state with each other or with the user's own NuGet setup.
+ */
+function run(args: readonly string[], ctx: DriverContext<NuGetProfile>): Promise<ToolResult> {
+  const exe = nugetExePath();
+  if (!exe) throw new Error("the nuget-exe npm package is not installed");
+  return runTool({
+    command: "mono",
+    args: [exe, ...args],
+    cwd: ctx.workdir,
+    timeoutMs: 240_000,
+    signal: ctx.signal,
+    secrets: ctx.secrets,
+    env: { HOME: ctx.workdir, XDG_CONFIG_HOME: join(ctx.workdir, ".config"), NUGET_PACKAGES: join(ctx.workdir, "global"), NUGET_HTTP_CACHE_PATH: join(ctx.workdir, "http-cache"), MONO_ENV_OPTIONS: "" },
   });
 }
 
-let mono: Promise<string | undefined> | undefined;
-
 /** NuGet.exe 5.8 under mono: `nuget push` and `nuget install`. */
-export const nugetExe: ClientDriver = {
+export const nugetExe: ClientDriver<NuGetProfile> = {
   name: "nuget-exe",
   async unavailable() {
     if (!nugetExePath()) return "the nuget-exe npm package is not installed";
-    mono ??= new Promise((resolve) => execFile("mono", ["--version"], { timeout: 30_000 }, (error, stdout) => resolve(error ? undefined : stdout.split("\n")[0])));
-    return (await mono) ? undefined : "mono not found on PATH (Debian package mono-complete)";
+    return (await probeTool("mono", ["--version"])) ? undefined : "mono not found on PATH (Debian package mono-complete)";
   },
-  async publish(artifact: Artifact, ctx: DriverContext) {
+  async publish(artifact: Artifact, ctx: DriverContext<NuGetProfile>) {
     const file = join(ctx.workdir, artifact.filename);
     await pipeline(Readable.from(artifact.content.stream()), createWriteStream(file));
     const cfg = await config(ctx, "push");
@@ -77,7 +75,7 @@ export const nugetExe: ClientDriver = {
     const ran = await run(["push", file, "-Source", `${ctx.registry}/index.json`, "-ApiKey", key, "-ConfigFile", cfg, "-NonInteractive", "-Timeout", "120"], ctx);
     return { accepted: ran.code === 0, output: ran.output };
   },
-  async install(id: string, version: string, ctx: DriverContext) {
+  async install(id: string, version: string, ctx: DriverContext<NuGetProfile>) {
     const cfg = await config(ctx, "install");
     const out = join(ctx.workdir, "packages");
     const ran = await run(["install", id, "-Version", version, "-Source", `${ctx.registry}/index.json`, "-OutputDirectory", out, "-ConfigFile", cfg, "-NonInteractive", "-DirectDownload", "-PackageSaveMode", "nupkg"], ctx);

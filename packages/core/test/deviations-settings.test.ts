@@ -18,16 +18,17 @@ import {
   type Deviation,
   type FormatKit,
   type Profile,
+  type RegistryClient,
   type Scenario,
 } from "@regkit/core";
 import { createReferenceRegistry, referenceTarget, type ReferenceRegistry } from "@regkit/registry";
 import { mapJson, startFaultyProxy } from "@regkit/registry/faults";
-import { genericKit, genericReference } from "./fixtures/generic-kit.js";
+import { exampleKit, exampleReference } from "@regkit/testkit";
 
 const DEVIATION = "fixture.versions-listed";
 const RECORD: Deviation = { summary: "the listing leaves published versions out", source: "fixture: nowhere/listing.rb get ':name' (test)" };
 
-const listing: Scenario = {
+const listing = {
   id: "fixture.listing",
   title: "A published version is listed",
   checklist: 5,
@@ -44,23 +45,23 @@ const listing: Scenario = {
       }
     });
   },
-};
+} satisfies Scenario;
 
 function kitRecording(deviations: Record<string, Deviation> | undefined, settings?: Profile["settings"]): FormatKit {
-  const gitlab = genericKit.profiles.gitlab!;
-  return defineKit({ ...genericKit, scenarios: [listing], profiles: { gitlab: { ...gitlab, deviations, settings } } });
+  const gitlab = exampleKit.profiles.gitlab!;
+  return defineKit<RegistryClient, Profile>({ ...exampleKit, scenarios: [listing], profiles: { gitlab: { ...gitlab, deviations, settings } } });
 }
 
 let registry: ReferenceRegistry;
 beforeAll(async () => {
-  registry = await createReferenceRegistry({ formats: [genericReference] });
+  registry = await createReferenceRegistry({ formats: [exampleReference] });
 });
 afterAll(async () => {
   await registry.close();
 });
 
-async function run(kit: FormatKit, url = registry.registries.generic!) {
-  return runConformance({ kit, target: referenceTarget(registry, "generic", { registry: url }), scenarios: ["fixture.listing"], tokenKinds: ["personal"], seed: 1 });
+async function run(kit: FormatKit, url = registry.registries.example!) {
+  return runConformance({ kit, target: referenceTarget(registry, "example", { registry: url }), scenarios: ["fixture.listing"], tokenKinds: ["personal"], seed: 1 });
 }
 
 async function throughLyingListing<T>(work: (url: string) => Promise<T>): Promise<T> {
@@ -69,7 +70,7 @@ async function throughLyingListing<T>(work: (url: string) => Promise<T>): Promis
     fault: mapJson({ when: (ex) => ex.method === "GET" && /listing/.test(ex.path), map: (json) => ({ ...(json as object), versions: [] }) }),
   });
   try {
-    return await work(registry.registries.generic!.replace(registry.url, proxy.url));
+    return await work(registry.registries.example!.replace(registry.url, proxy.url));
   } finally {
     await proxy.close();
   }
@@ -84,8 +85,9 @@ describe("recorded deviations", () => {
     expect(result?.message).toContain(RECORD.source);
     expect(result?.expectation).toEqual({ expected: "1.0.0 listed", actual: "[]" });
     expect(result?.deviations).toEqual([{ id: DEVIATION, ...RECORD, observed: true, expectation: { expected: "1.0.0 listed", actual: "[]" } }]);
-    expect(report.summary).toMatchObject({ pass: 0, fail: 0, error: 0, deviation: 1, deviationsGone: 0 });
-    expect(report.schemaVersion).toBe(2);
+    expect(report.summary).toMatchObject({ pass: 0, fail: 0, error: 0, deviation: 1, disabled: 0, deviationsGone: 0 });
+    // Schema 3 added the `disabled` status and `summary.disabled`.
+    expect(report.schemaVersion).toBe(3);
 
     expect(renderConsole([report])).toMatch(/known deviations \(recorded in the profile[\s\S]*fixture\.versions-listed: the listing leaves/);
     expect(renderConsole([report])).toContain("0 failed, 0 skipped, 0 errors, 1 known deviations");
@@ -126,20 +128,20 @@ describe("recorded deviations", () => {
       listingBug: { type: "boolean", description: "the registry's listing leaves versions out", default: false, apply: (on, draft) => void (on ? (draft.deviations[DEVIATION] = RECORD) : delete draft.deviations[DEVIATION]) },
     });
     const on = await throughLyingListing((url) =>
-      runConformance({ kit, target: referenceTarget(registry, "generic", { registry: url, settings: { listingBug: "true" } }), scenarios: ["fixture.listing"], tokenKinds: ["personal"], seed: 1 }),
+      runConformance({ kit, target: referenceTarget(registry, "example", { registry: url, settings: { listingBug: "true" } }), scenarios: ["fixture.listing"], tokenKinds: ["personal"], seed: 1 }),
     );
     expect(on.results[0]?.status).toBe("deviation");
     expect(on.settings.listingBug).toBe(true);
-    const off = await throughLyingListing((url) => runConformance({ kit, target: referenceTarget(registry, "generic", { registry: url }), scenarios: ["fixture.listing"], tokenKinds: ["personal"], seed: 1 }));
+    const off = await throughLyingListing((url) => runConformance({ kit, target: referenceTarget(registry, "example", { registry: url }), scenarios: ["fixture.listing"], tokenKinds: ["personal"], seed: 1 }));
     expect(off.results[0]?.status).toBe("fail");
   });
 });
 
 describe("settings", () => {
-  const target = { registry: "http://127.0.0.1:9/api/v4/projects/1/packages/generic" };
+  const target = { registry: "http://127.0.0.1:9/api/v4/projects/1/packages/example" };
 
   test("override capabilities, policies, limits and scenario options, parsed from strings", () => {
-    const resolved = resolveTarget(genericKit, { ...target, settings: { delete: "false", duplicates: "allow", duplicateStatus: "400,409", maxFileSize: "2MiB", manyVersions: "7", largeSize: "1KiB", anonymousRead: true } });
+    const resolved = resolveTarget(exampleKit, { ...target, settings: { delete: "false", duplicates: "allow", duplicateStatus: "400,409", maxFileSize: "2MiB", manyVersions: "7", largeSize: "1KiB", anonymousRead: true } });
     expect(resolved.capabilities.delete).toBe(false);
     expect(resolved.capabilities.anonymousRead).toBe(true);
     expect(resolved.policies).toEqual({ duplicates: "allow", duplicateStatus: [400, 409] });
@@ -160,10 +162,10 @@ describe("settings", () => {
   });
 
   test("an unknown key or a value of the wrong type is a ConfigError listing every valid key with its type", () => {
-    expect(() => resolveTarget(genericKit, { ...target, settings: { anonymusRead: "false" } })).toThrow(/unknown setting "anonymusRead" for the gitlab profile \(valid settings: .*anonymousRead: boolean.*duplicates: reject \| allow.*maxFileSize: size/);
-    expect(() => resolveTarget(genericKit, { ...target, settings: { anonymousRead: "maybe" } })).toThrow(/setting anonymousRead expects boolean, not "maybe"/);
-    expect(() => resolveTarget(genericKit, { ...target, settings: { duplicates: "sometimes" } })).toThrow(/setting duplicates expects reject \| allow/);
-    expect(() => resolveTarget(genericKit, { ...target, settings: { duplicateStatus: "4xx" } })).toThrow(/setting duplicateStatus expects statuses/);
-    expect(() => resolveTarget(genericKit, { ...target, settings: { maxFileSize: "big" } })).toThrow(/setting maxFileSize expects size/);
+    expect(() => resolveTarget(exampleKit, { ...target, settings: { anonymusRead: "false" } })).toThrow(/unknown setting "anonymusRead" for the gitlab profile \(valid settings: .*anonymousRead: boolean.*duplicates: reject \| allow.*maxFileSize: size/);
+    expect(() => resolveTarget(exampleKit, { ...target, settings: { anonymousRead: "maybe" } })).toThrow(/setting anonymousRead expects boolean, not "maybe"/);
+    expect(() => resolveTarget(exampleKit, { ...target, settings: { duplicates: "sometimes" } })).toThrow(/setting duplicates expects reject \| allow/);
+    expect(() => resolveTarget(exampleKit, { ...target, settings: { duplicateStatus: "4xx" } })).toThrow(/setting duplicateStatus expects statuses/);
+    expect(() => resolveTarget(exampleKit, { ...target, settings: { maxFileSize: "big" } })).toThrow(/setting maxFileSize expects size/);
   });
 });

@@ -4,24 +4,26 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConformanceFailure, type Credential, type DriverContext, type Target, resolveTarget } from "@regkit/core";
-import { type ReferenceRegistry } from "@regkit/registry";
+import { ConformanceFailure, type Credential, type DriverContext, type Target, resolveTarget, targetSecrets } from "@regkit/core";
+import type { ReferenceRegistry } from "@regkit/registry";
+import { startFaultyProxy, useFaultHarness } from "@regkit/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildClassifierJar, mavenKit, mvnDriver, settingsXml } from "@regkit/maven";
-import { adapter, referenceTarget, startReference } from "./helpers.js";
+import { type MavenProfile, buildClassifierJar, mavenKit, mvnDriver, settingsXml } from "@regkit/maven";
+import { mavenReference } from "@regkit/maven/reference";
+import { adapter } from "./helpers.js";
 
 const unavailable = await mvnDriver.unavailable();
+const harness = useFaultHarness(mavenKit, mavenReference);
 let registry: ReferenceRegistry;
 let workdir: string;
 let n = 0;
 const fresh = (base: string) => mavenKit.packageName(`mvn${++n}${Date.now().toString(36)}`, base);
 
 beforeAll(async () => {
-  registry = await startReference();
+  registry = harness().registry;
   workdir = await mkdtemp(join(tmpdir(), "regkit-mvn-test-"));
 });
 afterAll(async () => {
-  await registry?.close();
   await rm(workdir, { recursive: true, force: true });
 });
 
@@ -35,13 +37,15 @@ function credentials(): Record<"personal" | "deploy" | "job" | "readonly", Crede
   };
 }
 
-function context(target: Target, credential: Credential): DriverContext {
+function context(target: Target, credential: Credential): DriverContext<MavenProfile> {
+  const resolved = resolveTarget(mavenKit, target);
   return {
     registry: target.registry,
-    target: resolveTarget(mavenKit, target),
+    target: resolved,
     credential,
     workdir,
     signal: AbortSignal.timeout(120_000),
+    secrets: targetSecrets(resolved, credential),
   };
 }
 
@@ -65,7 +69,7 @@ describe.skipIf(unavailable !== undefined)(`mvn against the reference registry${
   for (const profile of ["gitlab", "gitlab-basic"] as const) {
     for (const kind of ["personal", "deploy", "job"] as const) {
       it(`deploys and resolves with a ${kind} token (${profile})`, async () => {
-        const target = referenceTarget(registry, { profile });
+        const target = harness().target({ profile });
         const credential = credentials()[kind];
         const name = fresh(`${kind}-${profile}`);
         const artifact = await mavenKit.build({ name, version: "1.0.0" });
@@ -85,7 +89,7 @@ describe.skipIf(unavailable !== undefined)(`mvn against the reference registry${
   }
 
   it("reports a refused deploy (read-only token) without leaking the token", async () => {
-    const target = referenceTarget(registry);
+    const target = harness().target();
     const credential = credentials().readonly;
     const artifact = await mavenKit.build({ name: fresh("readonly"), version: "1.0" });
     const result = await mvnDriver.publish!(artifact, context(target, credential));
@@ -95,7 +99,7 @@ describe.skipIf(unavailable !== undefined)(`mvn against the reference registry${
   });
 
   it("deploys SNAPSHOTs with timestamps and resolves the newest build", async () => {
-    const target = referenceTarget(registry);
+    const target = harness().target();
     const credential = credentials().personal;
     const name = fresh("snapshot");
     const first = await mavenKit.build({ name, version: "2.0-SNAPSHOT", description: "first" });
@@ -110,7 +114,7 @@ describe.skipIf(unavailable !== undefined)(`mvn against the reference registry${
   });
 
   it("deploys classifier jars with -Dfiles and the adapter reads them", async () => {
-    const target = referenceTarget(registry);
+    const target = harness().target();
     const credential = credentials().deploy;
     const name = fresh("classifiers");
     const artifact = await mavenKit.build({ name, version: "3.0" });
@@ -123,12 +127,11 @@ describe.skipIf(unavailable !== undefined)(`mvn against the reference registry${
   });
 
   it("fails when the registry serves a checksum that does not match", async () => {
-    const target = referenceTarget(registry);
+    const target = harness().target();
     const credential = credentials().personal;
     const name = fresh("badsum");
     const artifact = await mavenKit.build({ name, version: "1.0" });
     expect((await adapter(target, credential).publish(artifact)).accepted).toBe(true);
-    const { startFaultyProxy } = await import("@regkit/registry/faults");
     const proxy = await startFaultyProxy({
       upstream: registry.url,
       fault: (ex) =>
@@ -147,7 +150,7 @@ describe.skipIf(unavailable !== undefined)(`mvn against the reference registry${
   });
 
   it("is refused a duplicate under a reject policy", async () => {
-    const target = referenceTarget(registry);
+    const target = harness().target();
     const credential = credentials().personal;
     const artifact = await mavenKit.build({ name: fresh("dup"), version: "1.0" });
     expect((await mvnDriver.publish!(artifact, context(target, credential))).accepted).toBe(true);

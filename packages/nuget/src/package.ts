@@ -1,7 +1,5 @@
 import { createHash } from "node:crypto";
-import { inflateRawSync } from "node:zlib";
-import { contentFromChunks, generatedChunks, zipStream, type Artifact, type PackageSpec, type ZipEntry } from "@regkit/core";
-
+import { contentFromChunks, findZipEntry, generatedChunks, zipStream, type Artifact, type PackageSpec, type ZipEntry } from "@regkit/core";
 import { normalizeNuGetVersion } from "./version.js";
 
 const encoder = new TextEncoder();
@@ -62,34 +60,12 @@ export async function buildNupkg(spec: PackageSpec): Promise<Artifact> {
 }
 
 /**
- * Reads the root `.nuspec` from the first bytes of a nupkg by walking its local
- * headers (stored or deflated, with or without data descriptors).
+ * Reads the root `.nuspec` from the first bytes of a nupkg (a push's head,
+ * before the rest has arrived): NuGet takes only a nuspec at the zip's root.
  */
 export function readNuspec(head: Uint8Array): string | undefined {
-  const buf = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
-  let at = 0;
-  while (at + 30 <= buf.length && buf.readUInt32LE(at) === 0x04034b50) {
-    const flags = buf.readUInt16LE(at + 6);
-    const method = buf.readUInt16LE(at + 8);
-    let size = buf.readUInt32LE(at + 18);
-    const nameLength = buf.readUInt16LE(at + 26);
-    const extra = buf.readUInt16LE(at + 28);
-    const name = buf.toString("utf8", at + 30, at + 30 + nameLength);
-    const start = at + 30 + nameLength + extra;
-    if (flags & 0x08 && size === 0) {
-      // Sizes follow the data: find the descriptor after it.
-      const descriptor = buf.indexOf(Buffer.from([0x50, 0x4b, 0x07, 0x08]), start);
-      if (descriptor < 0) return undefined;
-      size = descriptor - start;
-    }
-    if (start + size > buf.length) return undefined;
-    if (!name.includes("/") && name.toLowerCase().endsWith(".nuspec")) {
-      const data = buf.subarray(start, start + size);
-      return (method === 8 ? inflateRawSync(data) : data).toString("utf8");
-    }
-    at = start + size + (flags & 0x08 ? 16 : 0);
-  }
-  return undefined;
+  const entry = findZipEntry(head, (p) => !p.includes("/") && p.toLowerCase().endsWith(".nuspec"));
+  return entry && Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength).toString("utf8");
 }
 
 /** id and version of a nuspec document. */

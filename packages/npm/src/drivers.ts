@@ -1,18 +1,13 @@
-import { execFile } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
-import { digestOf, redact, type Artifact, type ClientDriver, type DriverContext } from "@regkit/core";
-
-interface Ran {
-  readonly code: number;
-  readonly output: string;
-}
+import { digestOf, probeTool, runTool, type Artifact, type ClientDriver, type DriverContext, type ToolResult } from "@regkit/core";
+import type { NpmProfile } from "./profiles.js";
 
 /** Environment for npm: pnpm's and the user's npm_config_* must not leak into the tool. */
-function npmEnv(ctx: DriverContext): NodeJS.ProcessEnv {
+function npmEnv(ctx: DriverContext<NpmProfile>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (!key.toLowerCase().startsWith("npm_config_")) env[key] = value;
@@ -22,18 +17,13 @@ function npmEnv(ctx: DriverContext): NodeJS.ProcessEnv {
   return env;
 }
 
-function run(args: readonly string[], cwd: string, ctx: DriverContext, timeoutMs = 240_000): Promise<Ran> {
-  const secrets = ctx.credential.token ? [ctx.credential.token] : [];
-  return new Promise((resolve) => {
-    execFile("npm", args, { cwd, env: npmEnv(ctx), timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, signal: ctx.signal }, (error, stdout, stderr) => {
-      const code = error ? (typeof (error as { code?: unknown }).code === "number" ? ((error as { code: number }).code) : 1) : 0;
-      resolve({ code, output: redact(`${stdout}${stderr}`, secrets) });
-    });
-  });
+/** One npm command; the environment is built from scratch (cleanEnv) so the filtered npm_config_* stay out. */
+function run(args: readonly string[], cwd: string, ctx: DriverContext<NpmProfile>): Promise<ToolResult> {
+  return runTool({ command: "npm", args, cwd, env: npmEnv(ctx), cleanEnv: true, timeoutMs: 240_000, signal: ctx.signal, secrets: ctx.secrets });
 }
 
 /** Writes `.npmrc` for the registry: the token as `_authToken` for its host and path. */
-async function userconfig(ctx: DriverContext): Promise<string> {
+async function userconfig(ctx: DriverContext<NpmProfile>): Promise<string> {
   const url = new URL(ctx.registry);
   const scope = `//${url.host}${url.pathname.replace(/\/?$/, "/")}`;
   const lines = [`registry=${ctx.registry.replace(/\/?$/, "/")}`, "audit=false", "fund=false", "update-notifier=false"];
@@ -43,23 +33,18 @@ async function userconfig(ctx: DriverContext): Promise<string> {
   return file;
 }
 
-function common(ctx: DriverContext, rc: string): string[] {
+function common(ctx: DriverContext<NpmProfile>, rc: string): string[] {
   return ["--registry", ctx.registry.replace(/\/?$/, "/"), "--userconfig", rc, "--cache", join(ctx.workdir, "cache"), "--no-audit", "--no-fund", "--loglevel", "warn"];
 }
 
-let npmVersion: Promise<string | undefined> | undefined;
-
 /** The npm CLI, as found on PATH. */
-export const npmCli: ClientDriver = {
+export const npmCli: ClientDriver<NpmProfile> = {
   name: "npm-cli",
   async unavailable() {
-    npmVersion ??= new Promise((resolve) => {
-      execFile("npm", ["--version"], { timeout: 30_000 }, (error, stdout) => resolve(error ? undefined : stdout.trim()));
-    });
-    return (await npmVersion) ? undefined : "npm not found on PATH";
+    return (await probeTool("npm", ["--version"])) ? undefined : "npm not found on PATH";
   },
 
-  async publish(artifact: Artifact, ctx: DriverContext) {
+  async publish(artifact: Artifact, ctx: DriverContext<NpmProfile>) {
     const rc = await userconfig(ctx);
     const file = join(ctx.workdir, `${artifact.filename.replace(/[^a-zA-Z0-9._-]/g, "_")}`);
     await pipeline(Readable.from(artifact.content.stream()), createWriteStream(file));
@@ -68,7 +53,7 @@ export const npmCli: ClientDriver = {
     return { accepted: ran.code === 0, output: ran.output };
   },
 
-  async install(name: string, version: string, ctx: DriverContext) {
+  async install(name: string, version: string, ctx: DriverContext<NpmProfile>) {
     const rc = await userconfig(ctx);
     const packDir = join(ctx.workdir, "pack");
     await mkdir(packDir, { recursive: true });

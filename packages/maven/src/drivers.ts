@@ -10,12 +10,12 @@
  *   mirrored there, so plugins resolve without the internet.
  * - Downloads use `checksumPolicy fail`: Maven itself rejects a file whose
  *   checksum files do not match, and the driver digests the file Maven stored.
- * - Every run gets its own local repository under the driver's workdir; output
- *   is redacted before it is returned.
+ * - Every run gets its own local repository under the driver's workdir. mvn
+ *   runs through core's `runTool`, which redacts `ctx.secrets` from its output
+ *   and kills the JVM with its process group at the time limit.
  *
  * @module
  */
-import { spawn } from "node:child_process";
 import { createReadStream, createWriteStream, existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -24,18 +24,26 @@ import { pipeline } from "node:stream/promises";
 import {
   type Artifact,
   type ClientDriver,
-  type Credential,
   type DriverContext,
   ConformanceFailure,
+  type ToolResult,
   digestOf,
-  redact,
+  probeTool,
+  runTool,
 } from "@regkit/core";
 import { artifactSegments, fileKind, parseCoordinates } from "./layout.js";
+import type { MavenProfile } from "./profiles.js";
 
 /** Debian's offline copy of the plugins Maven needs. */
 const DEBIAN_REPOSITORY = "/usr/share/maven-repo";
 const DEPENDENCY_PLUGIN = process.env.REGKIT_MVN_DEPENDENCY_PLUGIN ?? "org.apache.maven.plugins:maven-dependency-plugin:3.5.0";
+/** Output kept as evidence: the end, where Maven prints why a build failed. */
 const OUTPUT_LIMIT = 6000;
+/**
+ * A backstop well above a deploy of the large package: the scenario's own
+ * time limit (its abort signal) normally ends a stuck mvn first.
+ */
+const MVN_TIMEOUT_MS = 600_000;
 
 function mirrorUrl(): string | undefined {
   if (process.env.REGKIT_MAVEN_MIRROR) return process.env.REGKIT_MAVEN_MIRROR;
@@ -108,34 +116,11 @@ export function settingsXml(options: { readonly registry: string; readonly heade
   ].join("\n");
 }
 
-/** Secrets of a credential as they may show up in output (the token, and the profile's header values). */
-function secretsOf(credential: Credential, headers: Readonly<Record<string, string>>): string[] {
-  return [credential.token, ...Object.values(headers)].filter((s): s is string => typeof s === "string" && s.length > 0);
-}
+type MavenDriverContext = DriverContext<MavenProfile>;
 
-interface RunResult {
-  readonly code: number | null;
-  readonly output: string;
-}
-
-function run(args: readonly string[], options: { cwd: string; signal: AbortSignal; secrets: readonly string[] }): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("mvn", args, {
-      cwd: options.cwd,
-      signal: options.signal,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const chunks: Buffer[] = [];
-    child.stdout.on("data", (c: Buffer) => chunks.push(c));
-    child.stderr.on("data", (c: Buffer) => chunks.push(c));
-    child.once("error", (error) => reject(error));
-    child.once("close", (code) => {
-      // ANSI colour codes: Maven 3.8 emits some even in batch mode.
-      const text = Buffer.concat(chunks).toString("utf8").replace(/\u001b\[[0-9;]*m/g, "");
-      const redacted = redact(text, options.secrets);
-      resolve({ code, output: redacted.length > OUTPUT_LIMIT ? `...${redacted.slice(-OUTPUT_LIMIT)}` : redacted });
-    });
-  });
+/** One mvn run; the output comes back with the target's and the credential's secrets redacted. */
+function mvn(args: readonly string[], cwd: string, ctx: MavenDriverContext): Promise<ToolResult> {
+  return runTool({ command: "mvn", args, cwd, timeoutMs: MVN_TIMEOUT_MS, signal: ctx.signal, secrets: ctx.secrets, tailBytes: OUTPUT_LIMIT });
 }
 
 async function writeContent(path: string, content: { stream(): AsyncIterable<Uint8Array>; bytes?: Uint8Array | undefined }): Promise<void> {
@@ -160,7 +145,7 @@ async function seedDebianPlaceholders(localRepository: string, mirror: string | 
   await writeFile(join(dir, "junit-4.x.jar"), Buffer.from([0x50, 0x4b, 0x05, 0x06, ...new Array<number>(18).fill(0)]));
 }
 
-async function prepare(ctx: DriverContext, label: string): Promise<{ dir: string; settings: string; local: string; secrets: string[]; mirror: string | undefined }> {
+async function prepare(ctx: MavenDriverContext, label: string): Promise<{ dir: string; settings: string; local: string }> {
   const dir = join(ctx.workdir, `${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`);
   const local = join(dir, "repository");
   await mkdir(join(dir, "project"), { recursive: true });
@@ -169,25 +154,18 @@ async function prepare(ctx: DriverContext, label: string): Promise<{ dir: string
   const settings = join(dir, "settings.xml");
   await writeFile(settings, settingsXml({ registry: ctx.registry, headers, mirror }), { mode: 0o600 });
   await seedDebianPlaceholders(local, mirror);
-  return { dir, settings, local, secrets: secretsOf(ctx.credential, headers), mirror };
+  return { dir, settings, local };
 }
 
 function commonArgs(settings: string, local: string): string[] {
   return ["-B", "-Dstyle.color=never", "-s", settings, `-Dmaven.repo.local=${local}`];
 }
 
-export const mvnDriver: ClientDriver = {
+export const mvnDriver: ClientDriver<MavenProfile> = {
   name: "mvn",
 
   async unavailable() {
-    const probe = await new Promise<string | undefined>((resolve) => {
-      const child = spawn("mvn", ["-v"], { stdio: ["ignore", "pipe", "pipe"] });
-      let out = "";
-      child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-      child.once("error", (error) => resolve(`mvn cannot run: ${error.message}`));
-      child.once("close", (code) => resolve(code === 0 ? undefined : `mvn -v exited with ${code}: ${out.slice(0, 200)}`));
-    });
-    if (probe) return probe.includes("ENOENT") ? "mvn not found on PATH" : probe;
+    if (!(await probeTool("mvn", ["-v"]))) return "mvn not found on PATH (or `mvn -v` failed)";
     // Offline, the plugins must already be in the mirror, or every deploy fails resolving them.
     if (!process.env.REGKIT_MAVEN_MIRROR) {
       const plugins = join(DEBIAN_REPOSITORY, "org/apache/maven/plugins");
@@ -199,7 +177,7 @@ export const mvnDriver: ClientDriver = {
     return undefined;
   },
 
-  async publish(artifact: Artifact, ctx: DriverContext) {
+  async publish(artifact: Artifact, ctx: MavenDriverContext) {
     const coordinates = parseCoordinates(artifact.name);
     const run1 = await prepare(ctx, "deploy");
     try {
@@ -234,14 +212,14 @@ export const mvnDriver: ClientDriver = {
         "-DrepositoryId=regkit",
         "-DretryFailedDeploymentCount=1",
       ];
-      const result = await run(args, { cwd: join(run1.dir, "project"), signal: ctx.signal, secrets: run1.secrets });
+      const result = await mvn(args, join(run1.dir, "project"), ctx);
       return { accepted: result.code === 0, output: result.output };
     } finally {
       await rm(run1.settings, { force: true });
     }
   },
 
-  async install(name: string, version: string, ctx: DriverContext) {
+  async install(name: string, version: string, ctx: MavenDriverContext) {
     const coordinates = parseCoordinates(name);
     const run2 = await prepare(ctx, "get");
     try {
@@ -251,7 +229,7 @@ export const mvnDriver: ClientDriver = {
         `-Dartifact=${coordinates.groupId}:${coordinates.artifactId}:${version}`,
         "-Dtransitive=false",
       ];
-      const result = await run(args, { cwd: join(run2.dir, "project"), signal: ctx.signal, secrets: run2.secrets });
+      const result = await mvn(args, join(run2.dir, "project"), ctx);
       if (result.code !== 0) {
         throw new ConformanceFailure(`mvn could not resolve ${name}:${version}`, {
           expected: `mvn dependency:get ${name}:${version} succeeds`,

@@ -4,6 +4,10 @@
  * coordinates. A large `spec.size` pads the jar with a STORED entry of
  * deterministic pseudo-random bytes.
  *
+ * Jars are core's stored ZIPs with every size and CRC-32 in the local headers:
+ * Java's `ZipInputStream` (Maven, `javap`) refuses a STORED entry that defers
+ * them to a data descriptor, so the padding's CRC-32 is computed beforehand.
+ *
  * Memory: jars up to {@link IN_MEMORY_JAR_LIMIT} are built in memory. Larger
  * ones are never held: building streams the padding twice (once for its CRC-32,
  * once for the jar's digests) and every upload generates it again.
@@ -11,9 +15,20 @@
  * @module
  */
 import { crc32 } from "node:zlib";
-import { type Artifact, type Content, type PackageSpec, contentFromBytes, contentFromChunks, generatedChunks } from "@regkit/core";
+import {
+  type Artifact,
+  type Content,
+  MAX_ZIP_SIZE,
+  type PackageSpec,
+  type ZipEntry,
+  contentFromBytes,
+  contentFromChunks,
+  generatedChunks,
+  zipBytes,
+  zipOverhead,
+  zipStream,
+} from "@regkit/core";
 import { type Coordinates, parseCoordinates } from "./layout.js";
-import { MAX_ZIP_SIZE, type ZipEntry, entryFromBytes, zipBytes, zipOverhead, zipStream } from "./zip.js";
 
 /** Jars up to this size are built in memory; larger ones are streamed. */
 export const IN_MEMORY_JAR_LIMIT = 8 * 1024 * 1024;
@@ -99,6 +114,12 @@ function encode(text: string): Uint8Array {
   return Buffer.from(text, "utf8");
 }
 
+/** A jar entry held in memory: its size and CRC-32 are known before it is written. */
+interface HeldEntry {
+  readonly path: string;
+  readonly bytes: Uint8Array;
+}
+
 async function contentOf(entries: readonly ZipEntry[], streamed: boolean): Promise<Content> {
   return streamed ? contentFromChunks(() => zipStream(entries)) : contentFromBytes(await zipBytes(entries));
 }
@@ -108,22 +129,22 @@ export async function buildJar(spec: PackageSpec): Promise<Content> {
   const coordinates = parseCoordinates(spec.name);
   const pom = renderPom(coordinates, spec.version, spec.description);
   const metaDir = `META-INF/maven/${coordinates.groupId}/${coordinates.artifactId}`;
-  const entries: ZipEntry[] = [
-    entryFromBytes("META-INF/MANIFEST.MF", encode(manifest(spec.name, spec.version))),
-    entryFromBytes(`${metaDir}/pom.xml`, encode(pom)),
-    entryFromBytes(
-      `${metaDir}/pom.properties`,
-      encode(`groupId=${coordinates.groupId}\nartifactId=${coordinates.artifactId}\nversion=${spec.version}\n`),
-    ),
-    entryFromBytes(`${MARKER_CLASS}.class`, markerClass(`${spec.name}:${spec.version}`)),
+  const held: HeldEntry[] = [
+    { path: "META-INF/MANIFEST.MF", bytes: encode(manifest(spec.name, spec.version)) },
+    { path: `${metaDir}/pom.xml`, bytes: encode(pom) },
+    {
+      path: `${metaDir}/pom.properties`,
+      bytes: encode(`groupId=${coordinates.groupId}\nartifactId=${coordinates.artifactId}\nversion=${spec.version}\n`),
+    },
+    { path: `${MARKER_CLASS}.class`, bytes: markerClass(`${spec.name}:${spec.version}`) },
   ];
-  if (spec.description) entries.push(entryFromBytes("META-INF/regkit/description.txt", encode(spec.description)));
-  for (const [path, bytes] of Object.entries(spec.files ?? {})) entries.push(entryFromBytes(safeEntryName(path), bytes));
+  if (spec.description) held.push({ path: "META-INF/regkit/description.txt", bytes: encode(spec.description) });
+  for (const [path, bytes] of Object.entries(spec.files ?? {})) held.push({ path: safeEntryName(path), bytes });
 
   const target = spec.size ?? 0;
-  const fixed = zipOverhead(entries.map((e) => e.name)) + entries.reduce((sum, e) => sum + e.size, 0);
+  const fixed = zipOverhead(held.map((e) => e.path)) + held.reduce((sum, e) => sum + e.bytes.byteLength, 0);
   const withPadding = fixed + zipOverhead([PADDING_ENTRY]) - zipOverhead([]);
-  if (target <= withPadding) return contentOf(entries, false);
+  if (target <= withPadding) return contentOf(held, false);
   if (target > MAX_ZIP_SIZE) {
     throw new Error(`a jar of ${target} bytes needs ZIP64, which regkit does not write (at most ${MAX_ZIP_SIZE})`);
   }
@@ -132,7 +153,9 @@ export async function buildJar(spec: PackageSpec): Promise<Content> {
   let crc = 0;
   const padding = generatedChunks(length, seed);
   for await (const chunk of padding()) crc = crc32(chunk, crc);
-  entries.push({ name: PADDING_ENTRY, size: length, crc, chunks: padding });
+  // Size and CRC-32 given up front put them in the local header (no data
+  // descriptor), which Java's ZipInputStream needs for a STORED entry.
+  const entries: ZipEntry[] = [...held, { path: PADDING_ENTRY, size: length, crc, chunks: padding }];
   return contentOf(entries, target > IN_MEMORY_JAR_LIMIT);
 }
 
@@ -169,9 +192,9 @@ export async function buildClassifierJar(
       : classifier === "javadoc"
         ? ["index.html", `<!DOCTYPE html>\n<title>${escapeXml(spec.name)} ${escapeXml(spec.version)}</title>\n`]
         : [`META-INF/regkit/${classifier}.txt`, `${spec.name}:${spec.version}:${classifier}\n`];
-  const entries = [
-    entryFromBytes("META-INF/MANIFEST.MF", encode(manifest(spec.name, spec.version))),
-    entryFromBytes(body[0]!, encode(body[1]!)),
+  const entries: HeldEntry[] = [
+    { path: "META-INF/MANIFEST.MF", bytes: encode(manifest(spec.name, spec.version)) },
+    { path: body[0]!, bytes: encode(body[1]!) },
   ];
   return {
     filename: `${artifactId}-${spec.version}-${classifier}.jar`,

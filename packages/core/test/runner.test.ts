@@ -2,13 +2,13 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { renderConsole, renderJunit, runConformance, type RunReport, type Target } from "@regkit/core";
 import { createReferenceRegistry, referenceTarget, type ReferenceRegistry } from "@regkit/registry";
 import { acceptDuplicates, corruptBody, delayResponses, ignoreCredentials, startFaultyProxy, type Fault } from "@regkit/registry/faults";
-import { genericKit, genericReference } from "./fixtures/generic-kit.js";
+import { exampleKit, exampleReference } from "@regkit/testkit";
 
 const MiB = 1024 * 1024;
 let registry: ReferenceRegistry;
 
 function target(registryUrl: string, extra: Partial<Target> = {}): Target {
-  return referenceTarget(registry, "generic", {
+  return referenceTarget(registry, "example", {
     registry: registryUrl,
     limits: { maxFileSize: 4 * MiB },
     options: { manyVersions: 20, manyPackages: 20, largeSize: 2 * MiB, numRuns: 3, maxCommands: 8 },
@@ -23,14 +23,14 @@ function statusOf(report: RunReport, scenario: string, kind?: string): string[] 
 async function withFault<T>(fault: Fault, run: (url: string) => Promise<T>): Promise<T> {
   const proxy = await startFaultyProxy({ upstream: registry.url, fault });
   try {
-    return await run(registry.registries.generic!.replace(registry.url, proxy.url));
+    return await run(registry.registries.example!.replace(registry.url, proxy.url));
   } finally {
     await proxy.close();
   }
 }
 
 beforeAll(async () => {
-  registry = await createReferenceRegistry({ formats: [genericReference], limits: { generic: { maxFileSize: 4 * MiB } } });
+  registry = await createReferenceRegistry({ formats: [exampleReference], limits: { example: { maxFileSize: 4 * MiB } } });
 });
 afterAll(async () => {
   await registry.close();
@@ -38,7 +38,7 @@ afterAll(async () => {
 
 describe("runner against the reference registry", () => {
   test("the core catalog passes for a correct registry under every token kind, and cleans up", async () => {
-    const report = await runConformance({ kit: genericKit, target: target(registry.registries.generic!), seed: 7 });
+    const report = await runConformance({ kit: exampleKit, target: target(registry.registries.example!), seed: 7 });
     const problems = report.results.filter((r) => r.status === "fail" || r.status === "error");
     expect(problems.map((r) => `${r.scenario}[${r.tokenKind}]: ${r.message}`)).toEqual([]);
     expect(statusOf(report, "push.small")).toEqual(["pass", "pass", "pass"]);
@@ -54,26 +54,26 @@ describe("runner against the reference registry", () => {
   });
 
   test("cleanup removes the run's packages and nothing else", async () => {
-    const foreign = await fetch(`${registry.registries.generic}/someone-elses/1.0.0/f.bin`, {
+    const foreign = await fetch(`${registry.registries.example}/someone-elses/1.0.0/f.bin`, {
       method: "PUT",
       headers: { "private-token": registry.tokens.personal },
       body: "keep me",
     });
     expect(foreign.status).toBe(201);
-    const report = await runConformance({ kit: genericKit, target: target(registry.registries.generic!), scenarios: ["push.small"], runId: "own123" });
+    const report = await runConformance({ kit: exampleKit, target: target(registry.registries.example!), scenarios: ["push.small"], runId: "own123" });
     expect(report.cleanup.removed).toBe(3);
-    const kept = await fetch(`${registry.registries.generic}/someone-elses`, { headers: { "private-token": registry.tokens.personal } });
+    const kept = await fetch(`${registry.registries.example}/someone-elses`, { headers: { "private-token": registry.tokens.personal } });
     expect(kept.status).toBe(200);
     for (const tag of ["pat", "dpl", "job"]) {
-      const gone = await fetch(`${registry.registries.generic}/regkit-own123-small-${tag}`, { headers: { "private-token": registry.tokens.personal } });
+      const gone = await fetch(`${registry.registries.example}/regkit-own123-small-${tag}`, { headers: { "private-token": registry.tokens.personal } });
       expect(gone.status).toBe(404);
     }
   });
 
   test("missing credentials and missing token kinds are skips with the reason", async () => {
     const report = await runConformance({
-      kit: genericKit,
-      target: target(registry.registries.generic!, { credentials: { personal: registry.tokens.personal } }),
+      kit: exampleKit,
+      target: target(registry.registries.example!, { credentials: { personal: registry.tokens.personal } }),
       scenarios: ["push.small", "auth.matrix"],
     });
     const skip = (kind: string, scenario = "push.small"): string | undefined => report.results.find((r) => r.scenario === scenario && r.tokenKind === kind)?.message;
@@ -85,7 +85,7 @@ describe("runner against the reference registry", () => {
   });
 
   test("an unreachable registry makes every scenario an error that says so", async () => {
-    const report = await runConformance({ kit: genericKit, target: target("http://127.0.0.1:9/api/v4/projects/1/packages/generic"), scenarios: ["push"] });
+    const report = await runConformance({ kit: exampleKit, target: target("http://127.0.0.1:9/api/v4/projects/1/packages/example"), scenarios: ["push"] });
     const errors = report.results.filter((r) => r.status === "error");
     expect(errors.length).toBeGreaterThan(0);
     for (const r of errors) expect(r.message).toMatch(/registry unreachable: GET http:\/\/127\.0\.0\.1:9\/.* ECONNREFUSED/);
@@ -93,7 +93,7 @@ describe("runner against the reference registry", () => {
 
   test("a per-scenario timeout is an error, and the run goes on", async () => {
     await withFault(delayResponses({ when: (e) => e.method === "GET" && e.path.endsWith(".bin"), stepMs: 3_000 }), async (url) => {
-      const report = await runConformance({ kit: genericKit, target: target(url), scenarios: ["push.small", "push.duplicate"], tokenKinds: ["personal"], timeoutMs: 1_500 });
+      const report = await runConformance({ kit: exampleKit, target: target(url), scenarios: ["push.small", "push.duplicate"], tokenKinds: ["personal"], timeoutMs: 1_500 });
       expect(report.results.find((r) => r.scenario === "push.small")).toMatchObject({ status: "error", message: "timed out after 2 s" });
       expect(report.results.map((r) => r.scenario)).toEqual(["push.small", "push.duplicate"]);
     });
@@ -103,7 +103,7 @@ describe("runner against the reference registry", () => {
 describe("the catalog fails against registries that get it wrong", () => {
   test("duplicates accepted under a reject policy: push.duplicate fails naming statuses and the request", async () => {
     await withFault(acceptDuplicates(), async (url) => {
-      const report = await runConformance({ kit: genericKit, target: target(url), scenarios: ["push.duplicate"], tokenKinds: ["personal"] });
+      const report = await runConformance({ kit: exampleKit, target: target(url), scenarios: ["push.duplicate"], tokenKinds: ["personal"] });
       const r = report.results[0]!;
       expect(r.status).toBe("fail");
       expect(r.expectation).toEqual({ expected: "refused with status 400", actual: "status 201" });
@@ -114,7 +114,7 @@ describe("the catalog fails against registries that get it wrong", () => {
 
   test("corrupted downloads: pull.package fails with a replay seed", async () => {
     await withFault(corruptBody({ when: (e) => e.method === "GET" && e.path.endsWith(".bin") }), async (url) => {
-      const report = await runConformance({ kit: genericKit, target: target(url), scenarios: ["pull.package"], tokenKinds: ["job"], seed: 99 });
+      const report = await runConformance({ kit: exampleKit, target: target(url), scenarios: ["pull.package"], tokenKinds: ["job"], seed: 99 });
       const r = report.results[0]!;
       expect(r.status).toBe("fail");
       expect(r.message).toMatch(/differs from what was published/);
@@ -124,7 +124,7 @@ describe("the catalog fails against registries that get it wrong", () => {
 
   test("credentials ignored: auth.matrix fails for anonymous and invalid", async () => {
     await withFault(ignoreCredentials({ as: { "private-token": registry.tokens.personal } }), async (url) => {
-      const report = await runConformance({ kit: genericKit, target: target(url), scenarios: ["auth.matrix"] });
+      const report = await runConformance({ kit: exampleKit, target: target(url), scenarios: ["auth.matrix"] });
       expect(statusOf(report, "auth.matrix", "anonymous")).toEqual(["fail"]);
       expect(statusOf(report, "auth.matrix", "invalid")).toEqual(["fail"]);
     });
@@ -133,7 +133,7 @@ describe("the catalog fails against registries that get it wrong", () => {
   test("metadata that slows down as packages accumulate: push.many fails on growth", async () => {
     await withFault(delayResponses({ when: (e) => e.method === "GET" && !e.path.endsWith(".bin"), stepMs: 6 }), async (url) => {
       const report = await runConformance({
-        kit: genericKit,
+        kit: exampleKit,
         target: target(url, { options: { manyVersions: 30, manyPackages: 2, latencyGrowthFloorMs: 30 } }),
         scenarios: ["push.many"],
         tokenKinds: ["personal"],
@@ -152,7 +152,7 @@ describe("the catalog fails against registries that get it wrong", () => {
           ? { response: () => ({ status: 503, headers: { "content-type": "text/plain" }, body: "upstream down" }) }
           : undefined;
     await withFault(fault, async (url) => {
-      const report = await runConformance({ kit: genericKit, target: target(url), scenarios: ["push.small", "push.duplicate", "pull.duplicate"], tokenKinds: ["personal"] });
+      const report = await runConformance({ kit: exampleKit, target: target(url), scenarios: ["push.small", "push.duplicate", "pull.duplicate"], tokenKinds: ["personal"] });
       const small = report.results.find((r) => r.scenario === "push.small")!;
       expect(small.status).toBe("error");
       expect(small.message).toMatch(/expected JSON from GET \/regkit-\w+-small-pat -> 200, got text\/html: <html><body>Sign in/);
@@ -167,7 +167,7 @@ describe("the catalog fails against registries that get it wrong", () => {
     const echo: Fault = (e) =>
       e.method === "PUT" ? { response: () => ({ status: 403, headers: { "content-type": "application/json" }, body: JSON.stringify({ message: `token ${e.headers["private-token"]} is not allowed; Basic ${Buffer.from(`u:${registry.tokens.personal}`).toString("base64")}` }) }) } : undefined;
     await withFault(echo, async (url) => {
-      const report = await runConformance({ kit: genericKit, target: target(url), scenarios: ["push.small"], tokenKinds: ["personal"] });
+      const report = await runConformance({ kit: exampleKit, target: target(url), scenarios: ["push.small"], tokenKinds: ["personal"] });
       expect(report.results[0]!.status).toBe("fail");
       const texts = [JSON.stringify(report), renderJunit([report]), renderConsole([report])];
       for (const text of texts) {

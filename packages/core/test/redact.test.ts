@@ -1,0 +1,52 @@
+// Which headers carry credentials whatever their value: the known ones, and
+// any whose name says so, so a new format's own credential header is blanked
+// in every recorded exchange without a change in core.
+import { describe, expect, test } from "vitest";
+import { isCredentialHeader, redactHeaders } from "@regkit/core";
+
+describe("isCredentialHeader", () => {
+  test("the credential headers of the formats and of GitLab, in any case", () => {
+    for (const name of ["X-NuGet-ApiKey", "X-Auth-Token", "Private-Token", "PRIVATE-TOKEN", "Deploy-Token", "Job-Token", "Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie"]) {
+      expect(isCredentialHeader(name), name).toBe(true);
+    }
+  });
+
+  test("a name that says token, key, auth, secret, password or session", () => {
+    for (const name of ["X-Api-Key", "x-apikey", "X-Registry-Secret", "X-Password", "X-Session-Id", "X-Upload-Token"]) {
+      expect(isCredentialHeader(name), name).toBe(true);
+    }
+  });
+
+  test("ordinary headers are kept", () => {
+    for (const name of ["content-type", "Content-Type", "accept", "Accept-Encoding", "content-length", "user-agent", "npm-command", "etag", "location", "x-request-id"]) {
+      expect(isCredentialHeader(name), name).toBe(false);
+    }
+  });
+
+  test("redactHeaders blanks them whatever they hold, keeping the scheme, and redacts secrets elsewhere", () => {
+    const secret = "nuget-key-0123456789";
+    expect(
+      redactHeaders(
+        {
+          "X-NuGet-ApiKey": secret,
+          "X-Auth-Token": "not a known secret, blanked anyway",
+          "Private-Token": ["a", "b"],
+          Authorization: "Bearer anything",
+          "Content-Type": "application/json",
+          Accept: "application/json",
+          Location: `https://x.example/?key=${secret}`,
+          Absent: undefined,
+        },
+        [secret],
+      ),
+    ).toEqual({
+      "x-nuget-apikey": "[REDACTED]",
+      "x-auth-token": "[REDACTED]",
+      "private-token": "[REDACTED]",
+      authorization: "Bearer [REDACTED]",
+      "content-type": "application/json",
+      accept: "application/json",
+      location: "https://x.example/?key=[REDACTED]",
+    });
+  });
+});

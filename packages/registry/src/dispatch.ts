@@ -1,0 +1,239 @@
+/**
+ * From a Node request to a reply: the path guard, the URL read into what it
+ * addresses (GitLab's own API, or a format at project, group or instance
+ * level), the format's route for the path and method, the route called with
+ * what scope.ts granted, and any error turned into GitLab's answer.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import {
+  type ReferenceLevel,
+  type ReferenceReply,
+  type ReferenceRequest,
+  type ReferenceRoute,
+  ReferenceHttpError,
+} from "./contract.js";
+import { type Call, ClientGone, openCall, settleBody } from "./exchange.js";
+import { featureFlag, graphql, packagesApi, planLimits } from "./gitlab-api.js";
+import { messageReply, sendReply } from "./reply.js";
+import { matchPath, pathProblem, rawSegments, safeDecode } from "./router.js";
+import { type Grant, type Place, type Refusal, grantRoute, unknownPlaceChallenge } from "./scope.js";
+import { type RegistryState, type Served, findGroup, findProject, packageId } from "./state.js";
+
+/** A reply, and whether to send its headers only (a HEAD that a GET route answered). */
+interface Answer {
+  readonly reply: ReferenceReply;
+  readonly head: boolean;
+}
+
+/** A format's endpoint as the URL names it, still encoded. */
+interface FormatTarget {
+  readonly kind: "format";
+  readonly level: ReferenceLevel;
+  /** The project or group as written (`1`, `regkit%2Fdemo`); empty at instance level. */
+  readonly rawId: string;
+  readonly rawSegment: string;
+  readonly rest: readonly string[];
+}
+
+/** What a request path addresses. */
+type Target =
+  | { readonly kind: "graphql" }
+  | { readonly kind: "planLimits" }
+  | { readonly kind: "feature"; readonly rawName: string }
+  | { readonly kind: "packagesApi"; readonly rawProject: string; readonly rawId: string | undefined }
+  | FormatTarget
+  | { readonly kind: "unknown" };
+
+/** A route chosen for a path and method, with its decoded params. */
+interface ChosenRoute {
+  readonly route: ReferenceRoute;
+  readonly params: Record<string, string>;
+  readonly head: boolean;
+}
+
+/** Answers one request, then logs it. Never rejects for a route's failure: that becomes the reply. */
+export async function handleRequest(state: RegistryState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const started = performance.now();
+  const call = openCall(req);
+  const { reply, head } = await answer(state, call);
+  settleBody(req, call);
+  try {
+    await sendReply(res, reply, { head: head || call.method === "HEAD" });
+  } catch (error) {
+    // A client that hangs up mid-download is not the registry's fault.
+    if ((error as { code?: string }).code !== "ERR_STREAM_PREMATURE_CLOSE") {
+      state.warn(`${call.method} ${call.rawPath}: the response body failed: ${(error as Error).message}`);
+    }
+    res.destroy();
+  }
+  // Logged once the route and its clean-up are done, so a line means the request is over.
+  state.log?.(`${call.method} ${call.rawPath} ${reply.status} ${Math.round(performance.now() - started)}ms`);
+}
+
+/** The reply to a call, whatever goes wrong on the way; what the call left staged is dropped before it returns. */
+async function answer(state: RegistryState, call: Call): Promise<Answer> {
+  try {
+    const problem = pathProblem(call.rawPath);
+    if (problem) return plain(messageReply(400, `400 Bad request - ${problem}`));
+    return await dispatch(state, call);
+  } catch (error) {
+    return plain(errorReply(state, error, call));
+  } finally {
+    for (const cleanup of call.cleanups) await cleanup().catch((error: unknown) => state.warn(String(error)));
+  }
+}
+
+async function dispatch(state: RegistryState, call: Call): Promise<Answer> {
+  const target = parseTarget(call.rawPath);
+  switch (target.kind) {
+    case "graphql":
+      return plain(await graphql(state, call));
+    case "planLimits":
+      return plain(await planLimits(state, call));
+    case "feature":
+      return plain(await featureFlag(state, call, target.rawName));
+    case "packagesApi":
+      return plain(await packagesApi(state, call, target.rawProject, target.rawId));
+    case "format":
+      return serveFormat(state, call, target);
+    case "unknown":
+      return plain(notFound());
+  }
+}
+
+/** Reads GitLab's URL layout from a path that passed the guard. Nothing is decoded yet. */
+function parseTarget(rawPath: string): Target {
+  const [api, v4, area, id, ...tail] = rawSegments(rawPath);
+  if (api === "api" && v4 === "graphql" && area === undefined) return { kind: "graphql" };
+  if (api !== "api" || v4 !== "v4" || id === undefined || id === "") return { kind: "unknown" };
+  if (area === "application" && id === "plan_limits" && tail.length === 0) return { kind: "planLimits" };
+  if (area === "features" && tail.length === 0) return { kind: "feature", rawName: id };
+  // `/projects/:id/packages[/:package_id]` is the Packages API; anything longer is a format's.
+  if (area === "projects" && tail[0] === "packages" && (tail.length === 1 || (tail.length === 2 && /^\d+$/.test(tail[1]!)))) {
+    return { kind: "packagesApi", rawProject: id, rawId: tail[1] };
+  }
+  if (area === "projects" && tail[0] === "packages" && tail[1] !== undefined) {
+    return { kind: "format", level: "project", rawId: id, rawSegment: tail[1], rest: tail.slice(2) };
+  }
+  if (area === "groups" && tail[0] === "-" && tail[1] === "packages" && tail[2] !== undefined) {
+    return { kind: "format", level: "group", rawId: id, rawSegment: tail[2], rest: tail.slice(3) };
+  }
+  // Instance level (`/api/v4/packages/<format>/...`): read-only, over every project the caller may read.
+  if (area === "packages") return { kind: "format", level: "instance", rawId: "", rawSegment: id, rest: tail };
+  return { kind: "unknown" };
+}
+
+async function serveFormat(state: RegistryState, call: Call, target: FormatTarget): Promise<Answer> {
+  const entry = state.served.get(safeDecode(target.rawSegment) ?? target.rawSegment);
+  const place = locate(state, call, target, entry);
+  if ("refused" in place) return plain(place.refused);
+  if (!entry) return plain(notFound());
+  const chosen = chooseRoute(entry, target, call.method);
+  if ("refused" in chosen) return plain(chosen.refused);
+  const granted = grantRoute(state, call, entry.format, chosen.route, place);
+  if ("refused" in granted) return plain(granted.refused);
+  const request = routeRequest(state, call, { entry, target, params: chosen.params, grant: granted });
+  return { reply: await chosen.route.handle(request), head: chosen.head };
+}
+
+/**
+ * The project or group the URL names. One that does not exist is a 404, but a
+ * format that checks credentials first (`authenticateFirst`) answers a caller
+ * without valid ones 401 instead, except on its public routes.
+ */
+function locate(state: RegistryState, call: Call, target: FormatTarget, entry: Served | undefined): Place | Refusal {
+  if (target.level === "instance") return { level: "instance" };
+  const project = target.level === "project" ? findProject(target.rawId) : undefined;
+  if (project) return { level: "project", project };
+  if (target.level === "group" && findGroup(target.rawId)) return { level: "group" };
+  const publicRoute = entry?.routes.some((r) => r.route.access === "public" && matchPath(r.template, target.rest) !== undefined) ?? false;
+  if (entry?.format.authenticateFirst && !publicRoute) {
+    const challenge = unknownPlaceChallenge(state, call.headers, entry.format);
+    if (challenge) return { refused: challenge };
+  }
+  return { refused: messageReply(404, target.level === "project" ? "404 Project Not Found" : "404 Group Not Found") };
+}
+
+/**
+ * The route for the path and method among those served at the target's
+ * level: 404 when none matches the path, 405 with `Allow` when only the method
+ * is wrong; `HEAD` falls back to the `GET` route.
+ */
+function chooseRoute(entry: Served, target: FormatTarget, method: string): ChosenRoute | Refusal {
+  const matches = entry.routes
+    .filter((r) => levelsOf(r.route).includes(target.level))
+    .flatMap((r) => {
+      const params = matchPath(r.template, target.rest);
+      return params ? [{ route: r.route, params }] : [];
+    });
+  if (matches.length === 0) return { refused: notFound() };
+  const chosen =
+    matches.find((m) => m.route.method.toUpperCase() === method) ??
+    (method === "HEAD" ? matches.find((m) => m.route.method.toUpperCase() === "GET") : undefined);
+  if (!chosen) {
+    const allow = [...new Set(matches.map((m) => m.route.method.toUpperCase()))].join(", ");
+    return { refused: messageReply(405, "405 Method Not Allowed", { allow }) };
+  }
+  return { ...chosen, head: method === "HEAD" && chosen.route.method.toUpperCase() !== "HEAD" };
+}
+
+/** What the route is called with: the call, its grant, and copies of the format's current settings. */
+function routeRequest(
+  state: RegistryState,
+  call: Call,
+  served: { readonly entry: Served; readonly target: FormatTarget; readonly params: Record<string, string>; readonly grant: Grant },
+): ReferenceRequest {
+  const { entry, target, grant } = served;
+  const segment = entry.format.segment;
+  const host = call.headers.host ?? state.hostPort;
+  const prefix = target.level === "project" ? `projects/${target.rawId}` : target.level === "group" ? `groups/${target.rawId}/-` : "";
+  return {
+    method: call.method,
+    params: served.params,
+    query: call.query,
+    headers: call.headers,
+    body: call.body,
+    baseUrl: `http://${host}/api/v4/${prefix ? `${prefix}/` : ""}packages/${target.rawSegment}`,
+    project: grant.project,
+    principal: grant.principal,
+    store: grant.store,
+    limits: { ...entry.limits },
+    policies: { ...entry.policies },
+    features: { ...state.features },
+    visibility: grant.visibility,
+    packageId: (name, version) => packageId(state, grant.project.id, segment, name, version),
+  };
+}
+
+/** Where a route is served: writes at the project only, reads everywhere, unless the route says. */
+function levelsOf(route: ReferenceRoute): readonly ReferenceLevel[] {
+  return route.levels ?? (route.access === "write" || route.access === "destroy" ? ["project"] : ["project", "group", "instance"]);
+}
+
+/** A route's `ReferenceHttpError` is its answer; anything else is a bare 500 and a line on stderr. */
+function errorReply(state: RegistryState, error: unknown, call: Call): ReferenceReply {
+  if (error instanceof ReferenceHttpError || isReferenceHttpError(error)) {
+    return messageReply(error.status, error.message);
+  }
+  // Nobody is left to read this answer; nothing worth a log line either.
+  if (error instanceof ClientGone) return messageReply(400, `400 Bad request - ${error.message}`);
+  state.warn(`${call.method} ${call.rawPath} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  return messageReply(500, "500 Internal Server Error");
+}
+
+function isReferenceHttpError(error: unknown): error is ReferenceHttpError {
+  // A second copy of @regkit/registry (two versions installed) breaks instanceof.
+  return (
+    error instanceof Error &&
+    (error.name === "ReferenceHttpError" || error.name === "ReferenceError413") &&
+    typeof (error as { status?: unknown }).status === "number"
+  );
+}
+
+function plain(reply: ReferenceReply): Answer {
+  return { reply, head: false };
+}
+
+function notFound(): ReferenceReply {
+  return messageReply(404, "404 Not Found");
+}

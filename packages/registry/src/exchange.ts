@@ -1,0 +1,105 @@
+/**
+ * One HTTP exchange as the registry handles it: the request target split
+ * without normalizing it, the body handed on as a stream, and what happens to
+ * an upload the answer came too early for.
+ */
+import type { IncomingMessage } from "node:http";
+import { PassThrough } from "node:stream";
+import { ReferenceHttpError } from "./contract.js";
+
+/** One request on its way through the dispatcher. */
+export interface Call {
+  readonly method: string;
+  readonly rawPath: string;
+  readonly query: URLSearchParams;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: PassThrough;
+  /** Run once the route has answered, before the reply is written. */
+  readonly cleanups: (() => Promise<void>)[];
+}
+
+/** The client closed its connection before the request body ended. */
+export class ClientGone extends Error {
+  constructor() {
+    super("the request body ended early");
+    this.name = "ClientGone";
+  }
+}
+
+/** How long an early answer waits for the rest of the upload before cutting the connection. */
+const DRAIN_MS = 30_000;
+
+/** Reads what a request says about itself and starts passing its body on. */
+export function openCall(req: IncomingMessage): Call {
+  const { rawPath, query } = splitTarget(req.url ?? "/");
+  // Routes get a pass-through rather than the socket's stream: a route that
+  // stops reading early must not tear down the connection our answer uses.
+  const body = new PassThrough();
+  req.pipe(body);
+  req.on("error", () => body.destroy(new ClientGone()));
+  req.once("close", () => {
+    if (!req.complete) body.destroy(new ClientGone());
+  });
+  return { method: (req.method ?? "GET").toUpperCase(), rawPath, query, headers: headersOf(req), body, cleanups: [] };
+}
+
+/** Once answered: stops handing on a body nobody reads any more and lets the rest of it drain. */
+export function settleBody(req: IncomingMessage, call: Call): void {
+  if (req.complete) return;
+  req.unpipe(call.body);
+  call.body.destroy();
+  drainBody(req);
+}
+
+/**
+ * For an answer given before the request body ended (401, 413): reads and
+ * drops the rest of the body so the connection can carry the answer to
+ * clients that send the whole body before reading (urllib3, Maven's wagon).
+ * No `Connection: close` here: Node answers one by tearing the socket down as
+ * soon as it is written, and the unread upload turns that into a reset those
+ * clients report instead of our status. A client that never finishes its
+ * upload loses the connection after {@link DRAIN_MS}.
+ */
+function drainBody(req: IncomingMessage): void {
+  if (req.complete) return;
+  const timer = setTimeout(() => req.socket.destroy(), DRAIN_MS);
+  timer.unref();
+  const stop = (): void => clearTimeout(timer);
+  req.once("end", stop);
+  req.once("close", stop);
+  req.resume();
+}
+
+/** Splits a request target into its raw path (never normalized) and query. */
+function splitTarget(target: string): { rawPath: string; query: URLSearchParams } {
+  let rest = target;
+  // Absolute-form targets (sent to proxies) carry the origin first.
+  const origin = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(rest);
+  if (origin) rest = rest.slice(origin[0].length) || "/";
+  const hash = rest.indexOf("#");
+  if (hash >= 0) rest = rest.slice(0, hash);
+  const q = rest.indexOf("?");
+  return q < 0
+    ? { rawPath: rest, query: new URLSearchParams() }
+    : { rawPath: rest.slice(0, q), query: new URLSearchParams(rest.slice(q + 1)) };
+}
+
+function headersOf(req: IncomingMessage): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    out[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return out;
+}
+
+/** The whole body of a request that is meant to be small (settings, GraphQL); past `limit`, 413. */
+export async function readSmallBody(call: Call, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of call.body.iterator({ destroyOnReturn: false })) {
+    size += (chunk as Buffer).byteLength;
+    if (size > limit) throw new ReferenceHttpError(413, "413 Request Entity Too Large");
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,238 @@
+/**
+ * The parts of GitLab's own API the reference registry models, beside the
+ * formats' routes: the project-level Packages API (list, show, delete), and the
+ * admin settings kits change between runs: instance plan limits (REST), group
+ * duplicate settings (GraphQL only, as in GitLab) and feature flags.
+ */
+import { GITLAB_FACTS, type Policies } from "@regkit/core";
+import type { Access } from "./auth.js";
+import { ReferenceHttpError, type ReferenceReply } from "./contract.js";
+import { type Call, readSmallBody } from "./exchange.js";
+import { messageReply } from "./reply.js";
+import { safeDecode } from "./router.js";
+import { adminRefusal, restApiAccess } from "./scope.js";
+import { GROUP, type ReferenceProject, type RegistryState, type Served, packageId, storeOf } from "./state.js";
+
+/** GraphQL request bodies are small; anything bigger is not one. */
+const MAX_GRAPHQL_BODY = 64 * 1024;
+/** Settings bodies are a few parameters; anything bigger is not a settings request. */
+const MAX_SETTINGS_BODY = 64 * 1024;
+/** Formats GitLab has a group duplicates setting for. */
+const GROUP_DUPLICATE_SETTINGS: readonly string[] = GITLAB_FACTS.groupSettings.value;
+
+/** A package version as GitLab's Packages API shows it, and where it is stored. */
+interface ListedPackage {
+  readonly id: number;
+  readonly name: string;
+  readonly version: string | null;
+  readonly package_type: string;
+  readonly status: string;
+  readonly created_at: string;
+  readonly store: { readonly segment: string; readonly name: string; readonly version: string };
+}
+
+/**
+ * GitLab's Packages API, project level: `GET /projects/:id/packages` (filters
+ * package_type, package_name (fuzzy), package_version, include_versionless;
+ * paginated) and `GET|DELETE /projects/:id/packages/:package_id`.
+ */
+export async function packagesApi(state: RegistryState, call: Call, rawProject: string, rawId: string | undefined): Promise<ReferenceReply> {
+  const granted = restApiAccess(state, call.headers, rawProject);
+  if ("refused" in granted) return granted.refused;
+  if (rawId !== undefined) return onePackage(state, call, granted, rawId);
+  if (call.method !== "GET" && call.method !== "HEAD") return messageReply(405, "405 Method Not Allowed", { allow: "GET" });
+  return listPackages(state, call.query, granted.project);
+}
+
+/** Every version of every package of a project, as GitLab's Packages API lists them, with stable ids. */
+async function listedPackages(state: RegistryState, projectId: number, only: { type?: string | null; name?: string | undefined } = {}): Promise<ListedPackage[]> {
+  const all: ListedPackage[] = [];
+  for (const [segment, entry] of state.served) {
+    if (only.type && only.type !== segment) continue;
+    const store = storeOf(state, projectId, segment);
+    for (const name of await store.names()) {
+      const pkg = await store.get(name);
+      for (const v of pkg?.versions ?? []) {
+        const shown = entry.format.listed?.(pkg!, v.version) ?? { name, version: v.version };
+        if (only.name && !shown.name.toLowerCase().includes(only.name)) continue;
+        all.push({
+          id: packageId(state, projectId, segment, name, v.version),
+          name: shown.name,
+          version: shown.version,
+          package_type: segment,
+          status: "default",
+          created_at: v.createdAt,
+          store: { segment, name, version: v.version },
+        });
+      }
+    }
+  }
+  return all.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id - b.id);
+}
+
+/** One page of a project's packages, with GitLab's pagination headers. */
+async function listPackages(state: RegistryState, q: URLSearchParams, project: ReferenceProject): Promise<ReferenceReply> {
+  const version = q.get("package_version");
+  const versionless = q.get("include_versionless") === "true";
+  const listed = await listedPackages(state, project.id, { type: q.get("package_type"), name: q.get("package_name")?.toLowerCase() });
+  const chosen = listed.filter((p) => (version === null || p.version === version) && (versionless || p.version !== null));
+  const perPage = Math.min(100, Math.max(1, Number(q.get("per_page") ?? 20) || 20));
+  const page = Math.max(1, Number(q.get("page") ?? 1) || 1);
+  const pages = Math.max(1, Math.ceil(chosen.length / perPage));
+  const body = chosen.slice((page - 1) * perPage, page * perPage).map(({ store: _store, ...shown }) => shown);
+  return {
+    status: 200,
+    headers: {
+      "x-page": String(page),
+      "x-per-page": String(perPage),
+      "x-total": String(chosen.length),
+      "x-total-pages": String(pages),
+      "x-next-page": page < pages ? String(page + 1) : "",
+      "x-prev-page": page > 1 ? String(page - 1) : "",
+    },
+    body,
+  };
+}
+
+/** `GET` or `DELETE /projects/:id/packages/:package_id`: one version. */
+async function onePackage(
+  state: RegistryState,
+  call: Call,
+  granted: { readonly project: ReferenceProject; readonly access: Access | "guest" },
+  rawId: string,
+): Promise<ReferenceReply> {
+  const { project, access } = granted;
+  const target = (await listedPackages(state, project.id)).find((p) => String(p.id) === rawId);
+  if (call.method === "GET" || call.method === "HEAD") {
+    if (!target) return messageReply(404, "404 Package Not Found");
+    const { store: _store, ...shown } = target;
+    return { status: 200, body: shown };
+  }
+  if (call.method !== "DELETE") return messageReply(405, "405 Method Not Allowed", { allow: "GET, DELETE" });
+  // destroy_package is Maintainer's (GITLAB_FACTS.destroyNeedsMaintainer), checked before the lookup.
+  if (access !== "maintain") return messageReply(403, "403 Forbidden");
+  if (!target) return messageReply(404, "404 Package Not Found");
+  await storeOf(state, project.id, target.store.segment).remove(target.store.name, target.store.version);
+  return { status: 204 };
+}
+
+/** GitLab's instance plan limits (admin): `GET|PUT /application/plan_limits`, one `<segment>_max_file_size` per format. */
+export async function planLimits(state: RegistryState, call: Call): Promise<ReferenceReply> {
+  const denied = adminRefusal(state, call.headers);
+  if (denied) return denied;
+  if (call.method !== "GET" && call.method !== "PUT") return messageReply(405, "405 Method Not Allowed", { allow: "GET, PUT" });
+  const params = await settingsParams(call);
+  const plan = params.get("plan_name") ?? (call.method === "GET" ? "default" : undefined);
+  if (plan !== "default") return messageReply(400, '400 Bad request - plan_name must be "default"');
+  if (call.method === "PUT") {
+    // Every value is checked before any is applied: a bad request changes nothing.
+    const changes = new Map<Served, number>();
+    for (const [segment, entry] of state.served) {
+      const value = params.get(`${segment}_max_file_size`);
+      if (value === null) continue;
+      if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+        return messageReply(400, `400 Bad request - ${segment}_max_file_size is invalid`);
+      }
+      changes.set(entry, Number(value));
+    }
+    for (const [entry, maxFileSize] of changes) entry.limits = { ...entry.limits, maxFileSize };
+  }
+  return { status: 200, body: Object.fromEntries([...state.served].map(([s, e]) => [`${s}_max_file_size`, e.limits.maxFileSize])) };
+}
+
+/**
+ * GitLab changes group package settings only through GraphQL: the mutation
+ * `updateNamespacePackageSettings(input: {namespacePath, <format>DuplicatesAllowed})`,
+ * for the formats GitLab has a duplicates setting for (GITLAB_FACTS.groupSettings).
+ * Inline arguments and `variables.input` are both read; nothing else of GraphQL is served.
+ */
+export async function graphql(state: RegistryState, call: Call): Promise<ReferenceReply> {
+  if (call.method !== "POST") return messageReply(405, "405 Method Not Allowed", { allow: "POST" });
+  const denied = adminRefusal(state, call.headers);
+  if (denied) return denied;
+  const body = await readSmallJson(call, MAX_GRAPHQL_BODY);
+  const query = typeof body?.query === "string" ? body.query : "";
+  if (!/\bmutation\b[\s\S]*\bupdateNamespacePackageSettings\b/.test(query)) {
+    return { status: 200, body: { errors: [{ message: "the reference registry serves only the updateNamespacePackageSettings mutation" }] } };
+  }
+  const input = mutationInput(body, query);
+  if (String(input.namespacePath ?? "") !== GROUP.path) {
+    return { status: 200, body: { data: { updateNamespacePackageSettings: null }, errors: [{ message: `The resource that you are attempting to access does not exist or you don't have permission to perform this action` }] } };
+  }
+  return updateDuplicateSettings(state, input);
+}
+
+/** The mutation's input: `variables.input`, overridden by arguments written inline in the query. */
+function mutationInput(body: Record<string, unknown> | undefined, query: string): Record<string, unknown> {
+  const input: Record<string, unknown> = { ...((body?.variables as { input?: Record<string, unknown> } | undefined)?.input ?? {}) };
+  for (const [, key, value] of query.matchAll(/(\w+)\s*:\s*("(?:[^"\\]|\\.)*"|true|false)/g)) input[key!] = value === "true" ? true : value === "false" ? false : JSON.parse(value!);
+  return input;
+}
+
+/** Applies every `<format>DuplicatesAllowed` of the input, or none when one is not a setting GitLab has. */
+function updateDuplicateSettings(state: RegistryState, input: Record<string, unknown>): ReferenceReply {
+  const changes = new Map<Served, Policies["duplicates"]>();
+  for (const [key, value] of Object.entries(input)) {
+    const match = /^(\w+)DuplicatesAllowed$/.exec(key);
+    if (!match) continue;
+    const entry = state.served.get(match[1]!);
+    if (!entry || !GROUP_DUPLICATE_SETTINGS.includes(match[1]!) || typeof value !== "boolean") {
+      return { status: 200, body: { errors: [{ message: `Argument '${key}' on InputObject 'UpdateNamespacePackageSettingsInput' is not accepted` }] } };
+    }
+    changes.set(entry, value ? "allow" : "reject");
+  }
+  for (const [entry, duplicates] of changes) entry.policies = { ...entry.policies, duplicates };
+  const settings = Object.fromEntries(
+    [...state.served].filter(([segment]) => GROUP_DUPLICATE_SETTINGS.includes(segment)).map(([segment, entry]) => [`${segment}DuplicatesAllowed`, entry.policies.duplicates === "allow"]),
+  );
+  return { status: 200, body: { data: { updateNamespacePackageSettings: { packageSettings: settings, errors: [] } } } };
+}
+
+/** GitLab's Features API (admin): `POST /api/v4/features/:name` with `value=true|false`. */
+export async function featureFlag(state: RegistryState, call: Call, rawName: string): Promise<ReferenceReply> {
+  const denied = adminRefusal(state, call.headers);
+  if (denied) return denied;
+  const name = safeDecode(rawName) ?? rawName;
+  if (call.method !== "POST") return messageReply(405, "405 Method Not Allowed", { allow: "POST" });
+  const value = (await settingsParams(call)).get("value");
+  if (value !== "true" && value !== "false") return messageReply(400, "400 Bad request - value is missing");
+  state.features[name] = value === "true";
+  return { status: 201, body: { name, state: state.features[name] ? "on" : "off", gates: [{ key: "boolean", value: state.features[name] }] } };
+}
+
+/** Query parameters plus, for PUT and POST, a small JSON or form body (GitLab's API takes both). */
+async function settingsParams(call: Call): Promise<URLSearchParams> {
+  const params = new URLSearchParams(call.query);
+  if (call.method !== "PUT" && call.method !== "POST") return params;
+  const type = (call.headers["content-type"] ?? "").toLowerCase();
+  const json = type.includes("json");
+  if (!json && !type.includes("x-www-form-urlencoded")) return params;
+  const text = (await readSmallBody(call, MAX_SETTINGS_BODY)).toString("utf8");
+  if (text.trim() === "") return params;
+  if (!json) {
+    for (const [key, value] of new URLSearchParams(text)) params.set(key, value);
+    return params;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ReferenceHttpError(400, "400 Bad request - the body is not JSON");
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new ReferenceHttpError(400, "400 Bad request - the body must be a JSON object");
+  }
+  for (const [key, value] of Object.entries(parsed)) params.set(key, String(value));
+  return params;
+}
+
+/** A small JSON request body (GraphQL), or undefined when it is not a JSON object. */
+async function readSmallJson(call: Call, limit: number): Promise<Record<string, unknown> | undefined> {
+  const bytes = await readSmallBody(call, limit);
+  try {
+    const parsed: unknown = JSON.parse(bytes.toString("utf8"));
+    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
