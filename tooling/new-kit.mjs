@@ -170,12 +170,12 @@ export const ${c}Arbitraries: KitArbitraries = {
   files: () => fc.dictionary(fc.stringMatching(/^[a-z]{1,6}$/), fc.uint8Array({ maxLength: 64 }), { maxKeys: 3 }),
 };
 `,
-    "src/scenarios.ts": `import type { Scenario } from "@regkit/core";
+    "src/scenarios.ts": `import type { KitScenario } from "@regkit/core";
 import type { ${C}Client } from "./client.js";
 import type { ${C}Profile } from "./profiles.js";
 
 /** Scenarios only this format has; the catalog lives in core. */
-export const ${c}Scenarios: readonly Scenario<${C}Client, ${C}Profile>[] = [];
+export const ${c}Scenarios: readonly KitScenario<${C}Client, ${C}Profile>[] = [];
 `,
     "src/package.ts": `import { contentFromBytes, contentFromChunks, generatedChunks, type Artifact, type PackageSpec } from "@regkit/core";
 

@@ -18,7 +18,6 @@ await mkdir(outDir, { recursive: true });
 const registry = await createReferenceRegistry({
   formats: Object.values(referenceFormats),
 });
-const { tokens } = registry;
 console.log(`reference registry at ${registry.url}`);
 
 const reporters = [
@@ -26,7 +25,7 @@ const reporters = [
   jsonReporter(`${outDir}report.json`),
   junitReporter(`${outDir}junit.xml`),
   markdownReporter(`${outDir}report.md`),
-  htmlReporter(`${outDir}report.html`, { secrets: [tokens.personal, tokens.developer, tokens.deploy, tokens.job, tokens.readonlyDeploy] }),
+  htmlReporter(`${outDir}report.html`, { secrets: registry.secrets }),
   badgeReporter(`${outDir}badge.svg`),
 ];
 const reports = [];

@@ -598,6 +598,14 @@ export interface Scenario<C extends RegistryClient = RegistryClient, P extends A
   run(ctx: ScenarioContext<C, P>): Promise<void>;
 }
 
+/**
+ * A kit's own scenario: typed by its adapter and profile, with `requires`
+ * naming only capabilities the profile type has (core's and the kit's own).
+ */
+export type KitScenario<C extends RegistryClient, P extends AnyProfile> = Scenario<C, P> & {
+  readonly requires?: readonly CapabilityOf<P>[] | undefined;
+};
+
 /** The expectation that failed, and what came back instead. */
 export interface Expectation {
   readonly expected: string;
@@ -718,7 +726,7 @@ export function defineKit<C extends RegistryClient, P extends AnyProfile>(
   kit: Omit<FormatKit<C, P>, "drivers" | "scenarios"> & {
     drivers?: readonly ClientDriver<P>[];
     /** `requires` names only capabilities the kit's profile type has. */
-    scenarios?: readonly (Scenario<C, P> & { readonly requires?: readonly CapabilityOf<P>[] | undefined })[];
+    scenarios?: readonly KitScenario<C, P>[];
   },
 ): FormatKit<C, P> {
   return { drivers: [], scenarios: [], ...kit };

@@ -7,10 +7,9 @@
 import * as fc from "fast-check";
 import {
   type Artifact,
-  type CapabilityOf,
+  type KitScenario,
   ConformanceFailure,
   type Exchange,
-  type Scenario,
   type ScenarioContext,
   describeExchange,
   expectThat,
@@ -28,7 +27,7 @@ import { compareMavenVersions, isSnapshotVersion } from "./version.js";
  * A scenario of this kit: its context carries the Maven adapter and a Maven
  * profile, and `requires` may name only capabilities a Maven profile has.
  */
-type MavenScenario = Scenario<MavenClient, MavenProfile> & { readonly requires?: readonly CapabilityOf<MavenProfile>[] | undefined };
+type MavenScenario = KitScenario<MavenClient, MavenProfile>;
 type MavenContext = ScenarioContext<MavenClient, MavenProfile>;
 
 function sample<T>(ctx: MavenContext, arbitrary: fc.Arbitrary<T>, salt: number): T {

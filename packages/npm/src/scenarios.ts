@@ -1,5 +1,5 @@
 
-import { ConformanceFailure, collect, scenarioHelpers, type Scenario, type ScenarioContext } from "@regkit/core";
+import { ConformanceFailure, collect, scenarioHelpers, type KitScenario, type ScenarioContext } from "@regkit/core";
 import { ABBREVIATED, integrityOf, sha512OfIntegrity, type NpmClient } from "./client.js";
 import { invalidNameReason, isBlockedName, nameRuleDeviation, tarballName } from "./names.js";
 import { ABBREVIATED_CONTENT_TYPE, DIST_INTEGRITY, type NpmProfile } from "./profiles.js";
@@ -7,7 +7,7 @@ import { ABBREVIATED_CONTENT_TYPE, DIST_INTEGRITY, type NpmProfile } from "./pro
 const { mustAccept, mustHoldFiles, mustMatch, mustRefuse, property, publishNew, lastExchanges } = scenarioHelpers;
 
 /** A scenario of the npm kit: the npm adapter and an npm profile, typed. */
-type NpmScenario = Scenario<NpmClient, NpmProfile>;
+type NpmScenario = KitScenario<NpmClient, NpmProfile>;
 
 /**
  * Checks a property makes under deviation ids, reported once per id when the

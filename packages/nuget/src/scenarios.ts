@@ -1,5 +1,5 @@
 import * as fc from "fast-check";
-import { ConformanceFailure, scenarioHelpers, type CapabilityOf, type Exchange, type Scenario, type ScenarioContext } from "@regkit/core";
+import { ConformanceFailure, scenarioHelpers, type KitScenario, type Exchange, type ScenarioContext } from "@regkit/core";
 import type { NuGetClient } from "./client.js";
 import { nuspecIdentity } from "./package.js";
 import type { NuGetProfile } from "./profiles.js";
@@ -10,7 +10,7 @@ const { mustMatch, mustRefuse, property, publishNew, lastExchanges, sleep } = sc
  * A scenario of the NuGet kit: it sees the NuGet adapter and profile, and
  * `requires` may name only capabilities a NuGet profile has.
  */
-type NuGetScenario = Scenario<NuGetClient, NuGetProfile> & { readonly requires?: readonly CapabilityOf<NuGetProfile>[] | undefined };
+type NuGetScenario = KitScenario<NuGetClient, NuGetProfile>;
 type NuGetContext = ScenarioContext<NuGetClient, NuGetProfile>;
 
 export const nugetCaseInsensitive: NuGetScenario = {

@@ -1,7 +1,7 @@
 import * as fc from "fast-check";
 import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { ConformanceFailure, scenarioHelpers, type CapabilityOf, type Scenario, type ScenarioContext } from "@regkit/core";
+import { ConformanceFailure, scenarioHelpers, type KitScenario, type ScenarioContext } from "@regkit/core";
 import { compare } from "@renovatebot/pep440";
 import type { PypiClient } from "./client.js";
 import { pip, runPythonTool, simpleIndexUrl } from "./drivers.js";
@@ -12,7 +12,7 @@ import { HTML_TYPE, JSON_TYPE } from "./simple.js";
 const { property, publishNew, lastExchanges } = scenarioHelpers;
 
 /** A scenario of the PyPI kit: it sees the PyPI adapter and profile, and `requires` names only core's or PyPI's capabilities. */
-export type PypiScenario = Scenario<PypiClient, PypiProfile> & { readonly requires?: readonly CapabilityOf<PypiProfile>[] | undefined };
+export type PypiScenario = KitScenario<PypiClient, PypiProfile>;
 type PypiContext = ScenarioContext<PypiClient, PypiProfile>;
 
 /** Other PEP 503 spellings of a name: case and separators changed. */

@@ -55,6 +55,8 @@ export interface ReferenceRegistry {
   /** Segment -> instance-level (read-only) endpoint, `/api/v4/packages/<segment>`. */
   readonly instanceRegistries: Readonly<Record<string, string>>;
   readonly tokens: ReferenceTokens;
+  /** Every secret among the tokens (what reports of runs against it must never show). */
+  readonly secrets: readonly string[];
   readonly projects: readonly ReferenceProject[];
   /** Changes a format's policies from now on (merged into the current ones). */
   setPolicies(segment: string, policies: Partial<Policies>): void;
@@ -198,6 +200,7 @@ function publicFace(
     groupRegistries: endpoints((segment) => `${url}/api/v4/groups/${GROUP.path}/-/packages/${segment}`),
     instanceRegistries: endpoints((segment) => `${url}/api/v4/packages/${segment}`),
     tokens,
+    secrets: secretsOf(tokens),
     projects: PROJECTS,
     setPolicies(segment, policies) {
       const entry = servedOrThrow(state.served, segment);

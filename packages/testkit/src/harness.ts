@@ -36,6 +36,8 @@ export interface HarnessRun {
   /** Anything else of the target. */
   readonly target?: Partial<Target> | undefined;
   readonly seed?: number | undefined;
+  /** A fixed run id (cleanup tests); default: a fresh one. */
+  readonly runId?: string | undefined;
 }
 
 /** A reference registry serving one kit, and runs of that kit through faults. */
@@ -86,6 +88,7 @@ export async function startFaultHarness<C extends RegistryClient, P extends AnyP
           scenarios: run.scenarios,
           tokenKinds: run.tokenKinds ?? ["personal"],
           seed: run.seed ?? HARNESS_SEED,
+          runId: run.runId,
         });
       } finally {
         await proxy?.close();

@@ -2,8 +2,7 @@
 // chromium through playwright-core): it renders, the latency chart is there
 // with every point, failures carry their evidence, and no token is anywhere.
 // The run is the testkit's example kit against the reference registry: what is
-// checked here is core's reporters, not a format. The file stays with the CLI
-// because playwright-core is the CLI's dev dependency.
+// checked here is core's reporters, not a format.
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
