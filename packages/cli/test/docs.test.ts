@@ -49,7 +49,10 @@ describe("generated conformance docs", () => {
   test("the GitLab fidelity page lists every GitLab fact of every kit with its source, and the test that pins it names it", async () => {
     const html = await readFile(join(out, "gitlab-fidelity.html"), "utf8");
     const facts = [...GITLAB_FACTS_LIST, ...kits.flatMap((kit) => kit.gitlabFacts ?? [])];
-    for (const kit of kits) expect(kit.gitlabFacts?.length ?? 0, `${kit.format} has GitLab facts`).toBeGreaterThan(5);
+    // The first-party kits each rely on many GitLab facts; a kit just scaffolded (`pnpm new-kit`) has none yet.
+    for (const format of ["npm", "pypi", "maven", "nuget"]) {
+      expect(kits.find((kit) => kit.format === format)?.gitlabFacts?.length ?? 0, `${format} has GitLab facts`).toBeGreaterThan(5);
+    }
     expect(new Set(facts.map((f) => f.id)).size).toBe(facts.length);
     for (const fact of facts) {
       expect(html, fact.id).toContain(`<tr id="${fact.id}">`);

@@ -23,7 +23,16 @@
  *
  * @module
  */
-import { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse, createServer, request as httpRequest } from "node:http";
+import {
+  type ClientRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type Server,
+  type ServerResponse,
+  createServer,
+  request as httpRequest,
+} from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { AddressInfo } from "node:net";
 import { pipeline } from "node:stream/promises";
@@ -117,140 +126,23 @@ const WRITE_METHODS = ["PUT", "POST", "PATCH", "DELETE"];
 
 /** Starts a proxy in front of `upstream` that applies `fault` to every exchange. */
 export async function startFaultyProxy(options: FaultyProxyOptions): Promise<FaultyProxy> {
-  const upstream = new URL(options.upstream);
-  if (upstream.protocol !== "http:" && upstream.protocol !== "https:") {
-    throw new Error(`faulty proxy: upstream must be http(s), got ${options.upstream}`);
-  }
-  const upstreamOrigin = upstream.origin;
-  const rewrite = options.rewriteOrigin ?? true;
-  let count = 0;
-  let proxyOrigin = "";
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    count += 1;
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
-    }
-    const exchange: FaultExchange = { method: (req.method ?? "GET").toUpperCase(), path: req.url ?? "/", headers, count };
-    const action = options.fault(exchange) ?? {};
-
-    if (action.request?.answer) {
-      req.resume();
-      await new Promise<void>((done) => {
-        req.once("end", done);
-        req.once("error", () => done());
-      });
-      await answer(res, action.request.answer);
-      return;
-    }
-
-    const forwarded: OutgoingHttpHeaders = {};
-    for (const [name, value] of Object.entries(headers)) {
-      if (HOP_BY_HOP.includes(name) || name === "host" || name === "accept-encoding") continue;
-      if (action.request?.stripAuth && isCredentialHeader(name)) continue;
-      forwarded[name] = value;
-    }
-    // Bodies are rewritten as text: ask for them uncompressed.
-    forwarded["accept-encoding"] = "identity";
-    forwarded.host = upstream.host;
-    if (req.headers["transfer-encoding"] && req.headers["content-length"] === undefined) {
-      forwarded["transfer-encoding"] = "chunked";
-    }
-    for (const [name, value] of Object.entries(action.request?.headers ?? {})) {
-      if (value === null) delete forwarded[name.toLowerCase()];
-      else forwarded[name.toLowerCase()] = value;
-    }
-
-    const send = upstream.protocol === "https:" ? httpsRequest : httpRequest;
-    const outgoing = send(new URL(exchange.path, upstreamOrigin), { method: exchange.method, headers: forwarded });
-    const upstreamResponse = new Promise<IncomingMessage>((done, fail) => {
-      outgoing.once("response", done);
-      // Stays attached: an upstream that answers early and hangs up may fail the request later.
-      outgoing.on("error", fail);
-    });
-    req.pipe(outgoing);
-    req.once("error", (error) => outgoing.destroy(error));
-
-    let incoming: IncomingMessage;
-    try {
-      incoming = await upstreamResponse;
-    } catch (error) {
-      if (!res.headersSent) {
-        const message = `faulty proxy: upstream failed: ${(error as Error).message}`;
-        await answer(res, { status: 502, headers: { "content-type": "application/json" }, body: JSON.stringify({ message }) });
-      } else {
-        res.destroy();
-      }
-      return;
-    }
-    // The upstream may answer before reading the whole upload (401, 413): the
-    // rest is dropped here, and the half-sent upstream request ends with the exchange.
-    const abandoned = !req.complete;
-    if (abandoned) {
-      req.unpipe(outgoing);
-      req.resume();
-      res.once("close", () => outgoing.destroy());
-    }
-
-    const upstreamHeaders: Record<string, string> = {};
-    for (const [name, value] of Object.entries(incoming.headers)) {
-      if (value === undefined || HOP_BY_HOP.includes(name)) continue;
-      upstreamHeaders[name] = Array.isArray(value) ? value.join(", ") : value;
-    }
-    if (rewrite && upstreamHeaders.location) {
-      upstreamHeaders.location = upstreamHeaders.location.replaceAll(upstreamOrigin, proxyOrigin);
-    }
-    const status = incoming.statusCode ?? 502;
-    const textual = rewrite && isTextual(upstreamHeaders["content-type"]);
-
-    if (!action.response && !textual) {
-      res.writeHead(status, upstreamHeaders);
-      await pipeline(incoming, res);
-      return;
-    }
-    const chunks: Buffer[] = [];
-    for await (const chunk of incoming) chunks.push(chunk as Buffer);
-    let body = Buffer.concat(chunks);
-    if (textual) {
-      body = Buffer.from(body.toString("utf8").replaceAll(upstreamOrigin, proxyOrigin), "utf8");
-    }
-    const original: UpstreamResponse = { status, headers: upstreamHeaders, body };
-    const change = action.response?.(original) ?? {};
-    await answer(
-      res,
-      {
-        ...change,
-        status: change.status ?? status,
-        headers: change.headers ?? upstreamHeaders,
-        body: change.body ?? body,
-      },
-    );
-  }
-
+  const ctx: ProxyContext = {
+    upstream: parseUpstream(options.upstream),
+    fault: options.fault,
+    rewrite: options.rewriteOrigin ?? true,
+    proxyOrigin: "",
+    count: 0,
+  };
   const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      // A client that hangs up mid-body is part of the game, not worth a line.
-      const code = (error as { code?: string }).code;
-      if (code !== "ERR_STREAM_PREMATURE_CLOSE" && code !== "ECONNRESET") {
-        process.stderr.write(`faulty proxy: ${(error as Error).message}\n`);
-      }
-      res.destroy();
-    });
+    handleExchange(ctx, req, res).catch((error: unknown) => reportHandlerFailure(res, error));
   });
-  await new Promise<void>((done, fail) => {
-    server.once("error", fail);
-    server.listen(0, options.host ?? "127.0.0.1", () => {
-      server.off("error", fail);
-      done();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
   const host = options.host ?? "127.0.0.1";
-  proxyOrigin = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const port = await listen(server, host);
+  // Only known once the server listens; no request can arrive before then.
+  ctx.proxyOrigin = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
   let closing: Promise<void> | undefined;
   return {
-    url: proxyOrigin,
+    url: ctx.proxyOrigin,
     close() {
       closing ??= new Promise<void>((done) => {
         server.close(() => done());
@@ -261,12 +153,219 @@ export async function startFaultyProxy(options: FaultyProxyOptions): Promise<Fau
   };
 }
 
+/** What every exchange through one proxy shares. */
+interface ProxyContext {
+  readonly upstream: URL;
+  readonly fault: Fault;
+  /** Whether to swap the upstream origin for the proxy's in responses. */
+  readonly rewrite: boolean;
+  /** Set once the server listens, before the first request. */
+  proxyOrigin: string;
+  /** Requests seen so far, for {@link FaultExchange.count}. */
+  count: number;
+}
+
+function parseUpstream(raw: string): URL {
+  const upstream = new URL(raw);
+  if (upstream.protocol !== "http:" && upstream.protocol !== "https:") {
+    throw new Error(`faulty proxy: upstream must be http(s), got ${raw}`);
+  }
+  return upstream;
+}
+
+/** Listens on a free port of `host` and resolves with that port. */
+async function listen(server: Server, host: string): Promise<number> {
+  await new Promise<void>((done, fail) => {
+    server.once("error", fail);
+    server.listen(0, host, () => {
+      server.off("error", fail);
+      done();
+    });
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+function reportHandlerFailure(res: ServerResponse, error: unknown): void {
+  // A client that hangs up mid-body is part of the game, not worth a line.
+  const code = (error as { code?: string }).code;
+  if (code !== "ERR_STREAM_PREMATURE_CLOSE" && code !== "ECONNRESET") {
+    process.stderr.write(`faulty proxy: ${(error as Error).message}\n`);
+  }
+  res.destroy();
+}
+
+/** Asks the fault about one request, then answers it here or forwards it. */
+async function handleExchange(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  ctx.count += 1;
+  const exchange: FaultExchange = {
+    method: (req.method ?? "GET").toUpperCase(),
+    path: req.url ?? "/",
+    headers: flattenHeaders(req.headers),
+    count: ctx.count,
+  };
+  const action = ctx.fault(exchange) ?? {};
+  if (action.request?.answer) {
+    await drainRequest(req);
+    await answer(res, action.request.answer);
+    return;
+  }
+  await forward(ctx, req, res, exchange, action);
+}
+
+/** Joins repeated headers into one string each, leaving out the `drop` names (lowercase). */
+function flattenHeaders(raw: IncomingHttpHeaders, drop: readonly string[] = []): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (value === undefined || drop.includes(name)) continue;
+    headers[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return headers;
+}
+
+/** Reads the request body to its end and drops it, so the client can read our answer. */
+async function drainRequest(req: IncomingMessage): Promise<void> {
+  req.resume();
+  await new Promise<void>((done) => {
+    req.once("end", done);
+    req.once("error", () => done());
+  });
+}
+
+/** Sends the request upstream and relays (maybe changed) what comes back. */
+async function forward(
+  ctx: ProxyContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  exchange: FaultExchange,
+  action: FaultAction,
+): Promise<void> {
+  const headers = upstreamRequestHeaders(req, exchange.headers, ctx.upstream.host, action.request);
+  const { outgoing, response } = sendUpstream(ctx.upstream, req, exchange, headers);
+  let incoming: IncomingMessage;
+  try {
+    incoming = await response;
+  } catch (error) {
+    await answerUpstreamFailure(res, error);
+    return;
+  }
+  // The upstream may answer before reading the whole upload (401, 413): the
+  // rest is dropped here, and the half-sent upstream request ends with the exchange.
+  if (!req.complete) {
+    req.unpipe(outgoing);
+    req.resume();
+    res.once("close", () => outgoing.destroy());
+  }
+  await relayResponse(ctx, res, incoming, action.response);
+}
+
+/**
+ * The client's headers minus those that only concerned its hop to the proxy,
+ * then the fault's request changes (credentials stripped, headers set or removed).
+ */
+function upstreamRequestHeaders(
+  req: IncomingMessage,
+  headers: Readonly<Record<string, string>>,
+  upstreamHost: string,
+  change: FaultAction["request"],
+): OutgoingHttpHeaders {
+  const forwarded: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (HOP_BY_HOP.includes(name) || name === "host" || name === "accept-encoding") continue;
+    if (change?.stripAuth && isCredentialHeader(name)) continue;
+    forwarded[name] = value;
+  }
+  // Bodies are rewritten as text: ask for them uncompressed.
+  forwarded["accept-encoding"] = "identity";
+  forwarded.host = upstreamHost;
+  // Transfer-Encoding is hop-by-hop, but a body without a length still has to be sent chunked.
+  if (req.headers["transfer-encoding"] && req.headers["content-length"] === undefined) {
+    forwarded["transfer-encoding"] = "chunked";
+  }
+  for (const [name, value] of Object.entries(change?.headers ?? {})) {
+    if (value === null) delete forwarded[name.toLowerCase()];
+    else forwarded[name.toLowerCase()] = value;
+  }
+  return forwarded;
+}
+
+/** Starts the upstream request and streams the client's body into it. */
+function sendUpstream(
+  upstream: URL,
+  req: IncomingMessage,
+  exchange: FaultExchange,
+  headers: OutgoingHttpHeaders,
+): { readonly outgoing: ClientRequest; readonly response: Promise<IncomingMessage> } {
+  const send = upstream.protocol === "https:" ? httpsRequest : httpRequest;
+  const outgoing = send(new URL(exchange.path, upstream.origin), { method: exchange.method, headers });
+  const response = new Promise<IncomingMessage>((done, fail) => {
+    outgoing.once("response", done);
+    // Stays attached: an upstream that answers early and hangs up may fail the request later.
+    outgoing.on("error", fail);
+  });
+  req.pipe(outgoing);
+  req.once("error", (error) => outgoing.destroy(error));
+  return { outgoing, response };
+}
+
+/** A 502 naming the upstream's failure, or a cut connection if the answer has already started. */
+async function answerUpstreamFailure(res: ServerResponse, error: unknown): Promise<void> {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const message = `faulty proxy: upstream failed: ${(error as Error).message}`;
+  await answer(res, { status: 502, headers: { "content-type": "application/json" }, body: JSON.stringify({ message }) });
+}
+
+/**
+ * Streams the upstream's answer through untouched when nothing needs to change;
+ * otherwise buffers it, rewrites origins, and applies the fault's response transform.
+ */
+async function relayResponse(
+  ctx: ProxyContext,
+  res: ServerResponse,
+  incoming: IncomingMessage,
+  transform: FaultAction["response"],
+): Promise<void> {
+  const headers = flattenHeaders(incoming.headers, HOP_BY_HOP);
+  if (ctx.rewrite && headers.location) {
+    headers.location = headers.location.replaceAll(ctx.upstream.origin, ctx.proxyOrigin);
+  }
+  const status = incoming.statusCode ?? 502;
+  const textual = ctx.rewrite && isTextual(headers["content-type"]);
+  if (!transform && !textual) {
+    res.writeHead(status, headers);
+    await pipeline(incoming, res);
+    return;
+  }
+  let body = await readBody(incoming);
+  if (textual) {
+    body = Buffer.from(body.toString("utf8").replaceAll(ctx.upstream.origin, ctx.proxyOrigin), "utf8");
+  }
+  const change = transform?.({ status, headers, body }) ?? {};
+  // Whatever the transform leaves out keeps the upstream's value; delay and truncation pass through.
+  await answer(res, {
+    ...change,
+    status: change.status ?? status,
+    headers: change.headers ?? headers,
+    body: change.body ?? body,
+  });
+}
+
+async function readBody(incoming: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of incoming) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Sends a reply built here (an answer, or a transformed upstream response), after its delay. */
 async function answer(res: ServerResponse, reply: FaultReply & { readonly status: number }): Promise<void> {
   if (reply.delayMs) await new Promise((done) => setTimeout(done, reply.delayMs));
   const body = typeof reply.body === "string" ? Buffer.from(reply.body, "utf8") : (reply.body ?? Buffer.alloc(0));
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(reply.headers ?? {})) {
     const lower = name.toLowerCase();
+    // The length is recomputed below, so a changed body is announced correctly.
     if (!HOP_BY_HOP.includes(lower) && lower !== "content-length") headers[lower] = value;
   }
   const bodiless = reply.status === 204 || reply.status === 304;
@@ -276,10 +375,21 @@ async function answer(res: ServerResponse, reply: FaultReply & { readonly status
     res.end(bodiless ? undefined : body);
     return;
   }
-  const keep =
-    typeof reply.truncate === "number" ? Math.min(reply.truncate, Math.max(0, body.byteLength - 1)) : Math.floor(body.byteLength / 2);
+  await sendTruncated(res, reply.status, headers, body, reply.truncate);
+}
+
+/** Sends the headers (full Content-Length) and only part of `body`, then ends the connection. */
+async function sendTruncated(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: Buffer,
+  truncate: true | number,
+): Promise<void> {
+  // At least one byte goes missing, or the "truncated" download would be complete.
+  const keep = typeof truncate === "number" ? Math.min(truncate, Math.max(0, body.byteLength - 1)) : Math.floor(body.byteLength / 2);
   headers.connection = "close";
-  res.writeHead(reply.status, headers);
+  res.writeHead(status, headers);
   await new Promise<void>((done) => {
     res.write(body.subarray(0, keep), () => done());
   });
