@@ -12,12 +12,14 @@
 // --no-register leaves the kit list and pnpm alone.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
+/** Where the repository lives (package.json `repository`, links in packaged READMEs). */
+const REPOSITORY = "https://gitlab.com/regkit/regkit";
 
 /** `conan-v2` -> `conanV2`. */
 export function camel(format) {
@@ -36,12 +38,16 @@ export function kitFiles(format, { title = format, toRoot = "../.." } = {}) {
     type: "module",
     engines: { node: ">=22.12" },
     sideEffects: false,
+    keywords: ["regkit", "package-registry", "conformance", "testing", "gitlab", format],
+    homepage: `${REPOSITORY}/-/tree/main/packages/${format}#readme`,
+    bugs: { url: `${REPOSITORY}/-/issues` },
+    repository: { type: "git", url: `git+${REPOSITORY}.git`, directory: `packages/${format}` },
     exports: {
-      ".": { types: "./dist/index.d.ts", import: "./dist/index.js" },
-      "./reference": { types: "./dist/reference/index.d.ts", import: "./dist/reference/index.js" },
+      ".": { types: "./dist/index.d.ts", import: "./dist/index.js", default: "./dist/index.js" },
+      "./reference": { types: "./dist/reference/index.d.ts", import: "./dist/reference/index.js", default: "./dist/reference/index.js" },
       "./package.json": "./package.json",
     },
-    files: ["dist", "README.md"],
+    files: ["dist", "README.md", "LICENSE"],
     scripts: { build: "tsup", typecheck: "tsc --noEmit", "lint:package": "publint --strict" },
     regkit: { format, kit: `${c}Kit`, reference: `${c}Reference`, system: [] },
     dependencies: { "@regkit/core": "workspace:*" },
@@ -55,7 +61,8 @@ export function kitFiles(format, { title = format, toRoot = "../.." } = {}) {
     "package.json": `${JSON.stringify(pkg, null, 2)}\n`,
     "tsconfig.json": `${JSON.stringify({ extends: `${toRoot}/tsconfig.base.json`, compilerOptions: { outDir: "dist", rootDir: "src" }, include: ["src"] }, null, 2)}\n`,
     "tsup.config.ts": `import { preset } from "${toRoot}/tooling/tsup.preset.js";\n\nexport default preset(["src/index.ts", "src/reference/index.ts"]);\n`,
-    "README.md": `# @regkit/${format}\n\nregkit's ${title} kit. Written from \`pnpm new-kit ${format}\`: see [writing a kit](../../docs/writing-a-kit.md) for what each file holds, and [the format page](docs/${format}.md).\n`,
+    // Absolute links: the README travels in the tarball, docs/ does not.
+    "README.md": `# @regkit/${format}\n\nregkit's ${title} kit. Written from \`pnpm new-kit ${format}\`: see [writing a kit](${REPOSITORY}/-/blob/main/docs/writing-a-kit.md) for what each file holds, and [the format page](${REPOSITORY}/-/blob/main/packages/${format}/docs/${format}.md).\n\n## Install\n\nESM only (\`import\`; Node >= 22.12, whose \`require()\` of ES modules also loads it).\n`,
     [`docs/${format}.md`]: `# ${title}\n\nWhat the ${title} kit checks, its profiles and settings, and how to point it at a registry. (To write: the protocol's routes, the real clients driven, and each profile's recorded deviations with their sources.)\n`,
     "src/index.ts": `// The ${title} kit's public API: the client side only (the reference routes are at @regkit/${format}/reference).
 export { ${c}Kit, ${c}Routes } from "./kit.js";
@@ -244,6 +251,8 @@ async function main() {
     await mkdir(join(dir, path, ".."), { recursive: true });
     await writeFile(join(dir, path), text);
   }
+  // Every package carries the license (tooling/ci/pack-install.sh checks it is the root's).
+  await writeFile(join(dir, "LICENSE"), await readFile(join(root, "LICENSE")));
   console.log(`created ${relative(root, dir)}`);
   if (values["no-register"]) return;
   const step = (command, args) => {

@@ -9,7 +9,13 @@ export function preset(entry, extra = {}) {
     target: "node22",
     platform: "node",
     dts: true,
+    // Source maps map stack traces back to src/ lines, but without the
+    // sources embedded in them: those made up about two thirds of each
+    // published package, and the sources are in the repository.
     sourcemap: true,
+    esbuildOptions(options) {
+      options.sourcesContent = false;
+    },
     clean: true,
     splitting: true,
     treeshake: true,

@@ -3,8 +3,11 @@
 //   packument GET throughput, 300 versions: reference >= 50x Verdaccio
 //   peak RSS of the reference while a 500 MB npm package is published and pulled: < 256 MB
 //   full npm catalog against the reference: < 30 s on 2 cores
+// Also measured, without a goal: throughput and p50/p99 latency of the
+// reference under 32 concurrent clients (24 publishers, 8 readers) per format.
 // Environment knobs: BENCH_SECONDS (per throughput measurement, default 5),
-// BENCH_LARGE_MB (default 500), BENCH_SKIP=verdaccio,rss,catalog.
+// BENCH_LARGE_MB (default 500), BENCH_LOAD_VERSIONS (versions each load
+// publisher publishes, default 10), BENCH_SKIP=verdaccio,rss,catalog,load.
 import { spawn } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
@@ -15,9 +18,11 @@ import { startVerdaccio } from "../testing/verdaccio.mjs";
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const { createHttpClient, resolveTarget, credentialFor, targetSecrets } = await import(`${root}packages/core/dist/index.js`);
 const { npmKit } = await import(`${root}packages/npm/dist/index.js`);
+const { kits } = await import(`${root}packages/cli/dist/index.js`);
 const cliBin = `${root}packages/cli/dist/bin.js`;
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const LOAD_VERSIONS = Number(process.env.BENCH_LOAD_VERSIONS ?? 10);
 const LARGE = Number(process.env.BENCH_LARGE_MB ?? 500) * 1000 * 1000;
 const skip = new Set((process.env.BENCH_SKIP ?? "").split(",").filter(Boolean));
 const VERSIONS = 300;
@@ -57,6 +62,113 @@ function npmClient(registry, profile, credentials) {
     timeoutMs: 600_000,
   });
   return npmKit.connect({ target, credential, http, runId: "bench", secrets });
+}
+
+/** An adapter of any kit against a `regkit serve` endpoint, as `kind`, on `dispatcher`; `record` sees every exchange. */
+function kitClient(kit, registry, tokens, kind, dispatcher, record = () => {}) {
+  const credentials = {
+    personal: tokens.personal,
+    personalUsername: tokens.personalUsername,
+    deploy: { username: tokens.deployUsername, token: tokens.deploy },
+    job: tokens.job,
+    readonly: { username: tokens.readonlyDeployUsername, token: tokens.readonlyDeploy },
+  };
+  const target = resolveTarget(kit, { registry, profile: "gitlab", credentials });
+  const credential = credentialFor(target, kind);
+  const secrets = targetSecrets(target, credential);
+  const http = createHttpClient({ baseUrl: registry, authHeaders: target.profile.authHeaders(credential), via: "bench", record, secrets, timeoutMs: 600_000, dispatcher });
+  return kit.connect({ target, credential, http, runId: "bench", secrets });
+}
+
+const percentile = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(s.length * p))] ?? 0;
+};
+
+/**
+ * 32 clients at once against one format of the reference: 24 publishers, each
+ * publishing LOAD_VERSIONS new versions over 4 packages, and 8 readers listing
+ * versions and downloading the newest as long as publishing goes on. Packages
+ * are built before the clock starts. Throughput and latency are the
+ * registry's, per HTTP request (a Maven publish is several PUTs, and the Maven
+ * adapter queues deploys of one artifact as one mvn would: timing adapter
+ * calls would time that queue); adapter calls are counted too.
+ */
+async function concurrentLoad(kit, served) {
+  const PUBLISHERS = 24;
+  const READERS = 8;
+  const PACKAGES = 4;
+  const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 10_000 });
+  const registry = served.registries[kit.format];
+  const names = Array.from({ length: PACKAGES }, (_, p) => kit.packageName("bench", `load-${p}`));
+  const work = await Promise.all(
+    Array.from({ length: PUBLISHERS }, (_, w) =>
+      Promise.all(Array.from({ length: LOAD_VERSIONS }, (_, j) => kit.build({ name: names[(w + j) % PACKAGES], version: `1.${w}.${j}`, description: `bench publisher ${w}` }))),
+    ),
+  );
+  let publishes = 0;
+  let reads = 0;
+  const writeMs = [];
+  const readMs = [];
+  const record = (exchange) => (exchange.method === "GET" || exchange.method === "HEAD" ? readMs : writeMs).push(exchange.durationMs);
+  const broken = [];
+  const recordChecked = (exchange) => {
+    record(exchange);
+    if (exchange.status === 0 || exchange.status >= 500) broken.push(`${exchange.method} ${exchange.path} -> ${exchange.status}`);
+  };
+  const published = new Map(names.map((n) => [n, []]));
+  let publishing = PUBLISHERS;
+  const writers = ["personal", "deploy", "job"];
+  const readers = ["personal", "deploy", "job", "readonly"];
+  const publisher = async (w) => {
+    const client = kitClient(kit, registry, served.tokens, writers[w % writers.length], dispatcher, recordChecked);
+    try {
+      for (const artifact of work[w]) {
+        const outcome = await client.publish(artifact);
+        if (!outcome.accepted) throw new Error(`${kit.format}: publish ${artifact.name}@${artifact.version} refused: ${outcome.status}`);
+        publishes += 1;
+        published.get(artifact.name).push(artifact.version);
+      }
+    } finally {
+      publishing -= 1;
+    }
+  };
+  const reader = async (r) => {
+    const client = kitClient(kit, registry, served.tokens, readers[r % readers.length], dispatcher, recordChecked);
+    for (let i = 0; publishing > 0; i++) {
+      const name = names[(r + i) % PACKAGES];
+      await client.versions(name);
+      reads += 1;
+      const newest = published.get(name).at(-1);
+      if (newest) {
+        await client.download(name, newest);
+        reads += 1;
+      }
+    }
+  };
+  const start = performance.now();
+  try {
+    await Promise.all([...Array.from({ length: PUBLISHERS }, (_, w) => publisher(w)), ...Array.from({ length: READERS }, (_, r) => reader(r))]);
+  } finally {
+    await dispatcher.close();
+  }
+  const seconds = (performance.now() - start) / 1000;
+  if (broken.length > 0) throw new Error(`${kit.format}: ${broken.length} requests got a 5xx or no answer under load, first: ${broken[0]}`);
+  const all = [...writeMs, ...readMs];
+  return {
+    clients: PUBLISHERS + READERS,
+    publishes,
+    reads,
+    requests: all.length,
+    seconds,
+    requestsPerSecond: all.length / seconds,
+    p50Ms: percentile(all, 0.5),
+    p99Ms: percentile(all, 0.99),
+    writeP50Ms: percentile(writeMs, 0.5),
+    writeP99Ms: percentile(writeMs, 0.99),
+    readP50Ms: percentile(readMs, 0.5),
+    readP99Ms: percentile(readMs, 0.99),
+  };
 }
 
 const median = (xs) => {
@@ -189,6 +301,25 @@ if (!skip.has("catalog")) {
     rows.push(["full npm catalog, defaults (s)", seconds.toFixed(1), "", "", "< 30 s", seconds < 30 && code === 0]);
   } finally {
     await ref.close();
+  }
+}
+
+// 5: throughput and latency under 32 concurrent publishers + readers, per format (no goal).
+if (!skip.has("load")) {
+  results.load = {};
+  for (const kit of kits) {
+    const ref = await serveReference();
+    if (!ref.registries[kit.format]) {
+      await ref.close();
+      continue;
+    }
+    try {
+      const load = await concurrentLoad(kit, ref);
+      results.load[kit.format] = load;
+      rows.push([`32 concurrent publishers + readers, ${kit.format} (req/s; p50 / p99 ms)`, `${load.requestsPerSecond.toFixed(0)}; ${load.p50Ms.toFixed(1)} / ${load.p99Ms.toFixed(1)}`, "", "", "", undefined]);
+    } finally {
+      await ref.close();
+    }
   }
 }
 

@@ -195,7 +195,7 @@ describe("regkit run", () => {
       const json = await readFile(join(dir, "r.json"), "utf8");
       const xml = await readFile(join(dir, "r.xml"), "utf8");
       const report = JSON.parse(json) as { schemaVersion: number; reports: { seed: number; results: { scenario: string; tokenKind: string; status: string }[] }[] };
-      expect(report.schemaVersion).toBe(3);
+      expect(report.schemaVersion).toBe(4);
       expect(report.reports[0]!.seed).toBe(42);
       const seen = report.reports[0]!.results.map((r) => `${r.scenario}/${r.tokenKind}/${r.status}`).sort();
       expect(seen).toEqual(

@@ -32,7 +32,7 @@ describe("pnpm new-kit", () => {
     const pkg = JSON.parse(await readFile(join(dir, "package.json"), "utf8"));
     expect(pkg.regkit).toMatchObject({ format: "scaffolded", kit: "scaffoldedKit", reference: "scaffoldedReference" });
     expect(pkg.exports["./reference"]).toBeDefined();
-    for (const file of ["src/index.ts", "src/kit.ts", "src/client.ts", "src/drivers.ts", "src/profiles.ts", "src/gitlab.ts", "src/arbitraries.ts", "src/scenarios.ts", "src/package.ts", "src/reference/index.ts", "test/conformance.reference.test.ts", "docs/scaffolded.md"]) {
+    for (const file of ["LICENSE", "src/index.ts", "src/kit.ts", "src/client.ts", "src/drivers.ts", "src/profiles.ts", "src/gitlab.ts", "src/arbitraries.ts", "src/scenarios.ts", "src/package.ts", "src/reference/index.ts", "test/conformance.reference.test.ts", "docs/scaffolded.md"]) {
       await expect(readFile(join(dir, file), "utf8"), file).resolves.toBeTruthy();
     }
     await run(join(root, "node_modules/.bin/tsc"), ["--noEmit", "-p", dir], { cwd: root });

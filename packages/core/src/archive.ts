@@ -84,6 +84,9 @@ const DESCRIPTOR = 16;
 const END_OF_CENTRAL_DIRECTORY = 22;
 const UTF8_NAMES = 0x0800;
 const HAS_DESCRIPTOR = 0x0008;
+/** The most an entry read by {@link readZip} or {@link findZipEntry} may inflate to (manifests, nuspecs, poms: small). */
+const MAX_INFLATED = 64 * 1024 * 1024;
+
 /** No ZIP64: an archive stays below 4 GiB. */
 export const MAX_ZIP_SIZE = 0xffff_ffff;
 
@@ -200,7 +203,8 @@ export interface ZipRead {
 function entryData(buf: Buffer, start: number, stored: number, method: number): Uint8Array {
   const raw = buf.subarray(start, start + stored);
   if (method === 0) return raw;
-  if (method === 8) return inflateRawSync(raw);
+  // Bounded: a few KiB of deflate can expand to gigabytes (a zip bomb from a hostile registry or upload).
+  if (method === 8) return inflateRawSync(raw, { maxOutputLength: MAX_INFLATED });
   throw new Error(`compression method ${method} is not supported (only STORED and DEFLATE)`);
 }
 

@@ -217,12 +217,29 @@ export interface ScenarioOptions {
   readonly latencyGrowthFactor: number;
   /** ...provided the medians also differ by more than this (ms), so sub-millisecond noise passes. */
   readonly latencyGrowthFloorMs: number;
+  /**
+   * `push.many`: this many metadata responses in a row over the budget stop
+   * the publishing there (the verdict can no longer change); 0: never stop early.
+   */
+  readonly latencyStopAfter: number;
   /** `push.large`: size of the large package (bytes). */
   readonly largeSize: number;
   /** Property-based scenarios: fast-check runs per property. */
   readonly numRuns: number;
   /** `model.random-ops`: commands per run. */
   readonly maxCommands: number;
+  /**
+   * Every request: the longest wait for the response headers, and then for
+   * each further piece of the body (ms); 0: no limit. A registry that does not
+   * answer in time gives a clear error naming the request.
+   */
+  readonly requestTimeoutMs: number;
+  /**
+   * The run's circuit breaker: once this many requests in a row (across the
+   * run) got no response at all (timed out, refused, reset), the scenarios not
+   * started yet are not run and those in flight are stopped; 0: never.
+   */
+  readonly unansweredLimit: number;
 }
 
 /** Where to run and as whom: what a user writes to point a kit at a registry. */
@@ -409,7 +426,11 @@ export interface HttpRequest {
   /** Relative to the registry URL (`/foo`), or absolute (tarball URLs in metadata). */
   readonly path: string;
   readonly headers?: Readonly<Record<string, string>> | undefined;
-  readonly body?: string | Uint8Array | AsyncIterable<Uint8Array> | undefined;
+  /**
+   * A {@link Content} is streamed with its size as Content-Length; a bare
+   * stream is sent with the Content-Length the headers give, else chunked.
+   */
+  readonly body?: string | Uint8Array | AsyncIterable<Uint8Array> | Content | undefined;
   /** Skip the profile's auth headers (the negatives set their own). */
   readonly noAuth?: boolean | undefined;
   readonly signal?: AbortSignal | undefined;
@@ -591,10 +612,23 @@ export interface Scenario<C extends RegistryClient = RegistryClient, P extends A
    * against the kit's profile type (core's keys and the kit's own).
    */
   readonly requires?: readonly string[] | undefined;
-  /** Per scenario timeout in ms (default from the runner). */
+  /**
+   * This scenario's time limit under one token kind, in ms, for work that
+   * legitimately takes longer (push.many); a `timeoutMs` the caller gives the
+   * runner applies instead; neither: 300 s.
+   */
   readonly timeoutMs?: number | undefined;
   /** Runs with nothing else in parallel (latency measurements). */
   readonly exclusive?: boolean | undefined;
+  /**
+   * Runs under one token kind per run, not under each: what it checks belongs
+   * to the instance, not to the token (`push.over-limit`: the size limit). The
+   * runner picks the first write kind the target has (personal, then deploy,
+   * then job); the other kinds are skipped with {@link oncePerRunReason}.
+   */
+  readonly oncePerRun?: boolean | undefined;
+  /** Why it runs once, for the other kinds' skips ("the limit belongs to the instance"). */
+  readonly oncePerRunReason?: string | undefined;
   run(ctx: ScenarioContext<C, P>): Promise<void>;
 }
 
@@ -760,7 +794,10 @@ export const DEFAULT_OPTIONS: ScenarioOptions = {
   latencyBudgetMs: 1000,
   latencyGrowthFactor: 3,
   latencyGrowthFloorMs: 50,
+  latencyStopAfter: 5,
   largeSize: 64 * 1024 * 1024,
   numRuns: 10,
   maxCommands: 20,
+  requestTimeoutMs: 60_000,
+  unansweredLimit: 3,
 };

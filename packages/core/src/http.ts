@@ -1,5 +1,5 @@
 import { Agent, request, type Dispatcher } from "undici";
-import type { Digests, Exchange, HttpClient, HttpRequest, HttpResponse } from "./contract.js";
+import type { Content, Digests, Exchange, HttpClient, HttpRequest, HttpResponse } from "./contract.js";
 import { StreamDigester } from "./content.js";
 import { ProtocolError } from "./errors.js";
 import { redact, redactHeaders, redactUrl } from "./redact.js";
@@ -15,9 +15,65 @@ export interface HttpClientOptions {
   readonly record: (exchange: Exchange) => void;
   /** Every secret to keep out of the evidence. */
   readonly secrets: readonly string[];
-  /** Per request: headers, then body (default 120 s). */
+  /**
+   * Per request: the longest wait for the response headers, then for each
+   * further piece of the body (default 60 s, the `requestTimeoutMs` option; 0: no limit).
+   */
   readonly timeoutMs?: number | undefined;
   readonly dispatcher?: Dispatcher | undefined;
+  /**
+   * Ends every request of this client when it fires (a scenario's timeout, an
+   * interrupted run): one in flight fails at once, a later one before it is sent.
+   */
+  readonly signal?: AbortSignal | undefined;
+  /** Hears each request start, get its answer (or none) and end: the runner's in-flight tracking and circuit breaker. */
+  readonly watch?: RequestWatch | undefined;
+}
+
+/** Follows requests as they go (see {@link HttpClientOptions.watch}). */
+export interface RequestWatch {
+  /** A request is about to be sent; the handle hears what becomes of it. */
+  start(method: string, path: string): RequestHandle;
+}
+
+/** What becomes of one watched request. Exactly one of `answered` and `unanswered` is called, then `done` once. */
+export interface RequestHandle {
+  /** The response headers arrived (any status). */
+  answered(status: number): void;
+  /**
+   * No response came at all: refused, reset, timed out (`aborted`: this side
+   * gave up on it, for a scenario timeout or an interrupted run).
+   */
+  unanswered(message: string, aborted: boolean): void;
+  /** The exchange is over: its body read or dropped, or it failed. */
+  done(): void;
+}
+
+/** Thrown into an upload the registry answered before it ended: closes the connection, which is left mid-body. */
+class UploadStopped extends Error {
+  constructor() {
+    super("upload stopped: the registry answered before the body was sent");
+    this.name = "UploadStopped";
+  }
+}
+
+function isContent(body: HttpRequest["body"]): body is Content {
+  return typeof body === "object" && !(body instanceof Uint8Array) && "stream" in body && typeof body.stream === "function" && typeof body.size === "number";
+}
+
+function hasHeader(headers: Readonly<Record<string, string>>, name: string): boolean {
+  return Object.keys(headers).some((key) => key.toLowerCase() === name);
+}
+
+/** Why a signal fired, as words for a message. */
+function reasonText(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason.message;
+  return typeof reason === "string" ? reason : "aborted";
+}
+
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(ms < 10_000 ? 1 : 0))} s`;
 }
 
 const SNIPPET = 600;
@@ -81,14 +137,19 @@ export function relativePath(baseUrl: string, url: string): string {
  */
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   const { baseUrl, secrets, via, record } = options;
-  const timeoutMs = options.timeoutMs ?? 120_000;
+  const timeoutMs = options.timeoutMs ?? 60_000;
   const dispatcher = options.dispatcher ?? agent();
+  const within = `${seconds(timeoutMs)} (the request timeout, requestTimeoutMs)`;
 
   return {
     baseUrl,
     async request(req: HttpRequest): Promise<HttpResponse> {
       const url = joinUrl(baseUrl, req.path);
       const headers: Record<string, string> = { ...(req.noAuth ? {} : options.authHeaders), ...req.headers };
+      // A streamed package announces its length: registries check a limit from
+      // it before reading, and an unknown length would go out chunked.
+      const content = isContent(req.body) ? req.body : undefined;
+      if (content && !hasHeader(headers, "content-length")) headers["content-length"] = String(content.size);
       const path = relativePath(baseUrl, url);
       const started = performance.now();
       const base = {
@@ -98,18 +159,56 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         requestHeaders: redactHeaders(headers, secrets),
         via,
       };
+      const signals = [options.signal, req.signal].filter((s): s is AbortSignal => s !== undefined);
+      const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+      const handle = options.watch?.start(req.method, redact(path, secrets));
+
+      // A streamed upload stops as soon as the registry has answered (a 413 or
+      // 401 after the first bytes): nothing more is read from the source, and
+      // once the answer has been read the upload fails, so the connection,
+      // left mid-body, is closed instead of reused.
+      let answered = false;
+      let releaseUpload = (): void => {};
+      const uploadReleased = new Promise<void>((resolve) => {
+        releaseUpload = resolve;
+      });
+      const guarded = async function* (source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+        const iterator = source[Symbol.asyncIterator]();
+        try {
+          for (;;) {
+            if (answered) break;
+            const next = await iterator.next();
+            if (next.done) return;
+            if (answered) break;
+            yield next.value;
+          }
+        } finally {
+          await iterator.return?.();
+        }
+        await uploadReleased;
+        throw new UploadStopped();
+      };
+      const source = req.body;
+      let direct: string | Uint8Array | undefined;
+      let streamed: AsyncIterable<Uint8Array> | undefined;
+      if (isContent(source)) streamed = guarded(source.stream());
+      else if (typeof source === "string" || source instanceof Uint8Array) direct = source;
+      else if (source !== undefined) streamed = guarded(source);
+
       let res: Dispatcher.ResponseData;
       try {
         res = await request(url, {
           method: req.method as Dispatcher.HttpMethod,
           headers,
-          body: req.body as Dispatcher.DispatchOptions["body"],
+          // undici sends async iterables as they come (its types list only streams and buffers).
+          body: (streamed ?? direct) as Dispatcher.DispatchOptions["body"],
           dispatcher,
           headersTimeout: timeoutMs,
           bodyTimeout: timeoutMs,
-          signal: req.signal,
+          signal,
         });
       } catch (error) {
+        releaseUpload();
         const exchange: Exchange = {
           ...base,
           status: 0,
@@ -120,10 +219,23 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         record(exchange);
         const code = (error as { code?: string }).code ?? (error as Error).name;
         const cause = (error as { cause?: { code?: string } }).cause?.code;
-        throw new ProtocolError(
-          redact(`${req.method} ${path} failed without a response: ${cause ?? code} (${(error as Error).message})`, secrets),
-          [exchange],
-        );
+        const aborted = signal?.aborted === true;
+        const message = aborted
+          ? `${req.method} ${path} was abandoned after ${seconds(exchange.durationMs)} without a response: ${reasonText(signal)}`
+          : code === "UND_ERR_HEADERS_TIMEOUT"
+            ? `${req.method} ${path} got no response within ${within}`
+            : `${req.method} ${path} failed without a response: ${cause ?? code} (${(error as Error).message})`;
+        handle?.unanswered(redact(message, secrets), aborted);
+        handle?.done();
+        throw new ProtocolError(redact(message, secrets), [exchange]);
+      }
+      answered = true;
+      handle?.answered(res.statusCode);
+      // An answer nobody reads must not hold the upload (and its connection) forever.
+      if (streamed) {
+        const fallback = setTimeout(releaseUpload, timeoutMs || 60_000);
+        fallback.unref();
+        void uploadReleased.then(() => clearTimeout(fallback));
       }
       const responseHeaders = headerRecord(res.headers);
       let exchange: Exchange = {
@@ -142,11 +254,20 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         if (!recorded) {
           recorded = true;
           record(exchange);
+          releaseUpload();
+          handle?.done();
         }
         return exchange;
       };
       const where = (): string => `${req.method} ${path} -> ${res.statusCode}`;
       const declared = responseHeaders["content-length"] === undefined ? undefined : Number(responseHeaders["content-length"]);
+      /** Why a body read failed: a stall past the request timeout, this side giving up, or a cut connection. */
+      const broke = (error: unknown, size: number): string => {
+        const of = declared === undefined ? "" : ` of ${declared}`;
+        if ((error as { code?: string }).code === "UND_ERR_BODY_TIMEOUT") return `${where()}: the body stalled after ${size} bytes${of}: nothing more came within ${within}`;
+        if (signal?.aborted) return `${where()}: reading the body was abandoned after ${size} bytes${of}: ${reasonText(signal)}`;
+        return `${where()}: the body broke off after ${size} bytes${of} (${(error as Error).message})`;
+      };
 
       const readAll = async (limit: number): Promise<Buffer> => {
         const chunks: Buffer[] = [];
@@ -164,10 +285,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         } catch (error) {
           if (error instanceof ProtocolError) throw error;
           finish(Buffer.concat(chunks).toString("utf8"));
-          throw new ProtocolError(
-            redact(`${where()}: the body broke off after ${size} bytes${declared === undefined ? "" : ` of ${declared}`} (${(error as Error).message})`, secrets),
-            [exchange],
-          );
+          throw new ProtocolError(redact(broke(error, size), secrets), [exchange]);
         }
         const body = Buffer.concat(chunks);
         if (declared !== undefined && body.byteLength !== declared && req.method !== "HEAD") {
@@ -220,10 +338,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           } catch (error) {
             digester.abort();
             finish();
-            throw new ProtocolError(
-              redact(`${where()}: the body broke off after ${digester.size} bytes${declared === undefined ? "" : ` of ${declared}`} (${(error as Error).message})`, secrets),
-              [exchange],
-            );
+            throw new ProtocolError(redact(broke(error, digester.size), secrets), [exchange]);
           }
           if (declared !== undefined && digester.size !== declared) {
             digester.abort();

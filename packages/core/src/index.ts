@@ -3,11 +3,12 @@ export { ALL_TOKEN_KINDS, DEFAULT_CAPABILITIES, DEFAULT_OPTIONS, NEGATIVE_TOKEN_
 export { ConfigError, ConformanceFailure, ProtocolError, ScenarioSkip, describeExchange, expectThat } from "./errors.js";
 export { collect, compareDigests, contentFromBytes, contentFromChunks, createDigester, digestOf, generatedChunks, generatedContent } from "./content.js";
 export { createHttpClient, expectStatus, joinUrl, relativePath } from "./http.js";
-export type { HttpClientOptions } from "./http.js";
+export type { HttpClientOptions, RequestHandle, RequestWatch } from "./http.js";
 export { startRecordingProxy } from "./proxy.js";
 export type { RecordingProxyOptions } from "./proxy.js";
 export { isCredentialHeader, redact, redactHeaders, redactUrl } from "./redact.js";
 export { credentialFor, credentialHint, resolveTarget, targetSecrets } from "./target.js";
+export { CLEANUP_TIMEOUT_MS, CircuitBreaker, NOT_RUN_INTERRUPTED, SCENARIO_TIMEOUT_MS } from "./runner.js";
 export { REGKIT_VERSION, REPORT_SCHEMA_VERSION, RunSession, exclusionOf, kindsOf, newRunId, runConformance, scenarioMatches, scenariosOf, selectScenarios, summarize } from "./runner.js";
 export type { CleanupReport, RunOptions, RunReport, RunSummary } from "./runner.js";
 export { applySettings, describeSettings, describeType, parseSettingPairs, parseSettingValue, parseSize, settingsOf } from "./settings.js";
@@ -31,3 +32,4 @@ export type { TarEntry, ZipEntry, ZipRead } from "./archive.js";
 export { gitlabApiHeaders, gitlabBasicAuth, gitlabBasicUser, gitlabProjectApi, gitlabVisibility, removeThroughPackagesApi } from "./gitlab.js";
 export { probeTool, runTool } from "./process.js";
 export type { ToolResult, ToolRun } from "./process.js";
+export { RUN_ID_EPOCH, describeLeftover, findLeftovers, newRunIdAt, parseDuration, removeLeftovers, runIdOf, runStartOf, type FindLeftoversOptions, type KeptLeftover, type Leftover, type LeftoverListing, type RemovalOutcome, type UnremovedLeftover } from "./cleanup.js";

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { Agent, request, type Dispatcher } from "undici";
 import type { Exchange } from "./contract.js";
-import { relativePath } from "./http.js";
+import { relativePath, type RequestHandle, type RequestWatch } from "./http.js";
 import { redact, redactHeaders, redactUrl } from "./redact.js";
 
 /** Options of {@link startRecordingProxy}. */
@@ -13,6 +13,10 @@ export interface RecordingProxyOptions {
   readonly secrets: readonly string[];
   /** The driver's name, for the evidence. */
   readonly via: string;
+  /** Per request to the registry: the longest wait for headers, then for each piece of the body (default 300 s). */
+  readonly timeoutMs?: number | undefined;
+  /** Hears each request the tool makes (the runner's in-flight tracking and circuit breaker). */
+  readonly watch?: RequestWatch | undefined;
 }
 
 const HOP_BY_HOP = new Set([
@@ -66,15 +70,19 @@ export async function startRecordingProxy(
       requestHeaders: redactHeaders(headers, options.secrets),
       via: options.via,
     };
+    const handle: RequestHandle | undefined = options.watch?.start(base.method, base.path);
+    let answered = false;
     try {
       const up = await request(targetUrl, {
         method: (req.method ?? "GET") as Dispatcher.HttpMethod,
         headers,
         body: hasBody ? req : undefined,
         dispatcher,
-        headersTimeout: 300_000,
-        bodyTimeout: 300_000,
+        headersTimeout: options.timeoutMs ?? 300_000,
+        bodyTimeout: options.timeoutMs ?? 300_000,
       });
+      answered = true;
+      handle?.answered(up.statusCode);
       const responseHeaders: Record<string, string> = {};
       for (const [key, value] of Object.entries(up.headers)) {
         if (value === undefined || HOP_BY_HOP.has(key)) continue;
@@ -105,12 +113,15 @@ export async function startRecordingProxy(
       });
     } catch (error) {
       options.record({ ...base, status: 0, durationMs: performance.now() - started, responseHeaders: {} });
+      if (!answered) handle?.unanswered(redact(`${base.method} ${base.path} failed without a response: ${(error as Error).message}`, options.secrets), false);
       if (!res.headersSent) {
         res.writeHead(502, { "content-type": "text/plain" });
         res.end(redact(`regkit proxy: ${(error as Error).message}`, options.secrets));
       } else {
         res.destroy();
       }
+    } finally {
+      handle?.done();
     }
   };
 

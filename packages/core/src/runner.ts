@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,10 +21,11 @@ import {
 } from "./contract.js";
 import { ConformanceFailure, ProtocolError, ScenarioSkip } from "./errors.js";
 import { removeThroughPackagesApi } from "./gitlab.js";
-import { createHttpClient } from "./http.js";
+import { createHttpClient, type RequestHandle, type RequestWatch } from "./http.js";
 import { startRecordingProxy } from "./proxy.js";
 import { redact } from "./redact.js";
 import { coreScenarios } from "./scenarios/index.js";
+import { newRunIdAt } from "./cleanup.js";
 import { credentialFor, credentialHint, resolveTarget, targetSecrets } from "./target.js";
 
 /** The version of regkit written into reports. */
@@ -55,9 +55,12 @@ export interface RunSummary {
 /**
  * The report's schema version: 2 added the `deviation` status, `deviations`
  * on results, and `settings`; 3 added the `disabled` status and
- * `summary.disabled` (scenarios the caller excluded, with the reason).
+ * `summary.disabled` (scenarios the caller excluded, with the reason); 4 added
+ * `interrupted` (the run was stopped by its abort signal: what had not started
+ * is a `skip` "not run: the run was interrupted", what was running an `error`
+ * "interrupted ...", and cleanup still ran).
  */
-export const REPORT_SCHEMA_VERSION = 3;
+export const REPORT_SCHEMA_VERSION = 4;
 
 /** One kit against one target: the unit every reporter renders. */
 export interface RunReport {
@@ -76,6 +79,12 @@ export interface RunReport {
   readonly results: readonly ScenarioResult[];
   readonly summary: RunSummary;
   readonly cleanup: CleanupReport;
+  /**
+   * Present (true) when the run was interrupted through its abort signal: the
+   * results are incomplete (not-started pairs skip with "not run: the run was
+   * interrupted"), and cleanup still ran.
+   */
+  readonly interrupted?: true | undefined;
 }
 
 /** Counts results by status. */
@@ -98,11 +107,22 @@ export interface RunOptions {
   readonly seed?: number | undefined;
   /** Scenario × token kind pairs run at once (default 2); exclusive scenarios run alone. */
   readonly concurrency?: number | undefined;
-  /** Per scenario × token kind (default 300 s). */
+  /**
+   * Per scenario × token kind, for every scenario; when absent, a scenario's
+   * own `timeoutMs` (push.large, push.over-limit 900 s; push.many 1800 s), else 300 s.
+   */
   readonly timeoutMs?: number | undefined;
+  /**
+   * Stops the run: no scenario starts after it fires, those running are
+   * aborted (`error` "interrupted"), those not started are reported `skip`
+   * "not run: the run was interrupted", cleanup still runs (within
+   * `cleanupTimeoutMs`), and the report says `interrupted: true`.
+   */
   readonly runId?: string | undefined;
   readonly onResult?: ((result: ScenarioResult) => void) | undefined;
   readonly signal?: AbortSignal | undefined;
+  /** The longest cleanup may take (default 120 s): what is not removed by then is listed as left. */
+  readonly cleanupTimeoutMs?: number | undefined;
   /**
    * Scenarios (ids or prefixes) not to run here, each with the reason: their
    * results say `disabled` with it, apart from `skip` (which means the target
@@ -114,6 +134,107 @@ export interface RunOptions {
 const FAILURE_EVIDENCE = 6;
 /** Removals in flight at once during cleanup. */
 const CLEANUP_CONCURRENCY = 4;
+/** The default bound of cleanup: an interrupted run must still end soon. */
+export const CLEANUP_TIMEOUT_MS = 120_000;
+/** The default time limit of a scenario × token kind without its own. */
+export const SCENARIO_TIMEOUT_MS = 300_000;
+/** The longest the reachability check waits for an answer. */
+const PRECHECK_TIMEOUT_MS = 15_000;
+/**
+ * How long a scenario that was stopped (timeout, interruption) may take to
+ * wind down, so that what it created is tracked before cleanup and its
+ * proxies close; past it the runner goes on without it.
+ */
+const WIND_DOWN_MS = 2_000;
+/** The message of every pair an interrupted run did not start. */
+export const NOT_RUN_INTERRUPTED = "not run: the run was interrupted";
+
+/** "1.5 s", "42 s". */
+function secondsText(ms: number): string {
+  return ms < 10_000 ? `${Number((ms / 1000).toFixed(1))} s` : `${Math.round(ms / 1000)} s`;
+}
+
+/**
+ * The run's circuit breaker: counts requests in a row that got no response at
+ * all (refused, reset, timed out; not those this side abandoned), and trips
+ * once there are `limit` of them. A request that got any answer resets it.
+ */
+export class CircuitBreaker implements RequestWatch {
+  private count = 0;
+  private readonly listeners = new Set<(why: string) => void>();
+  /** Why it tripped, once it has: what the remaining scenarios' "not run" messages say. */
+  tripped: string | undefined;
+
+  constructor(readonly limit: number) {}
+
+  start(): RequestHandle {
+    return {
+      answered: () => this.answered(),
+      unanswered: (message, aborted) => this.unanswered(message, aborted),
+      done: () => {},
+    };
+  }
+
+  answered(): void {
+    if (!this.tripped) this.count = 0;
+  }
+
+  unanswered(message: string, aborted: boolean): void {
+    if (aborted || this.limit <= 0 || this.tripped) return;
+    this.count += 1;
+    if (this.count < this.limit) return;
+    this.tripped = `${this.count} requests in a row got no response; the last: ${message}`;
+    for (const listener of this.listeners) listener(this.tripped);
+  }
+
+  /** Calls `listener` when it trips; returns the function that stops listening. */
+  onTrip(listener: (why: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+/** The requests of one scenario: those in flight and the last one over, to say what a stopped scenario was doing. */
+class ScenarioRequests implements RequestWatch {
+  private readonly open = new Set<{ readonly method: string; readonly path: string; readonly at: number; status?: number }>();
+  private last: { readonly method: string; readonly path: string; readonly status: number | undefined; readonly at: number } | undefined;
+
+  constructor(private readonly breaker: CircuitBreaker) {}
+
+  start(method: string, path: string): RequestHandle {
+    const entry: { method: string; path: string; at: number; status?: number } = { method, path, at: performance.now() };
+    this.open.add(entry);
+    return {
+      answered: (status) => {
+        entry.status = status;
+        this.breaker.answered();
+      },
+      unanswered: (message, aborted) => this.breaker.unanswered(message, aborted),
+      done: () => {
+        if (!this.open.delete(entry)) return;
+        this.last = { method, path, status: entry.status, at: performance.now() };
+      },
+    };
+  }
+
+  /**
+   * " waiting for PUT /foo (sent 42 s ago)" (after `inFlight`, " while" say),
+   * "; the last request, GET /foo -> 200, ended 3 s before", " before any request was made".
+   */
+  describe(inFlight = ""): string {
+    const now = performance.now();
+    const [oldest, ...more] = [...this.open].sort((a, b) => a.at - b.at);
+    if (oldest) {
+      const what = oldest.status === undefined ? `waiting for ${oldest.method} ${oldest.path}` : `reading the answer to ${oldest.method} ${oldest.path} -> ${oldest.status}`;
+      return `${inFlight} ${what} (sent ${secondsText(now - oldest.at)} ago${more.length > 0 ? `; ${more.length} more request${more.length > 1 ? "s" : ""} in flight` : ""})`;
+    }
+    if (this.last) {
+      const status = this.last.status === undefined ? "no response" : String(this.last.status);
+      return `; the last request, ${this.last.method} ${this.last.path} -> ${status}, ended ${secondsText(now - this.last.at)} before`;
+    }
+    return " before any request was made";
+  }
+}
 
 const KIND_TAG: Record<TokenKind, string> = { personal: "pat", deploy: "dpl", job: "job", readonly: "ro", anonymous: "anon", invalid: "inv" };
 
@@ -150,7 +271,8 @@ export function kindsOf(scenario: Scenario): readonly TokenKind[] {
 
 /** A fresh run id: short, lowercase, safe in every format's names. */
 export function newRunId(): string {
-  return randomBytes(4).toString("hex").slice(0, 6);
+  // The id carries its start time, so `regkit cleanup --older-than` can tell old runs' leftovers apart.
+  return newRunIdAt(new Date());
 }
 
 /** Shared state of one run: tracked packages and secrets. */
@@ -158,15 +280,20 @@ export class RunSession {
   readonly target: ResolvedTarget;
   readonly secrets: string[];
   readonly created = new Map<string, Set<string>>();
+  /** Trips when the registry stops answering: scenarios not started yet are then not run. */
+  readonly breaker: CircuitBreaker;
 
   constructor(
     readonly kit: FormatKit,
     target: Target,
     readonly runId: string,
     readonly seed: number,
+    /** The token kinds the caller selected (all when absent): a once-per-run scenario runs under the first of them the target has. */
+    readonly tokenKinds?: readonly TokenKind[] | undefined,
   ) {
     this.target = resolveTarget(kit, target);
     this.secrets = [...targetSecrets(this.target)];
+    this.breaker = new CircuitBreaker(this.target.options.unansweredLimit);
   }
 
   /** The first credential, in the order of `kinds`, the target has and its profile allows. */
@@ -184,26 +311,50 @@ export class RunSession {
     return targetSecrets(this.target, credential);
   }
 
-  connect(credential: Credential, record: (e: Exchange) => void, via = "adapter"): RegistryClient {
+  /**
+   * The adapter, speaking with `credential`; its requests time out after the
+   * target's `requestTimeoutMs`, end when `signal` fires, and are heard by `watch`.
+   */
+  connect(
+    credential: Credential,
+    record: (e: Exchange) => void,
+    options: { readonly via?: string | undefined; readonly signal?: AbortSignal | undefined; readonly watch?: RequestWatch | undefined } = {},
+  ): RegistryClient {
     const secrets = this.secretsFor(credential);
     const http = createHttpClient({
       baseUrl: this.target.registry,
       authHeaders: this.target.profile.authHeaders(credential),
-      via,
+      via: options.via ?? "adapter",
       record,
       secrets,
+      timeoutMs: this.target.options.requestTimeoutMs,
+      signal: options.signal,
+      watch: options.watch,
     });
     return this.kit.connect({ target: this.target, credential, http, runId: this.runId, secrets });
   }
 
-  /** Why a scenario cannot run under a kind here, or undefined. */
-  skipReason(scenario: Scenario, kind: TokenKind): string | undefined {
-    const { profile, capabilities } = this.target;
+  /** Why no scenario can run under `kind` here (the profile lacks it, no credential), or undefined. */
+  kindUnavailable(kind: TokenKind): string | undefined {
+    const { profile } = this.target;
     if (!profile.tokenKinds.includes(kind)) return `the ${profile.name} profile has no ${kind} tokens`;
     if (!credentialFor(this.target, kind)) return credentialHint(kind);
     if (kind === "personal" && profile.personalUsername === "required" && !this.target.credentials.personalUsername) {
       return `the ${profile.name} profile sends the personal access token as Basic auth with its owner's username, which the registry checks: set REGKIT_PERSONAL_USERNAME`;
     }
+    return undefined;
+  }
+
+  /** The kind a once-per-run scenario runs under: the first write kind selected that the target has (personal, deploy, job). */
+  onceKind(): TokenKind | undefined {
+    return WRITE_TOKEN_KINDS.find((kind) => (!this.tokenKinds || this.tokenKinds.includes(kind)) && !this.kindUnavailable(kind));
+  }
+
+  /** Why a scenario cannot run under a kind here, or undefined. */
+  skipReason(scenario: Scenario, kind: TokenKind): string | undefined {
+    const { profile, capabilities } = this.target;
+    const unavailable = this.kindUnavailable(kind);
+    if (unavailable) return unavailable;
     // Any kit's capabilities, read by name: core's and the kit's own keys.
     const has: Readonly<Record<string, boolean | undefined>> = capabilities;
     for (const capability of scenario.requires ?? []) {
@@ -212,10 +363,21 @@ export class RunSession {
     if (scenario.audience === "negative" && !this.writer()) {
       return "no write credential to prepare the package (set REGKIT_PERSONAL_TOKEN, REGKIT_DEPLOY_TOKEN or REGKIT_JOB_TOKEN)";
     }
+    if (scenario.oncePerRun) {
+      const once = this.onceKind();
+      if (once !== kind) return `runs once per run: ${scenario.oncePerRunReason ?? "what it checks belongs to the instance, not to a token"} (ran under ${once ?? "no kind"})`;
+    }
     return undefined;
   }
 
-  /** Runs one scenario under one token kind; never throws. */
+  /**
+   * Runs one scenario under one token kind; never throws. Ends within
+   * `timeoutMs` (plus a short wind-down), when `signal` fires (the run is
+   * interrupted), or when the run's circuit breaker trips; each says which
+   * request was in flight. Once `signal` has fired or the breaker has tripped,
+   * it does not start: `skip` "not run: the run was interrupted", or `error`
+   * "not run: the registry stopped answering (...)".
+   */
   async runOne(scenario: Scenario, kind: TokenKind, timeoutMs: number, signal?: AbortSignal): Promise<ScenarioResult> {
     const started = performance.now();
     const notes: string[] = [];
@@ -244,17 +406,37 @@ export class RunSession {
 
     const reason = this.skipReason(scenario, kind);
     if (reason) return result({ status: "skip", message: reason });
+    if (signal?.aborted) return result({ status: "skip", message: NOT_RUN_INTERRUPTED });
+    if (this.breaker.tripped) return result({ status: "error", message: `not run: the registry stopped answering (${this.breaker.tripped})` });
     const credential = credentialFor(this.target, kind)!;
+    const requests = new ScenarioRequests(this.breaker);
     const abort = new AbortController();
-    const onAbort = (): void => abort.abort(signal?.reason);
-    signal?.addEventListener("abort", onAbort);
+    // Settles (rejects) once the scenario is stopped from outside: its timeout, the run's interruption, the breaker.
+    let halt: (error: ProtocolError) => void = () => {};
+    const halted = new Promise<never>((_, reject) => {
+      halt = reject;
+    });
+    const stop = (error: ProtocolError, reason: string): void => {
+      if (abort.signal.aborted) return;
+      // The result first, then the abort: the requests it ends must not get to report first.
+      halt(error);
+      abort.abort(new Error(reason));
+    };
+    const onAbort = (): void => stop(new ProtocolError(`interrupted${requests.describe(" while")}`), "interrupted");
+    if (signal) signal.addEventListener("abort", onAbort);
+    // The scenario whose own request tripped the breaker reports that request's
+    // error; the others in flight are stopped right after.
+    const offTrip = this.breaker.onTrip((why) => {
+      setImmediate(() => stop(new ProtocolError(`stopped: the registry stopped answering (${why})`), "the registry stopped answering"));
+    });
     const seed = this.seed;
+    const connection = { signal: abort.signal, watch: requests };
     const ctx: ScenarioContext = {
       kit: this.kit,
       target: this.target,
       credential,
-      client: this.connect(credential, record),
-      connect: (other) => this.connect(other, record),
+      client: this.connect(credential, record, connection),
+      connect: (other) => this.connect(other, record, connection),
       writer: this.writer(),
       runId: this.runId,
       fc: { seed, numRuns: this.target.options.numRuns },
@@ -298,6 +480,8 @@ export class RunSession {
           record,
           secrets: this.secretsFor(as ?? credential),
           via: driver.name,
+          timeoutMs: this.target.options.requestTimeoutMs,
+          watch: requests,
         });
         const workdir = await mkdtemp(join(tmpdir(), `regkit-${driver.name}-`));
         closers.push(async () => {
@@ -308,15 +492,13 @@ export class RunSession {
       },
     };
 
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        abort.abort(new Error("timeout"));
-        reject(new ProtocolError(`timed out after ${Math.round(timeoutMs / 1000)} s`));
-      }, timeoutMs);
-    });
+    const timer = setTimeout(() => {
+      stop(new ProtocolError(`timed out after ${secondsText(timeoutMs)}${requests.describe()}`), `the scenario timed out after ${secondsText(timeoutMs)}`);
+    }, timeoutMs);
+    // Inside an async function, so a scenario that throws before its first await still settles here.
+    const running = (async () => scenario.run(ctx))();
     try {
-      await Promise.race([scenario.run(ctx), timeout]);
+      await Promise.race([running, halted]);
       const seen = deviations.filter((d) => d.observed);
       if (seen.length > 0) {
         const first = seen[0]!;
@@ -333,6 +515,13 @@ export class RunSession {
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
+      offTrip();
+      if (abort.signal.aborted) {
+        // Its requests fail at once now; give it a moment to wind down so what it created is tracked before cleanup.
+        let wait: NodeJS.Timeout | undefined;
+        await Promise.race([running.catch(() => {}), new Promise<void>((resolve) => (wait = setTimeout(resolve, WIND_DOWN_MS)))]);
+        clearTimeout(wait);
+      }
       for (const close of closers) await close().catch(() => {});
     }
   }
@@ -369,15 +558,30 @@ export class RunSession {
     return result({ status: "error", message: `unexpected error: ${message}`, exchanges: exchanges.slice(-FAILURE_EVIDENCE) });
   }
 
-  /** Removes what the run created, and only that. */
-  async cleanup(): Promise<CleanupReport> {
+  /**
+   * Removes what the run created, and only that, within `timeoutMs` (default
+   * 120 s: an interrupted run must still end soon). It stops early when the
+   * registry stops answering (its own circuit breaker); what it did not remove
+   * is listed as left, with why it stopped among the errors.
+   */
+  async cleanup(options: { readonly timeoutMs?: number | undefined } = {}): Promise<CleanupReport> {
     const left: string[] = [];
     const errors: string[] = [];
     let removed = 0;
     const owned = [...this.created.entries()].filter(([name]) => this.kit.ownsName(this.runId, name));
     if (owned.length === 0) return { removed, left, errors };
+    const budget = options.timeoutMs ?? CLEANUP_TIMEOUT_MS;
+    const deadline = AbortSignal.timeout(Math.max(1, budget));
+    const breaker = new CircuitBreaker(this.target.options.unansweredLimit);
+    const stopped = (): string | undefined =>
+      deadline.aborted
+        ? `cleanup stopped after ${secondsText(budget)} (its time limit)`
+        : breaker.tripped
+          ? `cleanup stopped: the registry stopped answering (${breaker.tripped})`
+          : undefined;
+    const connection = { via: "cleanup", signal: deadline, watch: breaker };
     const writer = this.writer();
-    const client = writer && this.target.capabilities.delete ? this.connect(writer, () => {}) : undefined;
+    const client = writer && this.target.capabilities.delete ? this.connect(writer, () => {}, connection) : undefined;
     const api = this.target.profile.packagesApi;
     let remove: ((name: string) => Promise<unknown>) | undefined;
     if (client?.remove) {
@@ -389,7 +593,14 @@ export class RunSession {
       const owner = this.writer(["personal", "job"]);
       if (owner) {
         // The REST API reads credentials by its own rules, not the format's: gitlabApiHeaders, not the profile's authHeaders.
-        const http = createHttpClient({ baseUrl: this.target.registry, authHeaders: {}, via: "cleanup", record: () => {}, secrets: this.secretsFor(owner) });
+        const http = createHttpClient({
+          baseUrl: this.target.registry,
+          authHeaders: {},
+          record: () => {},
+          secrets: this.secretsFor(owner),
+          timeoutMs: this.target.options.requestTimeoutMs,
+          ...connection,
+        });
         remove = (name) => removeThroughPackagesApi(http, this.target.registry, owner, api, name);
       } else {
         errors.push("cleanup needs GitLab's Packages API, which takes a Maintainer's personal access token or a CI job token, not a deploy token: set REGKIT_PERSONAL_TOKEN or REGKIT_JOB_TOKEN");
@@ -404,32 +615,51 @@ export class RunSession {
     const names = owned.map(([name]) => name);
     let next = 0;
     const remover = async (): Promise<void> => {
-      while (next < names.length) {
+      while (next < names.length && !stopped()) {
         const name = names[next++]!;
         try {
           await removeOne(name);
           removed++;
         } catch (error) {
-          errors.push(redact(`${name}: ${(error as Error).message}`, this.secrets));
+          // Past the deadline or once the registry stopped answering, the one reason below says it for all.
+          if (!stopped()) errors.push(redact(`${name}: ${(error as Error).message}`, this.secrets));
           left.push(name);
         }
       }
     };
     await Promise.all(Array.from({ length: CLEANUP_CONCURRENCY }, remover));
+    const why = stopped();
+    if (why) {
+      left.push(...names.slice(next));
+      errors.push(redact(`${why}: ${left.length} package${left.length === 1 ? "" : "s"} not removed`, this.secrets));
+    }
     left.sort();
     return { removed, left, errors };
   }
 }
 
-/** Reachability check: one GET of the registry URL, any status counts as reachable. */
-async function unreachable(session: RunSession): Promise<string | undefined> {
-  const http = createHttpClient({ baseUrl: session.target.registry, authHeaders: {}, via: "regkit", record: () => {}, secrets: session.secrets, timeoutMs: 15_000 });
+/**
+ * Reachability check: one GET of the registry URL, any status counts as
+ * reachable. A refused connection says "registry unreachable"; no answer in
+ * time says, like the circuit breaker, that the registry is not answering.
+ */
+async function unreachable(session: RunSession, signal: AbortSignal | undefined): Promise<string | undefined> {
+  const { requestTimeoutMs } = session.target.options;
+  const timeoutMs = requestTimeoutMs > 0 ? Math.min(PRECHECK_TIMEOUT_MS, requestTimeoutMs) : PRECHECK_TIMEOUT_MS;
+  let silent: string | undefined;
+  const watch: RequestWatch = {
+    start: () => ({ answered: () => {}, unanswered: (message) => (silent = message), done: () => {} }),
+  };
+  const http = createHttpClient({ baseUrl: session.target.registry, authHeaders: {}, via: "regkit", record: () => {}, secrets: session.secrets, timeoutMs, signal, watch });
   try {
     const res = await http.request({ method: "GET", path: "/", noAuth: true });
     await res.dump();
     return undefined;
   } catch (error) {
-    return `registry unreachable: GET ${session.target.registry} failed: ${(error as Error).message.replace(/^GET \S+ failed without a response: /, "")}`;
+    if (signal?.aborted) return NOT_RUN_INTERRUPTED;
+    const message = (error as Error).message;
+    if (silent && / got no response within /.test(silent)) return `not run: the registry stopped answering (GET ${session.target.registry} got no response within ${secondsText(timeoutMs)})`;
+    return `registry unreachable: GET ${session.target.registry} failed: ${message.replace(/^GET \S+ failed without a response: /, "")}`;
   }
 }
 
@@ -458,7 +688,7 @@ export async function runConformance(options: RunOptions): Promise<RunReport> {
   const started = performance.now();
   const runId = options.runId ?? newRunId();
   const seed = options.seed ?? (Date.now() ^ (Math.random() * 0x7fffffff)) >>> 1;
-  const session = new RunSession(options.kit, options.target, runId, seed);
+  const session = new RunSession(options.kit, options.target, runId, seed, options.tokenKinds);
   const scenarios = selectScenarios(options.kit, options.scenarios);
   const results: ScenarioResult[] = [];
   const emit = (r: ScenarioResult): void => {
@@ -466,7 +696,7 @@ export async function runConformance(options: RunOptions): Promise<RunReport> {
     options.onResult?.(r);
   };
 
-  const down = await unreachable(session);
+  const down = await unreachable(session, options.signal);
   const pairs = scenarios.flatMap((scenario) =>
     kindsOf(scenario)
       .filter((kind) => !options.tokenKinds || options.tokenKinds.includes(kind))
@@ -492,7 +722,7 @@ export async function runConformance(options: RunOptions): Promise<RunReport> {
   });
   if (down) {
     for (const { scenario, kind } of active) {
-      const skip = session.skipReason(scenario, kind);
+      const skip = session.skipReason(scenario, kind) ?? (down === NOT_RUN_INTERRUPTED ? down : undefined);
       emit({
         format: options.kit.format,
         scenario: scenario.id,
@@ -508,18 +738,20 @@ export async function runConformance(options: RunOptions): Promise<RunReport> {
       });
     }
   } else {
-    const timeoutMs = options.timeoutMs ?? 300_000;
     await schedule(
       active.map(({ scenario, kind }) => ({
         exclusive: scenario.exclusive === true,
-        run: async () => emit(await session.runOne(scenario, kind, timeoutMs, options.signal)),
+        // Once interrupted or once the breaker tripped, runOne reports the pair as not run without starting it.
+        run: async () => emit(await session.runOne(scenario, kind, options.timeoutMs ?? scenario.timeoutMs ?? SCENARIO_TIMEOUT_MS, options.signal)),
       })),
       options.concurrency ?? 2,
     );
   }
   const order = new Map(pairs.map((p, i) => [`${p.scenario.id}/${p.kind}`, i]));
   results.sort((a, b) => (order.get(`${a.scenario}/${a.tokenKind}`) ?? 0) - (order.get(`${b.scenario}/${b.tokenKind}`) ?? 0));
-  const cleanup = down ? { removed: 0, left: [], errors: [] } : await session.cleanup();
+  const interrupted = options.signal?.aborted === true;
+  // Not bound to the run's signal: an interrupted run still removes what it created, within its own time limit.
+  const cleanup = down ? { removed: 0, left: [], errors: [] } : await session.cleanup({ timeoutMs: options.cleanupTimeoutMs });
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: "regkit", version: REGKIT_VERSION },
@@ -534,5 +766,6 @@ export async function runConformance(options: RunOptions): Promise<RunReport> {
     results,
     summary: summarize(results),
     cleanup,
+    ...(interrupted ? { interrupted: true as const } : {}),
   };
 }

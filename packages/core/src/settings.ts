@@ -42,9 +42,12 @@ const OPTION_TEXT: Record<keyof ScenarioOptions, [SettingType, string]> = {
   latencyBudgetMs: ["number", "push.many: slowest acceptable metadata response (ms)"],
   latencyGrowthFactor: ["number", "push.many: last-tenth over first-tenth median that fails"],
   latencyGrowthFloorMs: ["number", "push.many: growth below this many ms passes"],
+  latencyStopAfter: ["number", "push.many: stop publishing after this many metadata responses in a row over the budget (0: never)"],
   largeSize: ["size", "push.large: size of the large package"],
   numRuns: ["number", "property-based scenarios: runs per property"],
   maxCommands: ["number", "model.random-ops: commands per run"],
+  requestTimeoutMs: ["number", "every request: longest wait for the response headers, then for each piece of the body (ms; 0: no limit)"],
+  unansweredLimit: ["number", "circuit breaker: requests in a row without any response before the remaining scenarios are not run (0: never)"],
 };
 
 /** Every setting `profile` takes, its own first, sorted by key within each group. */

@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, test } from "vitest";
 import type { FormatKit, GitLabFact, AnyProfile, RegistryClient, ScenarioResult, Target, TokenKind } from "./contract.js";
-import { RunSession, exclusionOf, kindsOf, newRunId, selectScenarios } from "./runner.js";
+import { RunSession, SCENARIO_TIMEOUT_MS, exclusionOf, kindsOf, newRunId, selectScenarios } from "./runner.js";
 
 export interface DescribeConformanceOptions {
   /** Scenario ids or prefixes. */
@@ -15,7 +15,7 @@ export interface DescribeConformanceOptions {
   /** Defaults to REGKIT_SEED, else random (printed in failures). */
   readonly seed?: number;
   readonly runId?: string;
-  /** Per scenario × token kind, ms (default 300 s). */
+  /** Per scenario × token kind, ms, for every scenario; when absent, a scenario's own limit, else 300 s (as `runConformance`). */
   readonly timeoutMs?: number;
   /** Called with every result (to feed a reporter). */
   readonly onResult?: (result: ScenarioResult) => void;
@@ -48,9 +48,9 @@ export function describeConformance<C extends RegistryClient, P extends AnyProfi
   const envSeed = Number(process.env.REGKIT_SEED);
   const seed = options.seed ?? (Number.isInteger(envSeed) ? envSeed : Math.floor(Math.random() * 2 ** 31));
   const runId = options.runId ?? newRunId();
-  const timeoutMs = options.timeoutMs ?? 300_000;
+  const limitOf = (scenario: { readonly timeoutMs?: number | undefined }): number => options.timeoutMs ?? scenario.timeoutMs ?? SCENARIO_TIMEOUT_MS;
   let session: RunSession | undefined;
-  const open = (): RunSession => (session ??= new RunSession(kit, target, runId, seed));
+  const open = (): RunSession => (session ??= new RunSession(kit, target, runId, seed, options.tokenKinds));
 
   describe(`${kit.format} conformance (${target.profile ?? kit.defaultProfile}, seed ${seed}, run ${runId})`, () => {
     for (const scenario of selectScenarios(kit, options.scenarios)) {
@@ -63,8 +63,8 @@ export function describeConformance<C extends RegistryClient, P extends AnyProfi
             options.onResult?.({ format: kit.format, scenario: scenario.id, title: scenario.title, tokenKind: kind, status: "disabled", message: `disabled: ${disabled}`, exchanges: [], durationMs: 0, notes: [], latency: [], throughput: {} });
             continue;
           }
-          test(kind, { timeout: (scenario.timeoutMs ?? timeoutMs) + 10_000 }, async (ctx) => {
-            const result = await open().runOne(scenario, kind, scenario.timeoutMs ?? timeoutMs);
+          test(kind, { timeout: limitOf(scenario) + 10_000 }, async (ctx) => {
+            const result = await open().runOne(scenario, kind, limitOf(scenario));
             options.onResult?.(result);
             if (result.status === "skip") {
               ctx.skip(result.message);

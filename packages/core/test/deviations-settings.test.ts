@@ -86,8 +86,8 @@ describe("recorded deviations", () => {
     expect(result?.expectation).toEqual({ expected: "1.0.0 listed", actual: "[]" });
     expect(result?.deviations).toEqual([{ id: DEVIATION, ...RECORD, observed: true, expectation: { expected: "1.0.0 listed", actual: "[]" } }]);
     expect(report.summary).toMatchObject({ pass: 0, fail: 0, error: 0, deviation: 1, disabled: 0, deviationsGone: 0 });
-    // Schema 3 added the `disabled` status and `summary.disabled`.
-    expect(report.schemaVersion).toBe(3);
+    // Schema 3 added the `disabled` status and `summary.disabled`; 4 the `interrupted` flag.
+    expect(report.schemaVersion).toBe(4);
 
     expect(renderConsole([report])).toMatch(/known deviations \(recorded in the profile[\s\S]*fixture\.versions-listed: the listing leaves/);
     expect(renderConsole([report])).toContain("0 failed, 0 skipped, 0 errors, 1 known deviations");

@@ -65,7 +65,7 @@ describe("targets", () => {
 describe("JUnit", () => {
   test("escapes hostile text and counts per suite", () => {
     const report = {
-      schemaVersion: 3, tool: { name: "regkit", version: "0" }, runId: "r", format: "npm", registry: "http://x", profile: "gitlab", settings: {}, seed: 1,
+      schemaVersion: 4, tool: { name: "regkit", version: "0" }, runId: "r", format: "npm", registry: "http://x", profile: "gitlab", settings: {}, seed: 1,
       startedAt: new Date(0).toISOString(), durationMs: 5, summary: { pass: 1, fail: 1, skip: 1, error: 0, deviation: 0, disabled: 0, deviationsGone: 0 }, cleanup: { removed: 0, left: [], errors: [] },
       results: [
         { format: "npm", scenario: "a", title: "", tokenKind: "personal", status: "pass", exchanges: [], durationMs: 1, notes: [], latency: [], throughput: {} },

@@ -13,6 +13,9 @@
  * - Every run gets its own local repository under the driver's workdir. mvn
  *   runs through core's `runTool`, which redacts `ctx.secrets` from its output
  *   and kills the JVM with its process group at the time limit.
+ * - Bounded: Wagon (Maven 3.8's HTTP transport) retries nothing and gives up
+ *   on a request after `requestMs` (its own read timeout is 30 minutes), and
+ *   one deploy or resolve ends within `totalMs` whatever the registry does.
  *
  * @module
  */
@@ -39,11 +42,16 @@ const DEBIAN_REPOSITORY = "/usr/share/maven-repo";
 const DEPENDENCY_PLUGIN = process.env.REGKIT_MVN_DEPENDENCY_PLUGIN ?? "org.apache.maven.plugins:maven-dependency-plugin:3.5.0";
 /** Output kept as evidence: the end, where Maven prints why a build failed. */
 const OUTPUT_LIMIT = 6000;
-/**
- * A backstop well above a deploy of the large package: the scenario's own
- * time limit (its abort signal) normally ends a stuck mvn first.
- */
-const MVN_TIMEOUT_MS = 600_000;
+/** How long mvn may take against a registry, however badly the registry behaves. */
+export interface MvnLimits {
+  /** Wall-clock limit of one deploy or one resolve, JVM start included (ms). */
+  readonly totalMs: number;
+  /** Maven's own connect and read timeout for one request (ms). */
+  readonly requestMs: number;
+}
+
+/** Four minutes for a deploy or a resolve of the small packages drivers get, a minute per request. */
+export const MVN_LIMITS: MvnLimits = { totalMs: 240_000, requestMs: 60_000 };
 
 function mirrorUrl(): string | undefined {
   if (process.env.REGKIT_MAVEN_MIRROR) return process.env.REGKIT_MAVEN_MIRROR;
@@ -119,8 +127,8 @@ export function settingsXml(options: { readonly registry: string; readonly heade
 type MavenDriverContext = DriverContext<MavenProfile>;
 
 /** One mvn run; the output comes back with the target's and the credential's secrets redacted. */
-function mvn(args: readonly string[], cwd: string, ctx: MavenDriverContext): Promise<ToolResult> {
-  return runTool({ command: "mvn", args, cwd, timeoutMs: MVN_TIMEOUT_MS, signal: ctx.signal, secrets: ctx.secrets, tailBytes: OUTPUT_LIMIT });
+function mvn(args: readonly string[], cwd: string, ctx: MavenDriverContext, limits: MvnLimits): Promise<ToolResult> {
+  return runTool({ command: "mvn", args, cwd, timeoutMs: limits.totalMs, signal: ctx.signal, secrets: ctx.secrets, tailBytes: OUTPUT_LIMIT });
 }
 
 async function writeContent(path: string, content: { stream(): AsyncIterable<Uint8Array>; bytes?: Uint8Array | undefined }): Promise<void> {
@@ -157,97 +165,118 @@ async function prepare(ctx: MavenDriverContext, label: string): Promise<{ dir: s
   return { dir, settings, local };
 }
 
-function commonArgs(settings: string, local: string): string[] {
-  return ["-B", "-Dstyle.color=never", "-s", settings, `-Dmaven.repo.local=${local}`];
+function commonArgs(settings: string, local: string, limits: MvnLimits): string[] {
+  const ms = String(limits.requestMs);
+  return [
+    "-B",
+    "-Dstyle.color=never",
+    "-s",
+    settings,
+    `-Dmaven.repo.local=${local}`,
+    // Wagon's read timeout: 30 minutes unless set, so one unanswered request would outlast any limit.
+    `-Dmaven.wagon.rto=${ms}`,
+    // Wagon's connect timeout is the larger of these two (the request timeout defaults to 30 minutes).
+    `-Daether.connector.connectTimeout=${ms}`,
+    `-Daether.connector.requestTimeout=${ms}`,
+    // No silent repeats of a request that failed on the wire (Wagon retries 3 times by default).
+    "-Dmaven.wagon.http.retryHandler.count=0",
+  ];
 }
 
-export const mvnDriver: ClientDriver<MavenProfile> = {
-  name: "mvn",
+/** The real Maven client, bounded by `limits` (tests shorten them). */
+export function createMvnDriver(limits: MvnLimits = MVN_LIMITS): ClientDriver<MavenProfile> {
+  return {
+    name: "mvn",
 
-  async unavailable() {
-    if (!(await probeTool("mvn", ["-v"]))) return "mvn not found on PATH (or `mvn -v` failed)";
-    // Offline, the plugins must already be in the mirror, or every deploy fails resolving them.
-    if (!process.env.REGKIT_MAVEN_MIRROR) {
-      const plugins = join(DEBIAN_REPOSITORY, "org/apache/maven/plugins");
-      const missing = ["maven-deploy-plugin", "maven-dependency-plugin"].filter((p) => !existsSync(join(plugins, p)));
-      if (missing.length > 0) {
-        return `${missing.join(" and ")} not in ${DEBIAN_REPOSITORY} (install Debian's ${missing.map((m) => `lib${m}-java`).join(" and ")}, or set REGKIT_MAVEN_MIRROR)`;
-      }
-    }
-    return undefined;
-  },
-
-  async publish(artifact: Artifact, ctx: MavenDriverContext) {
-    const coordinates = parseCoordinates(artifact.name);
-    const run1 = await prepare(ctx, "deploy");
-    try {
-      const jar = join(run1.dir, artifact.filename);
-      await writeContent(jar, artifact.content);
-      const prefix = `${coordinates.artifactId}-${artifact.version}`;
-      let pom: string | undefined;
-      const files: string[] = [];
-      const classifiers: string[] = [];
-      const types: string[] = [];
-      for (const extra of artifact.extra ?? []) {
-        const kind = fileKind(extra.filename, prefix);
-        const path = join(run1.dir, extra.filename);
-        await writeContent(path, extra.content);
-        if (kind && !kind.classifier && kind.extension === "pom") {
-          pom = path;
-        } else if (kind) {
-          files.push(path);
-          classifiers.push(kind.classifier ?? "");
-          types.push(kind.extension);
+    async unavailable() {
+      if (!(await probeTool("mvn", ["-v"]))) return "mvn not found on PATH (or `mvn -v` failed)";
+      // Offline, the plugins must already be in the mirror, or every deploy fails resolving them.
+      if (!process.env.REGKIT_MAVEN_MIRROR) {
+        const plugins = join(DEBIAN_REPOSITORY, "org/apache/maven/plugins");
+        const missing = ["maven-deploy-plugin", "maven-dependency-plugin"].filter((p) => !existsSync(join(plugins, p)));
+        if (missing.length > 0) {
+          return `${missing.join(" and ")} not in ${DEBIAN_REPOSITORY} (install Debian's ${missing.map((m) => `lib${m}-java`).join(" and ")}, or set REGKIT_MAVEN_MIRROR)`;
         }
       }
-      const args = [
-        ...commonArgs(run1.settings, run1.local),
-        "deploy:deploy-file",
-        `-Dfile=${jar}`,
-        ...(pom
-          ? [`-DpomFile=${pom}`]
-          : [`-DgroupId=${coordinates.groupId}`, `-DartifactId=${coordinates.artifactId}`, `-Dversion=${artifact.version}`, "-Dpackaging=jar", "-DgeneratePom=true"]),
-        ...(files.length > 0 ? [`-Dfiles=${files.join(",")}`, `-Dclassifiers=${classifiers.join(",")}`, `-Dtypes=${types.join(",")}`] : []),
-        `-Durl=${ctx.registry}`,
-        "-DrepositoryId=regkit",
-        "-DretryFailedDeploymentCount=1",
-      ];
-      const result = await mvn(args, join(run1.dir, "project"), ctx);
-      return { accepted: result.code === 0, output: result.output };
-    } finally {
-      await rm(run1.settings, { force: true });
-    }
-  },
+      return undefined;
+    },
 
-  async install(name: string, version: string, ctx: MavenDriverContext) {
-    const coordinates = parseCoordinates(name);
-    const run2 = await prepare(ctx, "get");
-    try {
-      const args = [
-        ...commonArgs(run2.settings, run2.local),
-        `${DEPENDENCY_PLUGIN}:get`,
-        `-Dartifact=${coordinates.groupId}:${coordinates.artifactId}:${version}`,
-        "-Dtransitive=false",
-      ];
-      const result = await mvn(args, join(run2.dir, "project"), ctx);
-      if (result.code !== 0) {
-        throw new ConformanceFailure(`mvn could not resolve ${name}:${version}`, {
-          expected: `mvn dependency:get ${name}:${version} succeeds`,
-          actual: `exit code ${result.code}: ${result.output.slice(-1500)}`,
-        });
+    async publish(artifact: Artifact, ctx: MavenDriverContext) {
+      const coordinates = parseCoordinates(artifact.name);
+      const run1 = await prepare(ctx, "deploy");
+      try {
+        const jar = join(run1.dir, artifact.filename);
+        await writeContent(jar, artifact.content);
+        const prefix = `${coordinates.artifactId}-${artifact.version}`;
+        let pom: string | undefined;
+        const files: string[] = [];
+        const classifiers: string[] = [];
+        const types: string[] = [];
+        for (const extra of artifact.extra ?? []) {
+          const kind = fileKind(extra.filename, prefix);
+          const path = join(run1.dir, extra.filename);
+          await writeContent(path, extra.content);
+          if (kind && !kind.classifier && kind.extension === "pom") {
+            pom = path;
+          } else if (kind) {
+            files.push(path);
+            classifiers.push(kind.classifier ?? "");
+            types.push(kind.extension);
+          }
+        }
+        const args = [
+          ...commonArgs(run1.settings, run1.local, limits),
+          "deploy:deploy-file",
+          `-Dfile=${jar}`,
+          ...(pom
+            ? [`-DpomFile=${pom}`]
+            : [`-DgroupId=${coordinates.groupId}`, `-DartifactId=${coordinates.artifactId}`, `-Dversion=${artifact.version}`, "-Dpackaging=jar", "-DgeneratePom=true"]),
+          ...(files.length > 0 ? [`-Dfiles=${files.join(",")}`, `-Dclassifiers=${classifiers.join(",")}`, `-Dtypes=${types.join(",")}`] : []),
+          `-Durl=${ctx.registry}`,
+          "-DrepositoryId=regkit",
+          // One attempt per file: the deploy plugin's own retry stays off.
+          "-DretryFailedDeploymentCount=1",
+        ];
+        const result = await mvn(args, join(run1.dir, "project"), ctx, limits);
+        return { accepted: result.code === 0, output: result.output };
+      } finally {
+        await rm(run1.settings, { force: true });
       }
-      // Maven keeps a resolved SNAPSHOT under its base version name as well as its timestamped one.
-      const file = join(run2.local, ...artifactSegments(coordinates), version, `${coordinates.artifactId}-${version}.jar`);
-      if (!existsSync(file)) {
-        throw new ConformanceFailure(`mvn reported success but stored no ${coordinates.artifactId}-${version}.jar`, {
-          expected: file,
-          actual: "missing",
-        });
+    },
+
+    async install(name: string, version: string, ctx: MavenDriverContext) {
+      const coordinates = parseCoordinates(name);
+      const run2 = await prepare(ctx, "get");
+      try {
+        const args = [
+          ...commonArgs(run2.settings, run2.local, limits),
+          `${DEPENDENCY_PLUGIN}:get`,
+          `-Dartifact=${coordinates.groupId}:${coordinates.artifactId}:${version}`,
+          "-Dtransitive=false",
+        ];
+        const result = await mvn(args, join(run2.dir, "project"), ctx, limits);
+        if (result.code !== 0) {
+          throw new ConformanceFailure(`mvn could not resolve ${name}:${version}`, {
+            expected: `mvn dependency:get ${name}:${version} succeeds`,
+            actual: `exit code ${result.code}: ${result.output.slice(-1500)}`,
+          });
+        }
+        // Maven keeps a resolved SNAPSHOT under its base version name as well as its timestamped one.
+        const file = join(run2.local, ...artifactSegments(coordinates), version, `${coordinates.artifactId}-${version}.jar`);
+        if (!existsSync(file)) {
+          throw new ConformanceFailure(`mvn reported success but stored no ${coordinates.artifactId}-${version}.jar`, {
+            expected: file,
+            actual: "missing",
+          });
+        }
+        const { digests } = await digestOf(createReadStream(file));
+        return { digests, output: result.output };
+      } finally {
+        await rm(run2.settings, { force: true });
       }
-      const { digests } = await digestOf(createReadStream(file));
-      return { digests, output: result.output };
-    } finally {
-      await rm(run2.settings, { force: true });
-    }
-  },
-};
+    },
+  };
+}
+
+/** mvn with {@link MVN_LIMITS}: the kit's driver. */
+export const mvnDriver: ClientDriver<MavenProfile> = createMvnDriver();

@@ -41,52 +41,75 @@ async function config(ctx: DriverContext<NuGetProfile>, purpose: "push" | "insta
   return file;
 }
 
+/** How long NuGet.exe may take against a registry, however badly the registry behaves. */
+export interface NuGetExeLimits {
+  /** Wall-clock limit of one push or one install, mono's start included (ms). */
+  readonly totalMs: number;
+  /**
+   * NuGet's limit for the push request itself (`push -Timeout`, whole
+   * seconds). NuGet.exe 5.8 has no setting for its other requests: it gives
+   * the service index and every read 100 s and 3 tries, so against a registry
+   * that never answers only `totalMs` ends it.
+   */
+  readonly requestMs: number;
+}
+
+/** Four minutes for a push or an install of the small packages drivers get, a minute for the push request. */
+export const NUGET_EXE_LIMITS: NuGetExeLimits = { totalMs: 240_000, requestMs: 60_000 };
+
 /**
  * NuGet.exe under mono with every cache and config inside the workdir, so runs
  * never share state with each other or with the user's own NuGet setup.
  */
-function run(args: readonly string[], ctx: DriverContext<NuGetProfile>): Promise<ToolResult> {
+function run(args: readonly string[], ctx: DriverContext<NuGetProfile>, limits: NuGetExeLimits): Promise<ToolResult> {
   const exe = nugetExePath();
   if (!exe) throw new Error("the nuget-exe npm package is not installed");
   return runTool({
     command: "mono",
     args: [exe, ...args],
     cwd: ctx.workdir,
-    timeoutMs: 240_000,
+    timeoutMs: limits.totalMs,
     signal: ctx.signal,
     secrets: ctx.secrets,
     env: { HOME: ctx.workdir, XDG_CONFIG_HOME: join(ctx.workdir, ".config"), NUGET_PACKAGES: join(ctx.workdir, "global"), NUGET_HTTP_CACHE_PATH: join(ctx.workdir, "http-cache"), MONO_ENV_OPTIONS: "" },
   });
 }
 
-/** NuGet.exe 5.8 under mono: `nuget push` and `nuget install`. */
-export const nugetExe: ClientDriver<NuGetProfile> = {
-  name: "nuget-exe",
-  async unavailable() {
-    if (!nugetExePath()) return "the nuget-exe npm package is not installed";
-    return (await probeTool("mono", ["--version"])) ? undefined : "mono not found on PATH (Debian package mono-complete)";
-  },
-  async publish(artifact: Artifact, ctx: DriverContext<NuGetProfile>) {
-    const file = join(ctx.workdir, artifact.filename);
-    await pipeline(Readable.from(artifact.content.stream()), createWriteStream(file));
-    const cfg = await config(ctx, "push");
-    // NuGet.exe always sends an API key; without a token any placeholder does (the feed refuses the push either way).
-    const key = ctx.credential.token ?? "regkit-anonymous";
-    const ran = await run(["push", file, "-Source", `${ctx.registry}/index.json`, "-ApiKey", key, "-ConfigFile", cfg, "-NonInteractive", "-Timeout", "120"], ctx);
-    return { accepted: ran.code === 0, output: ran.output };
-  },
-  async install(id: string, version: string, ctx: DriverContext<NuGetProfile>) {
-    const cfg = await config(ctx, "install");
-    const out = join(ctx.workdir, "packages");
-    const ran = await run(["install", id, "-Version", version, "-Source", `${ctx.registry}/index.json`, "-OutputDirectory", out, "-ConfigFile", cfg, "-NonInteractive", "-DirectDownload", "-PackageSaveMode", "nupkg"], ctx);
-    if (ran.code !== 0) throw new Error(`nuget install ${id} ${version} failed (exit ${ran.code}): ${ran.output.slice(-600)}`);
-    const normalized = (normalizeNuGetVersion(version) ?? version).toLowerCase();
-    const dirs = await readdir(out);
-    const dir = dirs.find((d) => d.toLowerCase() === `${id.toLowerCase()}.${normalized}`) ?? dirs[0];
-    if (!dir) throw new Error(`nuget install wrote nothing: ${ran.output.slice(-300)}`);
-    const nupkg = (await readdir(join(out, dir))).find((f) => f.endsWith(".nupkg"));
-    if (!nupkg) throw new Error(`nuget install left no .nupkg in ${dir}`);
-    const { digests } = await digestOf(await readFile(join(out, dir, nupkg)));
-    return { digests, output: ran.output };
-  },
-};
+/** NuGet.exe 5.8 under mono: `nuget push` and `nuget install`, bounded by `limits` (tests shorten them). */
+export function createNugetExe(limits: NuGetExeLimits = NUGET_EXE_LIMITS): ClientDriver<NuGetProfile> {
+  return {
+    name: "nuget-exe",
+    async unavailable() {
+      if (!nugetExePath()) return "the nuget-exe npm package is not installed";
+      return (await probeTool("mono", ["--version"])) ? undefined : "mono not found on PATH (Debian package mono-complete)";
+    },
+    async publish(artifact: Artifact, ctx: DriverContext<NuGetProfile>) {
+      const file = join(ctx.workdir, artifact.filename);
+      await pipeline(Readable.from(artifact.content.stream()), createWriteStream(file));
+      const cfg = await config(ctx, "push");
+      // NuGet.exe always sends an API key; without a token any placeholder does (the feed refuses the push either way).
+      const key = ctx.credential.token ?? "regkit-anonymous";
+      // -Timeout takes whole seconds (at least 1); -NonInteractive: a 401 fails instead of prompting for credentials.
+      const timeout = String(Math.max(1, Math.round(limits.requestMs / 1000)));
+      const ran = await run(["push", file, "-Source", `${ctx.registry}/index.json`, "-ApiKey", key, "-ConfigFile", cfg, "-NonInteractive", "-Timeout", timeout], ctx, limits);
+      return { accepted: ran.code === 0, output: ran.output };
+    },
+    async install(id: string, version: string, ctx: DriverContext<NuGetProfile>) {
+      const cfg = await config(ctx, "install");
+      const out = join(ctx.workdir, "packages");
+      const ran = await run(["install", id, "-Version", version, "-Source", `${ctx.registry}/index.json`, "-OutputDirectory", out, "-ConfigFile", cfg, "-NonInteractive", "-DirectDownload", "-PackageSaveMode", "nupkg"], ctx, limits);
+      if (ran.code !== 0) throw new Error(`nuget install ${id} ${version} failed (exit ${ran.code}): ${ran.output.slice(-600)}`);
+      const normalized = (normalizeNuGetVersion(version) ?? version).toLowerCase();
+      const dirs = await readdir(out);
+      const dir = dirs.find((d) => d.toLowerCase() === `${id.toLowerCase()}.${normalized}`) ?? dirs[0];
+      if (!dir) throw new Error(`nuget install wrote nothing: ${ran.output.slice(-300)}`);
+      const nupkg = (await readdir(join(out, dir))).find((f) => f.endsWith(".nupkg"));
+      if (!nupkg) throw new Error(`nuget install left no .nupkg in ${dir}`);
+      const { digests } = await digestOf(await readFile(join(out, dir, nupkg)));
+      return { digests, output: ran.output };
+    },
+  };
+}
+
+/** NuGet.exe with {@link NUGET_EXE_LIMITS}: the kit's driver. */
+export const nugetExe: ClientDriver<NuGetProfile> = createNugetExe();

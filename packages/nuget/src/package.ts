@@ -70,7 +70,8 @@ export function readNuspec(head: Uint8Array): string | undefined {
 
 /** id and version of a nuspec document. */
 export function nuspecIdentity(nuspec: string): { id: string; version: string } | undefined {
-  const id = /<id>\s*([^<]+?)\s*<\/id>/.exec(nuspec)?.[1];
-  const version = /<version>\s*([^<]+?)\s*<\/version>/.exec(nuspec)?.[1];
+  // Linear patterns (no lazy match between optional spaces): a hostile nuspec must not hang the kit.
+  const id = /<id>([^<]*)<\/id>/.exec(nuspec)?.[1]?.trim();
+  const version = /<version>([^<]*)<\/version>/.exec(nuspec)?.[1]?.trim();
   return id && version ? { id, version } : undefined;
 }

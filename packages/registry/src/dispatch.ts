@@ -73,7 +73,7 @@ export async function handleRequest(state: RegistryState, req: IncomingMessage, 
 /** The reply to a call, whatever goes wrong on the way; what the call left staged is dropped before it returns. */
 async function answer(state: RegistryState, call: Call): Promise<Answer> {
   try {
-    const problem = pathProblem(call.rawPath);
+    const problem = pathProblem(call.rawPath) ?? hostProblem(call.headers.host);
     if (problem) return plain(messageReply(400, `400 Bad request - ${problem}`));
     return await dispatch(state, call);
   } catch (error) {
@@ -99,6 +99,19 @@ async function dispatch(state: RegistryState, call: Call): Promise<Answer> {
     case "unknown":
       return plain(notFound());
   }
+}
+
+/** A host name, IPv4 or bracketed IPv6 address, with an optional port. */
+const HOST = /^(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * Why a Host header is refused: it becomes part of the links the formats
+ * write into metadata (tarball URLs, simple pages, NuGet's XML service
+ * document), so it must be a host and port and nothing that breaks out of a
+ * URL or an attribute. No Host at all (HTTP/1.0) is fine: the listening address is used.
+ */
+function hostProblem(host: string | undefined): string | undefined {
+  return host === undefined || HOST.test(host) ? undefined : "the Host header is not a host name and port";
 }
 
 /** Reads GitLab's URL layout from a path that passed the guard. Nothing is decoded yet. */

@@ -35,6 +35,12 @@ export function openCall(req: IncomingMessage): Call {
   // Routes get a pass-through rather than the socket's stream: a route that
   // stops reading early must not tear down the connection our answer uses.
   const body = new PassThrough();
+  // A client that goes away while no route is reading its body (a route
+  // awaiting the disk after a 413) destroys the body with ClientGone; pipe()
+  // re-emits that on the body when nothing else listens, and an 'error' event
+  // nobody handles ends the process. Readers still get the error: a destroyed
+  // body rejects every read that comes later.
+  body.on("error", () => {});
   req.pipe(body);
   req.on("error", () => body.destroy(new ClientGone()));
   req.once("close", () => {

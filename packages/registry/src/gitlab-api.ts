@@ -17,6 +17,8 @@ import { GROUP, type ReferenceProject, type RegistryState, type Served, packageI
 const MAX_GRAPHQL_BODY = 64 * 1024;
 /** Settings bodies are a few parameters; anything bigger is not a settings request. */
 const MAX_SETTINGS_BODY = 64 * 1024;
+/** What a feature flag name looks like (`pypi_pep_691_json`). */
+const FEATURE_NAME = /^[a-z][a-z0-9_]*$/;
 /** Formats GitLab has a group duplicates setting for. */
 const GROUP_DUPLICATE_SETTINGS: readonly string[] = GITLAB_FACTS.groupSettings.value;
 
@@ -151,22 +153,55 @@ export async function graphql(state: RegistryState, call: Call): Promise<Referen
   const denied = adminRefusal(state, call.headers);
   if (denied) return denied;
   const body = await readSmallJson(call, MAX_GRAPHQL_BODY);
-  const query = typeof body?.query === "string" ? body.query : "";
-  if (!/\bmutation\b[\s\S]*\bupdateNamespacePackageSettings\b/.test(query)) {
+  const query = typeof body.query === "string" ? body.query : "";
+  if (!namesMutation(query)) {
     return { status: 200, body: { errors: [{ message: "the reference registry serves only the updateNamespacePackageSettings mutation" }] } };
   }
   const input = mutationInput(body, query);
-  if (String(input.namespacePath ?? "") !== GROUP.path) {
+  // Errors in the query itself are GraphQL's to report: 200 with `errors`, as GraphQL servers answer them.
+  if (input === undefined) return { status: 200, body: { errors: [{ message: "Parse error: a string argument in the query is not a valid string" }] } };
+  if (input.namespacePath !== GROUP.path) {
     return { status: 200, body: { data: { updateNamespacePackageSettings: null }, errors: [{ message: `The resource that you are attempting to access does not exist or you don't have permission to perform this action` }] } };
   }
   return updateDuplicateSettings(state, input);
 }
 
-/** The mutation's input: `variables.input`, overridden by arguments written inline in the query. */
-function mutationInput(body: Record<string, unknown> | undefined, query: string): Record<string, unknown> {
-  const input: Record<string, unknown> = { ...((body?.variables as { input?: Record<string, unknown> } | undefined)?.input ?? {}) };
-  for (const [, key, value] of query.matchAll(/(\w+)\s*:\s*("(?:[^"\\]|\\.)*"|true|false)/g)) input[key!] = value === "true" ? true : value === "false" ? false : JSON.parse(value!);
+/**
+ * Whether the query is the `updateNamespacePackageSettings` mutation. Two
+ * linear searches: one regex spanning both words backtracks over the whole
+ * query from every `mutation` in it (a 64 KiB query of them takes a second).
+ */
+function namesMutation(query: string): boolean {
+  const mutation = /\bmutation\b/.exec(query);
+  return mutation !== null && /\bupdateNamespacePackageSettings\b/.test(query.slice(mutation.index + mutation[0].length));
+}
+
+/**
+ * The mutation's input: `variables.input` (when it is an object), overridden
+ * by arguments written inline in the query; undefined when an inline string is
+ * not a valid string. A key starts only where a word starts (the lookbehind):
+ * otherwise every position inside a long word is tried again, quadratic in the
+ * query's length (64 KiB of letters took ten seconds).
+ */
+function mutationInput(body: Record<string, unknown>, query: string): Record<string, unknown> | undefined {
+  const variables = isObject(body.variables) ? body.variables : {};
+  const input: Record<string, unknown> = isObject(variables.input) ? { ...variables.input } : {};
+  for (const [, key, value] of query.matchAll(/(?<!\w)(\w+)\s*:\s*("(?:[^"\\]|\\.)*"|true|false)/g)) {
+    if (value === "true" || value === "false") {
+      input[key!] = value === "true";
+      continue;
+    }
+    try {
+      input[key!] = JSON.parse(value!);
+    } catch {
+      return undefined;
+    }
+  }
   return input;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 /** Applies every `<format>DuplicatesAllowed` of the input, or none when one is not a setting GitLab has. */
@@ -194,6 +229,9 @@ export async function featureFlag(state: RegistryState, call: Call, rawName: str
   if (denied) return denied;
   const name = safeDecode(rawName) ?? rawName;
   if (call.method !== "POST") return messageReply(405, "405 Method Not Allowed", { allow: "POST" });
+  // Flag names are snake_case words; anything else (`__proto__`, `constructor`)
+  // would write into the flags object's prototype chain instead of setting a flag.
+  if (!FEATURE_NAME.test(name) || name in Object.prototype) return messageReply(400, "400 Bad request - name is invalid");
   const value = (await settingsParams(call)).get("value");
   if (value !== "true" && value !== "false") return messageReply(400, "400 Bad request - value is missing");
   state.features[name] = value === "true";
@@ -222,17 +260,23 @@ async function settingsParams(call: Call): Promise<URLSearchParams> {
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     throw new ReferenceHttpError(400, "400 Bad request - the body must be a JSON object");
   }
-  for (const [key, value] of Object.entries(parsed)) params.set(key, String(value));
+  for (const [key, value] of Object.entries(parsed)) {
+    // Settings are scalars; String() of a nested array recurses as deep as it nests.
+    if (value !== null && typeof value === "object") throw new ReferenceHttpError(400, `400 Bad request - ${key} is invalid`);
+    params.set(key, String(value));
+  }
   return params;
 }
 
-/** A small JSON request body (GraphQL), or undefined when it is not a JSON object. */
-async function readSmallJson(call: Call, limit: number): Promise<Record<string, unknown> | undefined> {
+/** A small JSON object request body (GraphQL); 400 when the body is not one (as Rails answers a body it cannot parse). */
+async function readSmallJson(call: Call, limit: number): Promise<Record<string, unknown>> {
   const bytes = await readSmallBody(call, limit);
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(bytes.toString("utf8"));
-    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+    parsed = JSON.parse(bytes.toString("utf8"));
   } catch {
-    return undefined;
+    throw new ReferenceHttpError(400, "400 Bad request - the body is not JSON");
   }
+  if (!isObject(parsed)) throw new ReferenceHttpError(400, "400 Bad request - the body must be a JSON object");
+  return parsed;
 }

@@ -4,3 +4,4 @@ export { createReferenceRegistry } from "./registry.js";
 export { referenceTarget } from "./target.js";
 export type * from "./contract.js";
 export { ReferenceError413, ReferenceHttpError, refuse } from "./contract.js";
+export { DataDirError } from "./datadir.js";

@@ -49,10 +49,18 @@ export function stageMultipart(req: ReferenceRequest, options: MultipartOptions)
     let staging: Promise<void> | undefined;
     let failure: unknown;
     let parser: busboy.Busboy;
+    // A body the client gave up on before the route got to it sends neither data
+    // nor an end to a parser piped from it now: answer instead of waiting for ever.
+    if (req.body.destroyed) {
+      reject(req.body.errored ?? new ReferenceHttpError(400, `${options.malformed}: the request body ended early`));
+      return;
+    }
     try {
       parser = busboy({
         headers: { "content-type": req.headers["content-type"] ?? "" },
         limits: { fields: options.fields ?? 100, fieldSize: options.fieldSize ?? 1024 * 1024 },
+        // The name as sent, so a path in it is refused below rather than quietly cut off.
+        preservePath: true,
       });
     } catch {
       reject(new ReferenceHttpError(400, options.notMultipart));
@@ -63,6 +71,12 @@ export function stageMultipart(req: ReferenceRequest, options: MultipartOptions)
     });
     parser.on("file", (name, stream, info) => {
       if (name !== options.field || staging) {
+        stream.resume();
+        return;
+      }
+      const filename = info.filename ?? "";
+      if (!isPlainFileName(filename)) {
+        failure ??= new ReferenceHttpError(400, `${options.malformed}: the file name must be a plain name (no path, no control characters)`);
         stream.resume();
         return;
       }
@@ -79,7 +93,7 @@ export function stageMultipart(req: ReferenceRequest, options: MultipartOptions)
       stream.pipe(pass);
       staging = req.store.stage(pass, req.limits.maxFileSize).then(
         (staged) => {
-          file = { filename: info.filename ?? "", staged };
+          file = { filename, staged };
         },
         (error: unknown) => {
           failure = error;
@@ -111,4 +125,14 @@ export function stageMultipart(req: ReferenceRequest, options: MultipartOptions)
     req.body.on("error", (error) => parser.destroy(error));
     req.body.pipe(parser);
   });
+}
+
+/**
+ * A file name that names one file and nothing else: formats list it in URLs
+ * and metadata, so `dir/x`, `..\x`, `.`, `..` and control characters (NUL,
+ * newlines) are refused. An empty name is left to the format (no file name).
+ */
+function isPlainFileName(name: string): boolean {
+  if (name === "") return true;
+  return !/[/\\\u0000-\u001f\u007f]/.test(name) && name !== "." && name !== "..";
 }

@@ -11,6 +11,7 @@ import { join, resolve } from "node:path";
 import type { Limits, Policies } from "@regkit/core";
 import { type ReferenceTokens, type ReferenceTokensOption, identitiesOf, issueTokens, secretsOf } from "./auth.js";
 import type { ReferenceFormat } from "./contract.js";
+import { openDataDir } from "./datadir.js";
 import { handleRequest } from "./dispatch.js";
 import { compileTemplate } from "./router.js";
 import { DEMO, GROUP, PROJECTS, type ReferenceProject, type RegistryState, type Served, servedOrThrow, storeKey } from "./state.js";
@@ -89,10 +90,21 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
     process.stderr.write(`regkit registry: ${redacted}\n`);
   };
   const features: Record<string, boolean> = { ...options.features };
-  const storage = await openStorage(options.dataDir, [...served.keys()], warn);
+  const storage = await openStorage(options.dataDir, [...served.keys()]);
   const server = createServer();
-  // Large uploads legitimately take longer than Node's default five minutes.
+  // Large uploads legitimately take longer than Node's default five minutes in
+  // total; what is bounded instead is silence: a client that stops sending
+  // mid-body for two minutes is cut off, not held for ever.
   server.requestTimeout = 0;
+  server.timeout = 120_000;
+  // Requests Node refuses before any route sees them (bad syntax, headers too
+  // large) get a JSON message like every other refusal, not an empty body.
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || socket.destroyed) return;
+    const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+    const body = JSON.stringify({ message: `${status} ${status === 431 ? "Request Header Fields Too Large" : status === 408 ? "Request Timeout" : "Bad Request"}: ${error.code ?? "malformed request"}` });
+    socket.end(`HTTP/1.1 ${status} ${status === 431 ? "Request Header Fields Too Large" : status === 408 ? "Request Timeout" : "Bad Request"}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
   const hostPort = await listen(server, options.host ?? "127.0.0.1", options.port ?? 0);
   const state: RegistryState = {
     served,
@@ -142,29 +154,43 @@ function serveFormats(options: ReferenceRegistryOptions): Map<string, Served> {
   return served;
 }
 
-/** The data directory (or a temporary one) and a store per project and format in it. */
-async function openStorage(dataDir: string | undefined, segments: readonly string[], warn: (message: string) => void): Promise<Storage> {
-  const root = dataDir ? resolve(dataDir) : await mkdtemp(join(tmpdir(), "regkit-registry-"));
-  const blobRoot = join(root, "blobs");
-  const stagingDir = join(blobRoot, ".staging");
-  // Staged files of a previous run were never committed.
-  await rm(stagingDir, { recursive: true, force: true });
-  await mkdir(stagingDir, { recursive: true });
+/**
+ * The data directory (or a temporary one) and a store per project and format
+ * in it. A data directory is checked before it is used (datadir.ts, and each
+ * store its own files): one that is not regkit's, is of a newer layout or is
+ * damaged stops the start with a `DataDirError` naming the file.
+ */
+async function openStorage(dataDir: string | undefined, segments: readonly string[]): Promise<Storage> {
+  if (!dataDir) {
+    const root = await mkdtemp(join(tmpdir(), "regkit-registry-"));
+    const blobRoot = join(root, "blobs");
+    const stagingDir = join(blobRoot, ".staging");
+    await mkdir(stagingDir, { recursive: true });
+    const stores = new Map<string, FilePackageStore>();
+    for (const project of PROJECTS) {
+      for (const segment of segments) {
+        stores.set(storeKey(project.id, segment), await FilePackageStore.open({ blobDir: join(blobRoot, String(project.id), segment), stagingDir }));
+      }
+    }
+    return { root, temporary: true, stores };
+  }
+  const opened = await openDataDir(resolve(dataDir), PROJECTS.map((p) => p.id));
   const stores = new Map<string, FilePackageStore>();
   for (const project of PROJECTS) {
     for (const segment of segments) {
       stores.set(
         storeKey(project.id, segment),
         await FilePackageStore.open({
-          blobDir: join(blobRoot, String(project.id), segment),
-          stagingDir,
-          metaDir: dataDir ? join(root, "metadata", String(project.id), segment) : undefined,
-          warn,
+          blobDir: join(opened.blobRoot, String(project.id), segment),
+          stagingDir: opened.stagingDir,
+          metaDir: join(opened.metaRoot, String(project.id), segment),
         }),
       );
     }
   }
-  return { root, temporary: !dataDir, stores };
+  // Marked as regkit's only once everything in it checked out.
+  await opened.seal();
+  return { root: opened.root, temporary: false, stores };
 }
 
 /** Listens and answers the `host:port` clients reach the server at. */

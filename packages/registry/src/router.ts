@@ -6,18 +6,28 @@
  * and turn backslashes into slashes, hiding exactly what the guard must see.
  */
 
+/**
+ * How many times a segment is decoded to look for traversal: a segment still
+ * percent-encoded after that many rounds (`%2525...2e`) is refused outright, as
+ * no client encodes a path that often.
+ */
+const DECODE_ROUNDS = 8;
+
 /** Why a raw request path is refused, or undefined when it is acceptable. */
 export function pathProblem(rawPath: string): string | undefined {
   if (!rawPath.startsWith("/")) return "the path must start with /";
   if (rawPath.includes("\\") || rawPath.includes("\0")) return "backslashes and NUL are not allowed in paths";
   for (const segment of rawPath.split("/")) {
     if (safeDecode(segment) === undefined) return "malformed percent-encoding in path";
-    // Decoding repeatedly catches %2e%2e and %252e%252e alike.
+    // Decoding until nothing changes catches %2e%2e, %252e%252e and %25252e%25252e alike.
     let decoded: string | undefined = segment;
-    for (let round = 0; round < 3 && decoded !== undefined; round++) {
+    for (let round = 0; decoded !== undefined; round++) {
       if (/[\\\0]/.test(decoded)) return "backslashes and NUL are not allowed in paths";
       if (decoded.split("/").some((part) => part === ".." || part === ".")) return "path traversal is not allowed";
-      decoded = decoded.includes("%") ? safeDecode(decoded) : undefined;
+      const next: string | undefined = decoded.includes("%") ? safeDecode(decoded) : undefined;
+      if (next === decoded) break;
+      if (next !== undefined && round === DECODE_ROUNDS) return "the path is percent-encoded too many times";
+      decoded = next;
     }
   }
   return undefined;

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { type Dirent, createReadStream, createWriteStream } from "node:fs";
+import { mkdir, readFile, readdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -15,6 +15,7 @@ import {
   ReferenceError413,
   ReferenceHttpError,
 } from "./contract.js";
+import { DataDirError, asDataDirError, isRecord, makeDirDurable, syncDir, syncFile, writeFileDurable } from "./datadir.js";
 import { KeyedMutex, Mutex } from "./mutex.js";
 
 /** Uploads up to this size are digested from memory, larger ones from their staged file. */
@@ -29,15 +30,24 @@ export interface StoreLocation {
   readonly blobDir: string;
   /** Shared scratch directory on the same file system (renames must not cross devices). */
   readonly stagingDir: string;
-  /** One JSON file per package; absent: metadata lives in memory only. */
+  /**
+   * One JSON file per package; absent: metadata lives in memory only. When
+   * set, the store is durable: every write is fsynced before it is shown, and
+   * opening checks every record and blob (see {@link FilePackageStore.open}).
+   */
   readonly metaDir?: string | undefined;
-  /** Where to complain about unreadable metadata files at start. */
-  readonly warn: (message: string) => void;
 }
 
 /**
  * The reference registry's package store: metadata in memory (mirrored to
  * JSON files when a data directory is set), file bytes always on disk.
+ *
+ * With a data directory a publish survives `kill -9` once answered, and leaves
+ * nothing visible when cut short: the staged blob is fsynced, renamed to its
+ * content address and its directory fsynced; only then is the package record
+ * written (temp file, fsync, rename, directory fsync), and only then is the
+ * version shown to readers and the request answered. A crash in between leaves
+ * at most a staged file or a blob no record names, both swept on the next start.
  *
  * Two locks keep the promises of {@link PackageStore}: a per-package mutex
  * makes the duplicate check and the publish one step, and a store-wide blob
@@ -56,15 +66,33 @@ export class FilePackageStore implements PackageStore {
     this.#location = location;
   }
 
+  /**
+   * Opens a store. A durable one (with `metaDir`) first checks what a previous
+   * run left: every record must parse and name blobs that exist with the
+   * recorded size and sha256, and nothing but records, blobs and temp files may
+   * sit in its directories; otherwise a {@link DataDirError} names the file.
+   * Temp files and blobs no record names (left by a crash mid-write) are removed.
+   */
   static async open(location: StoreLocation): Promise<FilePackageStore> {
     const store = new FilePackageStore(location);
-    await mkdir(location.blobDir, { recursive: true });
-    await mkdir(location.stagingDir, { recursive: true });
-    if (location.metaDir) {
-      await mkdir(location.metaDir, { recursive: true });
-      await store.#load(location.metaDir);
+    const { metaDir } = location;
+    if (!metaDir) {
+      await mkdir(location.blobDir, { recursive: true });
+      await mkdir(location.stagingDir, { recursive: true });
+      return store;
     }
+    await asDataDirError(async () => {
+      await makeDirDurable(location.blobDir);
+      await makeDirDurable(metaDir);
+      await store.#load(metaDir);
+      await store.#checkBlobs();
+    });
     return store;
+  }
+
+  /** Whether writes must survive a crash (a data directory is set). */
+  get #durable(): boolean {
+    return this.#location.metaDir !== undefined;
   }
 
   async names(): Promise<readonly string[]> {
@@ -100,8 +128,13 @@ export class FilePackageStore implements PackageStore {
       await pipeline(measured(), createWriteStream(path, { flags: "wx" }));
       // Large uploads are digested once their size is known to be within the
       // limit, from the file just written (still in the page cache): an upload
-      // refused for its size costs no hashing.
-      digests = (await digestOf(small ? Buffer.concat(small) : createReadStream(path, { highWaterMark: 1024 * 1024 }))).digests;
+      // refused for its size costs no hashing. A durable store flushes the bytes
+      // meanwhile: the blob must be on disk before a record may name it.
+      const [digested] = await Promise.all([
+        digestOf(small ? Buffer.concat(small) : createReadStream(path, { highWaterMark: 1024 * 1024 })),
+        this.#durable ? syncFile(path) : undefined,
+      ]);
+      digests = digested.digests;
     } catch (error) {
       await rm(path, { force: true });
       throw error;
@@ -247,7 +280,11 @@ export class FilePackageStore implements PackageStore {
     await Promise.all([...this.#staged.keys()].map((id) => this.discard({ id })));
   }
 
-  /** Moves a staged file to its content address; identical content is kept once. */
+  /**
+   * Moves a staged (and, when durable, already fsynced) file to its content
+   * address; identical content is kept once. A durable store fsyncs the
+   * directory, so the blob is on disk under its name before any record names it.
+   */
   async #place(id: string): Promise<string> {
     const entry = this.#staged.get(id);
     if (!entry) throw new Error(`staged file ${id} vanished`);
@@ -257,6 +294,10 @@ export class FilePackageStore implements PackageStore {
     try {
       if (await exists(target)) {
         await rm(entry.path, { force: true });
+      } else if (this.#durable) {
+        await makeDirDurable(dirname(target));
+        await rename(entry.path, target);
+        await syncDir(dirname(target));
       } else {
         await mkdir(dirname(target), { recursive: true });
         await rename(entry.path, target);
@@ -280,17 +321,25 @@ export class FilePackageStore implements PackageStore {
     }
   }
 
-  /** Persists, then shows: readers never see what a restart would lose. */
+  /**
+   * Persists, then shows: readers never see what a restart would lose. The
+   * record replaces the previous one in a single rename, so after a crash the
+   * package is either as it was or as it is now.
+   */
   async #publish(pkg: StoredPackage): Promise<void> {
     const frozen = deepFreeze(pkg);
     const dir = this.#location.metaDir;
-    if (dir) await writeJsonAtomic(join(dir, metaFileName(pkg.name)), frozen);
+    if (dir) await writeFileDurable(join(dir, metaFileName(pkg.name)), JSON.stringify(frozen));
     this.#packages.set(pkg.name, frozen);
   }
 
   async #unpublish(name: string): Promise<void> {
     const dir = this.#location.metaDir;
-    if (dir) await rm(join(dir, metaFileName(name)), { force: true });
+    if (dir) {
+      await rm(join(dir, metaFileName(name)), { force: true });
+      // An answered delete must stay done after a crash.
+      await syncDir(dir);
+    }
     this.#packages.delete(name);
   }
 
@@ -298,25 +347,84 @@ export class FilePackageStore implements PackageStore {
     return join(this.#location.blobDir, sha256.slice(0, 2), sha256);
   }
 
+  /**
+   * Reads every package record of a durable store. Temp files of a write a
+   * crash interrupted are removed; a record that does not parse or is not a
+   * package, a record under another package's file name, or any other file is
+   * a {@link DataDirError}: the registry refuses to start rather than serve a
+   * silently shrunken store (see the README's "Data directory").
+   */
   async #load(dir: string): Promise<void> {
-    for (const entry of await readdir(dir)) {
-      const path = join(dir, entry);
-      if (!entry.endsWith(".json")) {
-        // A temp file left by a crash in the middle of a write.
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (TEMP_RECORD.test(entry.name)) {
         await rm(path, { force: true });
         continue;
       }
-      try {
-        const pkg = JSON.parse(await readFile(path, "utf8")) as StoredPackage;
-        if (typeof pkg.name !== "string" || !Array.isArray(pkg.versions) || typeof pkg.revision !== "number") {
-          throw new Error("not a stored package");
+      if (!RECORD.test(entry.name) || !entry.isFile()) {
+        throw new DataDirError(path, `is not regkit's: ${dir} holds only package records (<sha256 of the name>.json)`);
+      }
+      const pkg = parseRecord(path, await readFile(path, "utf8"));
+      if (metaFileName(pkg.name) !== entry.name) {
+        throw new DataDirError(path, `holds package ${JSON.stringify(pkg.name)}, whose record belongs in ${metaFileName(pkg.name)}: a file copied or renamed by hand`);
+      }
+      this.#packages.set(pkg.name, deepFreeze(pkg));
+      this.#revision = Math.max(this.#revision, pkg.revision);
+    }
+  }
+
+  /**
+   * Every blob a record names must exist with the recorded size and sha256
+   * (blobs are content-addressed, so the sha256 is also the file name); the
+   * blob directory holds nothing else. Blobs no record names were placed by a
+   * publish a crash cut short, or left by a removal: they are deleted.
+   */
+  async #checkBlobs(): Promise<void> {
+    const present = await this.#blobsOnDisk();
+    const checked = new Map<string, number>();
+    for (const pkg of this.#packages.values()) {
+      const record = join(this.#location.metaDir ?? "", metaFileName(pkg.name));
+      for (const v of pkg.versions) {
+        for (const file of v.files) {
+          const sha256 = file.digests.sha256;
+          const path = this.#blobPath(sha256);
+          const what = `${JSON.stringify(pkg.name)} ${v.version} ${file.filename} (record ${record})`;
+          const hint = `restore the blob, or remove ${record} to drop package ${JSON.stringify(pkg.name)}`;
+          if (!present.has(sha256)) throw new DataDirError(path, `is missing: it holds the bytes of ${what}; ${hint}`);
+          let size = checked.get(sha256);
+          if (size === undefined) {
+            size = (await stat(path)).size;
+            const actual = size === file.size ? await sha256Of(path) : sha256;
+            if (actual !== sha256) {
+              throw new DataDirError(path, `has sha256 ${actual}, not the ${sha256} its name and the record of ${what} say: its bytes changed; ${hint}`);
+            }
+            checked.set(sha256, size);
+          }
+          if (size !== file.size) {
+            throw new DataDirError(path, `holds ${size} bytes, but the record of ${what} says ${file.size}; ${hint}`);
+          }
         }
-        this.#packages.set(pkg.name, deepFreeze(pkg));
-        this.#revision = Math.max(this.#revision, pkg.revision);
-      } catch (error) {
-        this.#location.warn(`ignoring unreadable package metadata ${path}: ${(error as Error).message}`);
       }
     }
+    for (const sha256 of present) if (!checked.has(sha256)) await rm(this.#blobPath(sha256), { force: true });
+  }
+
+  /** The blobs in this store's directory; anything that is not one is a {@link DataDirError}. */
+  async #blobsOnDisk(): Promise<Set<string>> {
+    const dir = this.#location.blobDir;
+    const found = new Set<string>();
+    const foreign = (path: string): DataDirError =>
+      new DataDirError(path, `is not regkit's: ${dir} holds only blobs, as <sha256[0:2]>/<sha256>`);
+    for (const shard of await readdir(dir, { withFileTypes: true })) {
+      const shardPath = join(dir, shard.name);
+      if (!SHARD.test(shard.name) || !shard.isDirectory()) throw foreign(shardPath);
+      const blobs: Dirent[] = await readdir(shardPath, { withFileTypes: true });
+      for (const blob of blobs) {
+        if (!BLOB.test(blob.name) || !blob.name.startsWith(shard.name) || !blob.isFile()) throw foreign(join(shardPath, blob.name));
+        found.add(blob.name);
+      }
+    }
+    return found;
   }
 }
 
@@ -434,15 +542,58 @@ function committedVersion(input: CommitInput, existing: StoredVersion | undefine
   };
 }
 
-async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const temp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
+/** A package record's file name, a temp file of one (see `writeFileDurable`), a blob shard, a blob. */
+const RECORD = /^[0-9a-f]{64}\.json$/;
+const TEMP_RECORD = /^[0-9a-f]{64}\.json\.[0-9a-f]{12}\.tmp$/;
+const SHARD = /^[0-9a-f]{2}$/;
+const BLOB = /^[0-9a-f]{64}$/;
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  await pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), hash);
+  return hash.digest("hex");
+}
+
+/**
+ * A package record read back from disk, checked field by field: the store
+ * and the formats trust these types, so a damaged record must stop here.
+ */
+function parseRecord(path: string, text: string): StoredPackage {
+  let value: unknown;
   try {
-    await writeFile(temp, JSON.stringify(value));
-    await rename(temp, path);
+    value = JSON.parse(text);
   } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
+    throw new DataDirError(path, `is not valid JSON (${error instanceof Error ? error.message : String(error)}): a damaged package record; restore it, or remove it to drop that package`);
   }
+  const problem = recordProblem(value);
+  if (problem !== undefined) throw new DataDirError(path, `is not a package record: ${problem}; restore it, or remove it to drop that package`);
+  return value as StoredPackage;
+}
+
+/** What makes `value` no {@link StoredPackage}, or undefined. */
+function recordProblem(value: unknown): string | undefined {
+  if (!isRecord(value)) return "not a JSON object";
+  if (typeof value.name !== "string" || value.name === "") return "no package name";
+  if (!isRecord(value.metadata)) return "no package metadata object";
+  if (typeof value.revision !== "number" || !Number.isSafeInteger(value.revision) || value.revision < 0) return "no revision number";
+  if (typeof value.createdAt !== "string" || typeof value.updatedAt !== "string") return "no createdAt/updatedAt";
+  if (!Array.isArray(value.versions)) return "no versions list";
+  for (const [i, version] of value.versions.entries()) {
+    const at = `versions[${i}]`;
+    if (!isRecord(version) || typeof version.version !== "string" || version.version === "") return `${at} has no version`;
+    if (typeof version.createdAt !== "string") return `${at} has no createdAt`;
+    if (!Array.isArray(version.files)) return `${at} has no files list`;
+    for (const [j, file] of version.files.entries()) {
+      const where = `${at}.files[${j}]`;
+      if (!isRecord(file) || typeof file.filename !== "string" || file.filename === "") return `${where} has no filename`;
+      if (typeof file.size !== "number" || !Number.isSafeInteger(file.size) || file.size < 0) return `${where} has no size`;
+      if (typeof file.createdAt !== "string") return `${where} has no createdAt`;
+      const digests = file.digests;
+      if (!isRecord(digests) || typeof digests.sha256 !== "string" || !BLOB.test(digests.sha256)) return `${where} has no sha256 digest`;
+      for (const name of ["md5", "sha1", "sha512"]) if (typeof digests[name] !== "string") return `${where} has no ${name} digest`;
+    }
+  }
+  return undefined;
 }
 
 /** Package names may hold any character: the file name is a digest of it. */

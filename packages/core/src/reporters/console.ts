@@ -25,6 +25,7 @@ export function renderConsole(reports: readonly RunReport[], color = false): str
       lines.push(`${scenario.padEnd(width)}  ${cells.join(" ")}`);
     }
     lines.push(`${summaryLine(report.summary)} in ${(report.durationMs / 1000).toFixed(1)} s`);
+    if (report.interrupted) lines.push("interrupted: the run was stopped before it ended; what had not started is skipped as not run, and cleanup ran");
     const problems = report.results.filter((r) => r.status === "fail" || r.status === "error");
     for (const r of problems) lines.push("", ...renderProblem(r, report, paint));
     const { observed, gone } = deviationRows(report);

@@ -10,7 +10,7 @@ export interface JsonReport {
 /** JSON Schema (draft 2020-12) of {@link JsonReport}: what outside tools may rely on. */
 export const reportJsonSchema = {
   $schema: "https://json-schema.org/draft/2020-12/schema",
-  $id: "https://regkit.dev/schema/report-v2.json",
+  $id: "https://regkit.dev/schema/report-v4.json",
   title: "regkit report",
   type: "object",
   required: ["schemaVersion", "reports"],
@@ -32,6 +32,7 @@ export const reportJsonSchema = {
           seed: { type: "integer" },
           startedAt: { type: "string", format: "date-time" },
           durationMs: { type: "number" },
+          interrupted: { const: true, description: "present when the run was interrupted: results incomplete, cleanup still ran" },
           summary: {
             type: "object",
             required: ["pass", "fail", "skip", "error", "deviation", "disabled", "deviationsGone"],
@@ -123,7 +124,7 @@ export const reportJsonSchema = {
   },
 } as const;
 
-/** Writes `{ schemaVersion: 2, reports }` to `file`. */
+/** Writes `{ schemaVersion, reports }` to `file` ({@link REPORT_SCHEMA_VERSION}). */
 export function jsonReporter(file: string): Reporter {
   return fileReporter("json", file, (reports) => `${JSON.stringify({ schemaVersion: REPORT_SCHEMA_VERSION, reports } satisfies JsonReport, null, 2)}\n`);
 }

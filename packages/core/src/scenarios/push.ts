@@ -79,9 +79,11 @@ export const pushOverLimit: Scenario = {
   title: "Push a package over the limit",
   checklist: 2,
   description:
-    "Publishes a package 1 MiB over the declared maximum file size: the registry must refuse it with a 4xx (not a 5xx or a dropped connection) and nothing of it may become visible.",
+    "Publishes a package 1 MiB over the declared maximum file size: the registry must refuse it with a 4xx (not a 5xx or a dropped connection) and nothing of it may become visible. Runs once per run, under the first write token kind the target has: the limit belongs to the instance. The upload stops as soon as the registry answers.",
   audience: "write",
   timeoutMs: 900_000,
+  oncePerRun: true,
+  oncePerRunReason: "the limit belongs to the instance",
   async run(ctx) {
     const limit = ctx.target.limits.maxFileSize;
     if (limit <= 0) ctx.skip(`the ${ctx.target.profile.name} profile declares no file size limit (0 = unlimited); set limits.maxFileSize (--max-file-size) to the instance limit`);
@@ -99,15 +101,16 @@ export const pushMany: Scenario = {
   title: "Push hundreds of packages, watch metadata latency",
   checklist: 3,
   description:
-    "Publishes options.manyVersions versions of one package, then options.manyPackages packages, timing the metadata endpoint after each publish. Fails on any response over the latency budget, or when the median of the last tenth exceeds the first tenth's by the growth factor (latency that grows with the package count); then every file of every version must be listed with its hash (a sample downloaded). Runs alone so timings are not skewed.",
+    "Publishes options.manyVersions versions of one package, then options.manyPackages packages, timing the metadata endpoint after each publish. Fails on any response over the latency budget (after options.latencyStopAfter such responses in a row it stops publishing there, the series so far kept), or when the median of the last tenth exceeds the first tenth's by the growth factor (latency that grows with the package count); then every file of every version must be listed with its hash (a sample downloaded). Runs alone so timings are not skewed.",
   audience: "write",
   exclusive: true,
   timeoutMs: 1_800_000,
   async run(ctx) {
-    const { manyVersions, manyPackages, latencyBudgetMs } = ctx.options;
+    const { manyVersions, manyPackages, latencyBudgetMs, latencyStopAfter } = ctx.options;
     const measure = async (label: string, count: number, publish: (i: number) => Promise<string>, probe: () => string): Promise<void> => {
       const points: [number, number][] = [];
       let slowest: Exchange | undefined;
+      let overInARow = 0;
       for (let i = 0; i < count; i++) {
         ctx.signal.throwIfAborted();
         await publish(i);
@@ -117,6 +120,17 @@ export const pushMany: Scenario = {
         }
         points.push([i + 1, exchange.durationMs]);
         if (!slowest || exchange.durationMs > slowest.durationMs) slowest = exchange;
+        overInARow = exchange.durationMs > latencyBudgetMs ? overInARow + 1 : 0;
+        // A response over the budget already fails the scenario; once several in a row
+        // show it is no accident, publishing hundreds more would only cost time.
+        if (latencyStopAfter > 0 && overInARow >= latencyStopAfter && i + 1 < count) {
+          ctx.latency(latencySeries(label, points, latencyBudgetMs));
+          throw new ConformanceFailure(
+            `${label}: stopped after ${i + 1} of ${count} publishes: ${overInARow} consecutive metadata responses over the ${latencyBudgetMs} ms budget (the slowest ${slowest.durationMs.toFixed(0)} ms)`,
+            { expected: `every metadata response under ${latencyBudgetMs} ms`, actual: `${overInARow} in a row over it, the last ${exchange.durationMs.toFixed(0)} ms at count ${i + 1}` },
+            [slowest],
+          );
+        }
       }
       const series = latencySeries(label, points, latencyBudgetMs);
       ctx.latency(series);

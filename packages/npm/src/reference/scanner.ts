@@ -19,6 +19,14 @@ interface Frame {
   awaitingKey: boolean;
 }
 
+/**
+ * How deep objects and arrays may nest: Ruby's JSON parser (GitLab's) refuses
+ * deeper documents by default (`max_nesting` 100), and the stored manifest is
+ * copied and frozen recursively, which a document nested a million levels deep
+ * (16 MiB of brackets) would overflow the stack with.
+ */
+export const MAX_NESTING = 100;
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
@@ -155,10 +163,9 @@ export async function scanPublishDocument(
       const top = stack.at(-1);
       switch (c) {
         case 0x7b: // {
-          stack.push({ kind: "object", key: undefined, awaitingKey: true });
-          break;
         case 0x5b: // [
-          stack.push({ kind: "array", key: undefined, awaitingKey: false });
+          if (stack.length === MAX_NESTING) throw new ScanError(`the publish document nests deeper than ${MAX_NESTING} levels`);
+          stack.push(c === 0x7b ? { kind: "object", key: undefined, awaitingKey: true } : { kind: "array", key: undefined, awaitingKey: false });
           break;
         case 0x7d: // }
         case 0x5d: // ]

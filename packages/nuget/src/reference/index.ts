@@ -1,3 +1,4 @@
+import { inflateRawSync } from "node:zlib";
 import {
   ReferenceError413,
   refuse,
@@ -11,7 +12,6 @@ import {
   type StoredVersion,
 } from "@regkit/registry/contract";
 import { gitlabNuGetName, gitlabNuGetVersion, nugetGitLabFacts as facts, type GitLabServiceEntry } from "../gitlab.js";
-import { nuspecIdentity, readNuspec } from "../package.js";
 import { compareNuGetVersions, normalizeNuGetVersion } from "../version.js";
 
 const fail = refuse;
@@ -61,14 +61,89 @@ async function stagePush(req: ReferenceRequest): Promise<Pushed> {
   }
 }
 
+/**
+ * GitLab's limit on a .nuspec (`Packages::Nuget::ExtractMetadataFileService`
+ * MAX_FILE_SIZE, 4 MiB, "nuspec file too big"). Inflating is bounded by it:
+ * a pushed head of 1 MiB of deflated spaces would otherwise inflate to a
+ * gigabyte, taking ten seconds of the event loop and the memory with it.
+ */
+const MAX_NUSPEC = 4 * 1024 * 1024;
+const ZIP_LOCAL_HEADER = 30;
+const ZIP_LOCAL_SIGNATURE = 0x04034b50;
+const ZIP_DESCRIPTOR_SIGNATURE = Buffer.from([0x50, 0x4b, 0x07, 0x08]);
+const ZIP_DESCRIPTOR = 16;
+const ZIP_HAS_DESCRIPTOR = 0x0008;
+
+/**
+ * The root .nuspec of a push, from the first bytes of the package (the zip's
+ * local headers, as core's `findZipEntry` walks them), inflated with a bound;
+ * a 400 for anything that is not one, never an exception out of zlib.
+ * (core's `findZipEntry` inflates without a bound: with a maximum there, this
+ * walk can go.)
+ */
+function pushedNuspec(head: Uint8Array): string {
+  const unreadable = (why: string): never => fail(400, `400 Bad request - the package has no readable .nuspec at its root (${why})`);
+  const buf = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  let at = 0;
+  while (at + ZIP_LOCAL_HEADER <= buf.length && buf.readUInt32LE(at) === ZIP_LOCAL_SIGNATURE) {
+    const flags = buf.readUInt16LE(at + 6);
+    const method = buf.readUInt16LE(at + 8);
+    let stored = buf.readUInt32LE(at + 18);
+    const nameLength = buf.readUInt16LE(at + 26);
+    const start = at + ZIP_LOCAL_HEADER + nameLength + buf.readUInt16LE(at + 28);
+    const path = buf.toString("utf8", at + ZIP_LOCAL_HEADER, Math.min(buf.length, at + ZIP_LOCAL_HEADER + nameLength));
+    if (flags & ZIP_HAS_DESCRIPTOR && stored === 0) {
+      const descriptor = buf.indexOf(ZIP_DESCRIPTOR_SIGNATURE, start);
+      if (descriptor < 0) return unreadable("it is not within the first bytes of the package");
+      stored = descriptor - start;
+    }
+    if (start + stored > buf.length) return unreadable("it is not within the first bytes of the package");
+    if (!path.includes("/") && path.toLowerCase().endsWith(".nuspec")) {
+      const raw = buf.subarray(start, start + stored);
+      if (method === 0) return raw.byteLength > MAX_NUSPEC ? fail(400, "400 Bad request - nuspec file too big") : raw.toString("utf8");
+      if (method !== 8) return unreadable(`compression method ${method}`);
+      let inflated: Buffer;
+      try {
+        inflated = inflateRawSync(raw, { maxOutputLength: MAX_NUSPEC });
+      } catch (error) {
+        if ((error as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE") fail(400, "400 Bad request - nuspec file too big");
+        return unreadable("its compressed data is broken");
+      }
+      return inflated.toString("utf8");
+    }
+    at = start + stored + (flags & ZIP_HAS_DESCRIPTOR ? ZIP_DESCRIPTOR : 0);
+  }
+  return unreadable("no zip entry ends in .nuspec");
+}
+
+/**
+ * The text of the first `<tag>...</tag>` of a nuspec, trimmed ("" when none).
+ * With indexOf, linear: the kit's regexes for this (`/<id>\s*([^<]+?)\s*<\/id>/`)
+ * backtrack cubically on a run of spaces (1000 of them took two seconds, and
+ * a nuspec may be 4 MiB).
+ */
+function nuspecText(nuspec: string, tag: string): string {
+  const open = nuspec.indexOf(`<${tag}>`);
+  if (open < 0) return "";
+  const from = open + tag.length + 2;
+  const close = nuspec.indexOf(`</${tag}>`, from);
+  return close < 0 ? "" : nuspec.slice(from, close).trim();
+}
+
+/** The id and version of a nuspec, when it has both; `<id>` holds no markup. */
+function nuspecIdOf(nuspec: string): { id: string; version: string } | undefined {
+  const id = nuspecText(nuspec, "id");
+  const version = nuspecText(nuspec, "version");
+  return id && version && !id.includes("<") && !version.includes("<") ? { id, version } : undefined;
+}
+
 /** The identity a pushed package declares, checked with GitLab's rules (nuget.nameRule, nuget.versionRule). */
 function declared(head: Uint8Array): { id: string; version: string; nuspec: string; description: string; authors: string } {
-  const nuspec = readNuspec(head) ?? fail(400, "400 Bad request - the package has no readable .nuspec at its root");
-  const identity = nuspecIdentity(nuspec) ?? fail(400, "400 Bad request - the .nuspec has no id or version");
+  const nuspec = pushedNuspec(head);
+  const identity = nuspecIdOf(nuspec) ?? fail(400, "400 Bad request - the .nuspec has no id or version");
   if (!gitlabNuGetName.test(identity.id)) fail(400, "Validation failed: Name is invalid");
   if (!gitlabNuGetVersion.test(identity.version)) fail(400, "Validation failed: Version is invalid");
-  const field = (tag: string): string => new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`).exec(nuspec)?.[1]?.trim() ?? "";
-  return { ...identity, nuspec, description: field("description"), authors: field("authors") };
+  return { ...identity, nuspec, description: nuspecText(nuspec, "description"), authors: nuspecText(nuspec, "authors") };
 }
 
 /** GitLab's push (V3 and V2): synchronous when the .nuspec is readable, 201 `{"message":"201 Created"}`. */
@@ -107,8 +182,13 @@ async function pushSymbols(req: ReferenceRequest): Promise<ReferenceReply> {
   const pushed = await stagePush(req);
   let committed = false;
   try {
-    const nuspec = readNuspec(pushed.head);
-    const identity = nuspec ? nuspecIdentity(nuspec) : undefined;
+    // A symbol package GitLab cannot read is still answered 201; nothing is attached.
+    let identity: { id: string; version: string } | undefined;
+    try {
+      identity = nuspecIdOf(pushedNuspec(pushed.head));
+    } catch {
+      identity = undefined;
+    }
     const key = identity ? normalizedKey(identity.version) : undefined;
     const pkg = identity && key ? await req.store.get(identity.id.toLowerCase()) : undefined;
     const target = pkg?.versions.find((v) => v.version === key);

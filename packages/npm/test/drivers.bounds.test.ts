@@ -1,0 +1,127 @@
+// The npm CLI against a registry that accepts connections and never answers:
+// the driver must end on npm's own request timeout, with one attempt per
+// request (no retries to multiply the wait), and say why.
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { type Socket, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { resolveTarget, type Credential } from "@regkit/core";
+import { npmKit } from "@regkit/npm";
+import { NPM_CLI_LIMITS, createNpmCli } from "../src/drivers.js";
+
+/** A registry that accepts connections, reads what comes and never writes a byte; records each request line. */
+async function startBlackHole(): Promise<{ url: string; requests: string[]; close(): Promise<void> }> {
+  const requests: string[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    let head = "";
+    socket.on("data", (chunk: Buffer) => {
+      // Nothing is ever answered, so a connection carries one request: its first line is enough.
+      if (head.includes("\r\n") || head.length > 8192) return;
+      head += chunk.toString("latin1");
+      if (head.includes("\r\n")) requests.push(head.slice(0, head.indexOf("\r\n")));
+    });
+    socket.on("error", () => {});
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("the black hole has no port");
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    requests,
+    close: () =>
+      new Promise<void>((done) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => done());
+      }),
+  };
+}
+
+const TOKEN = "glpat-blackholeNpmSecret0123456789";
+// npm gives up on each request after 3 s; the whole run may take 90 s, far
+// more than one attempt per request needs and less than npm's default retries
+// (2 more attempts, 10 to 60 s apart) would take.
+const limits = { totalMs: 90_000, requestMs: 3_000 };
+// Generous: one attempt per request is about 3 s each, plus npm's start.
+const BOUND_MS = 60_000;
+
+const driver = createNpmCli(limits);
+const why = await driver.unavailable();
+let hole: Awaited<ReturnType<typeof startBlackHole>>;
+let workdir: string;
+
+beforeAll(async () => {
+  hole = await startBlackHole();
+  workdir = await mkdtemp(join(tmpdir(), "regkit-npm-bounds-"));
+});
+afterAll(async () => {
+  await hole?.close();
+  await rm(workdir, { recursive: true, force: true });
+});
+
+async function context(name: string) {
+  await mkdir(join(workdir, name), { recursive: true });
+  const registry = `${hole.url}/api/v4/projects/1/packages/npm`;
+  const credential: Credential = { kind: "personal", token: TOKEN };
+  return {
+    registry,
+    target: resolveTarget(npmKit, { registry, credentials: { personal: TOKEN } }),
+    credential,
+    secrets: [TOKEN],
+    workdir: join(workdir, name),
+    // Longer than the driver's own limit: what ends the run must be the driver, not this signal.
+    signal: AbortSignal.timeout(limits.totalMs + 60_000),
+  };
+}
+
+/** No request went out twice: npm made one attempt at each. */
+function expectNoRepeats(requests: readonly string[]): void {
+  expect(requests.length).toBeGreaterThan(0);
+  expect(requests.filter((r, i) => requests.indexOf(r) !== i), `requests: ${requests.join("; ")}`).toEqual([]);
+}
+
+test("the kit's npm driver keeps its whole run within 240 s", () => {
+  expect(NPM_CLI_LIMITS.totalMs).toBeLessThanOrEqual(240_000);
+  expect(NPM_CLI_LIMITS.requestMs).toBeLessThan(NPM_CLI_LIMITS.totalMs);
+});
+
+describe.skipIf(why !== undefined)(`npm CLI against a registry that never answers${why ? ` (${why})` : ""}`, () => {
+  test("publish ends on npm's own timeout, one attempt per request, not accepted, and says why", async () => {
+    const ctx = await context("publish");
+    hole.requests.length = 0;
+    const artifact = await npmKit.build({ name: "regkit-blackhole", version: "1.0.0" });
+    const started = performance.now();
+    const result = await driver.publish!(artifact, ctx);
+    const elapsed = performance.now() - started;
+    expect(result.accepted).toBe(false);
+    expect(result.output).toMatch(/network timeout|ETIMEDOUT|FETCH_ERROR/);
+    // npm gave up by itself: the driver's time limit did not have to kill it.
+    expect(result.output).not.toMatch(/did not finish within/);
+    expect(elapsed).toBeLessThan(BOUND_MS);
+    expect(hole.requests.some((r) => r.startsWith("PUT "))).toBe(true);
+    expectNoRepeats(hole.requests);
+    expect(result.output).not.toContain(TOKEN);
+  }, 120_000);
+
+  test("install ends on npm's own timeout, one attempt per request, and throws with npm's output", async () => {
+    const ctx = await context("install");
+    hole.requests.length = 0;
+    const started = performance.now();
+    const error = await driver.install!("regkit-blackhole", "1.0.0", ctx).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const elapsed = performance.now() - started;
+    expect(error).toBeInstanceOf(Error);
+    const message = (error as Error).message;
+    expect(message).toMatch(/npm pack regkit-blackhole@1\.0\.0 failed \(exit \d+\): [\s\S]*(network timeout|ETIMEDOUT|FETCH_ERROR)/);
+    expect(message).not.toMatch(/did not finish within/);
+    expect(elapsed).toBeLessThan(BOUND_MS);
+    expect(hole.requests.some((r) => r.startsWith("GET "))).toBe(true);
+    expectNoRepeats(hole.requests);
+    expect(message).not.toContain(TOKEN);
+  }, 120_000);
+});

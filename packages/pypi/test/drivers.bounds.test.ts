@@ -1,0 +1,128 @@
+// twine and pip against a registry that accepts connections and never
+// answers: pip must end on its own request timeout with one attempt per
+// request; twine, which has no timeout and no retry setting, must be ended by
+// the driver's time limit; both say why.
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { type Socket, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { resolveTarget, type Credential } from "@regkit/core";
+import { pypiKit } from "@regkit/pypi";
+import { PYTHON_TOOL_LIMITS, createPip, createTwine } from "../src/drivers.js";
+
+/** A registry that accepts connections, reads what comes and never writes a byte; records each request line. */
+async function startBlackHole(): Promise<{ url: string; requests: string[]; close(): Promise<void> }> {
+  const requests: string[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    let head = "";
+    socket.on("data", (chunk: Buffer) => {
+      // Nothing is ever answered, so a connection carries one request: its first line is enough.
+      if (head.includes("\r\n") || head.length > 8192) return;
+      head += chunk.toString("latin1");
+      if (head.includes("\r\n")) requests.push(head.slice(0, head.indexOf("\r\n")));
+    });
+    socket.on("error", () => {});
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("the black hole has no port");
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    requests,
+    close: () =>
+      new Promise<void>((done) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => done());
+      }),
+  };
+}
+
+const TOKEN = "glpat-blackholePypiSecret0123456789";
+// pip gives up on a request after 3 s; its run may take 90 s, far more than
+// one attempt needs and less than pip's default 5 retries would take.
+const pipLimits = { totalMs: 90_000, requestMs: 3_000 };
+// twine waits for an answer forever: only the driver's limit ends it, here after 10 s.
+const twineLimits = { totalMs: 10_000, requestMs: 3_000 };
+// Generous bounds: pip needs about one request timeout and its start; twine its 10 s limit.
+const PIP_BOUND_MS = 60_000;
+const TWINE_BOUND_MS = 40_000;
+
+const pip = createPip(pipLimits);
+const twine = createTwine(twineLimits);
+const whyPip = await pip.unavailable();
+const whyTwine = await twine.unavailable();
+let hole: Awaited<ReturnType<typeof startBlackHole>>;
+let workdir: string;
+
+beforeAll(async () => {
+  hole = await startBlackHole();
+  workdir = await mkdtemp(join(tmpdir(), "regkit-pypi-bounds-"));
+});
+afterAll(async () => {
+  await hole?.close();
+  await rm(workdir, { recursive: true, force: true });
+});
+
+async function context(name: string, totalMs: number) {
+  await mkdir(join(workdir, name), { recursive: true });
+  const registry = `${hole.url}/api/v4/projects/1/packages/pypi`;
+  const credential: Credential = { kind: "personal", token: TOKEN };
+  return {
+    registry,
+    target: resolveTarget(pypiKit, { registry, credentials: { personal: TOKEN } }),
+    credential,
+    secrets: [TOKEN],
+    workdir: join(workdir, name),
+    // Longer than the driver's own limit: what ends the run must be the driver, not this signal.
+    signal: AbortSignal.timeout(totalMs + 60_000),
+  };
+}
+
+test("the kit's twine and pip drivers keep their whole runs within 240 s", () => {
+  expect(PYTHON_TOOL_LIMITS.totalMs).toBeLessThanOrEqual(240_000);
+  expect(PYTHON_TOOL_LIMITS.requestMs).toBeLessThan(PYTHON_TOOL_LIMITS.totalMs);
+});
+
+describe.skipIf(whyPip !== undefined)(`pip against a registry that never answers${whyPip ? ` (${whyPip})` : ""}`, () => {
+  test("install ends on pip's own timeout, one attempt per request, and throws naming the timeout", async () => {
+    const ctx = await context("pip", pipLimits.totalMs);
+    hole.requests.length = 0;
+    const started = performance.now();
+    const error = await pip.install!("regkit-blackhole", "1.0.0", ctx).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const elapsed = performance.now() - started;
+    expect(error).toBeInstanceOf(Error);
+    const message = (error as Error).message;
+    expect(message).toMatch(/^pip download regkit-blackhole==1\.0\.0 failed \(exit \d+\): /);
+    // pip itself only says it found no version; the reason comes from its log.
+    expect(message).toMatch(/pip's log: .*Read timed out/);
+    expect(message).not.toMatch(/did not finish within/);
+    expect(elapsed).toBeLessThan(PIP_BOUND_MS);
+    expect(hole.requests).toEqual(["GET /api/v4/projects/1/packages/pypi/simple/regkit-blackhole/ HTTP/1.1"]);
+    expect(message).not.toContain(TOKEN);
+  }, 120_000);
+});
+
+describe.skipIf(whyTwine !== undefined)(`twine against a registry that never answers${whyTwine ? ` (${whyTwine})` : ""}`, () => {
+  test("upload is ended by the driver's time limit, not accepted, and says so", async () => {
+    const ctx = await context("twine", twineLimits.totalMs);
+    hole.requests.length = 0;
+    const artifact = await pypiKit.build({ name: "regkit-blackhole", version: "1.0.0" });
+    const started = performance.now();
+    const result = await twine.publish!(artifact, ctx);
+    const elapsed = performance.now() - started;
+    expect(result.accepted).toBe(false);
+    expect(result.output).toMatch(/twine did not finish within 10 s and was killed/);
+    expect(elapsed).toBeGreaterThanOrEqual(twineLimits.totalMs - 1_000);
+    expect(elapsed).toBeLessThan(TWINE_BOUND_MS);
+    expect(hole.requests.length).toBeGreaterThan(0);
+    expect(hole.requests.every((r) => r.startsWith("POST "))).toBe(true);
+    expect(result.output).not.toContain(TOKEN);
+  }, 120_000);
+});
