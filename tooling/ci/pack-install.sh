@@ -164,7 +164,7 @@ NODE
 
 # 3. publint --strict and attw on each tarball (ESM only: attw's esm-only
 # profile leaves out the CommonJS resolutions, which by design find no types).
-publint="$root/packages/core/node_modules/.bin/publint"
+publint="$root/node_modules/.bin/publint"
 attw="$root/node_modules/.bin/attw"
 [ -x "$publint" ] || fail "publint is not installed ($publint; pnpm install)"
 [ -x "$attw" ] || fail "attw is not installed ($attw; pnpm install)"

@@ -466,7 +466,7 @@ describe("an interrupted regkit run", () => {
     try {
       // Unreachable on purpose: the run ends at once, and its report still carries the id.
       const ended = await regkit(["run", "--format", "npm", "--registry", "http://127.0.0.1:9/api/v4/projects/1/packages/npm", "--scenario", "push.small", "--reporter", `json=${json}`], { REGKIT_PERSONAL_TOKEN: "glpat-not-used-anywhere" });
-      expect(ended.code).toBe(1);
+      expect(ended.code).toBe(2);
       runId = (JSON.parse(await readFile(json, "utf8")) as { reports: { runId: string }[] }).reports[0]!.runId;
     } finally {
       await rm(dir, { recursive: true, force: true });

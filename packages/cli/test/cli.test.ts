@@ -168,12 +168,12 @@ describe("regkit run", () => {
     expect(half.stderr).toMatch(/REGKIT_DEPLOY_USERNAME/);
   });
 
-  test("an unreachable registry is an error in the report, exit 1, no stack trace", async () => {
+  test("an unreachable registry is one setup error (preflight), exit 2, no stack trace", async () => {
     const { code, stdout, stderr } = await regkit(
       ["run", "--format", "npm", "--registry", "http://127.0.0.1:9/api/v4/projects/1/packages/npm", "--scenario", "push.small"],
       { REGKIT_PERSONAL_TOKEN: "glpat-unreachable-secret" },
     );
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(stdout + stderr).toMatch(/unreachable|ECONNREFUSED/);
     expect(stdout + stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
     expect(stdout + stderr).not.toContain("glpat-unreachable-secret");
@@ -265,7 +265,8 @@ describe("regkit run settings and help", () => {
       const json = join(dir, "report.json");
       // Found in the working directory; REGKIT_SET overrides the file, --set overrides both.
       const found = await regkit(["run", "--reporter", `json=${json}`, "--set", "maxFileSize=3MB", "--scenario", "push.small"], { REGKIT_SET: "maxFileSize=2MB latencyBudgetMs=5", REGKIT_PERSONAL_TOKEN: "glpat-unused" }, dir);
-      expect(found.code, found.stderr).toBe(1);
+      // The registry is unreachable on purpose: a setup error (exit 2), and the report still records the settings.
+      expect(found.code, found.stderr).toBe(2);
       const settings = (JSON.parse(await readFile(json, "utf8")) as { reports: { settings: Record<string, unknown> }[] }).reports[0]!.settings;
       expect(settings).toMatchObject({ duplicates: "allow", maxFileSize: 3_000_000, anonymousRead: true, latencyBudgetMs: 5 });
 

@@ -33,3 +33,5 @@ export { gitlabApiHeaders, gitlabBasicAuth, gitlabBasicUser, gitlabProjectApi, g
 export { probeTool, runTool } from "./process.js";
 export type { ToolResult, ToolRun } from "./process.js";
 export { RUN_ID_EPOCH, describeLeftover, findLeftovers, newRunIdAt, parseDuration, removeLeftovers, runIdOf, runStartOf, type FindLeftoversOptions, type KeptLeftover, type Leftover, type LeftoverListing, type RemovalOutcome, type UnremovedLeftover } from "./cleanup.js";
+export { NOT_RUN_SETUP, runPreflight } from "./preflight.js";
+export type { CredentialSource, PreflightOutcome, PreflightProblem, PreflightReport } from "./preflight.js";

@@ -1,9 +1,12 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  ALL_TOKEN_KINDS,
   NEGATIVE_TOKEN_KINDS,
   WRITE_TOKEN_KINDS,
+  type Artifact,
   type ClientDriver,
   type Credential,
   type DeviationResult,
@@ -11,6 +14,7 @@ import {
   type Exchange,
   type FormatKit,
   type LatencySeries,
+  type PublishOutcome,
   type RegistryClient,
   type ResolvedTarget,
   type Scenario,
@@ -26,7 +30,20 @@ import { startRecordingProxy } from "./proxy.js";
 import { redact } from "./redact.js";
 import { coreScenarios } from "./scenarios/index.js";
 import { newRunIdAt } from "./cleanup.js";
+import {
+  NOT_RUN_SETUP,
+  anyCredential,
+  presentCredentials,
+  runPreflight,
+  writeRefusal,
+  type CredentialSource,
+  type PreflightOutcome,
+  type PreflightProblem,
+  type PreflightReport,
+} from "./preflight.js";
 import { credentialFor, credentialHint, resolveTarget, targetSecrets } from "./target.js";
+
+export { NOT_RUN_SETUP, type CredentialSource, type PreflightProblem, type PreflightReport } from "./preflight.js";
 
 /** The version of regkit written into reports. */
 export const REGKIT_VERSION = "0.1.0";
@@ -58,7 +75,11 @@ export interface RunSummary {
  * `summary.disabled` (scenarios the caller excluded, with the reason); 4 added
  * `interrupted` (the run was stopped by its abort signal: what had not started
  * is a `skip` "not run: the run was interrupted", what was running an `error`
- * "interrupted ...", and cleanup still ran).
+ * "interrupted ...", and cleanup still ran); also in 4 (added later in the
+ * same release, optional so earlier version-4 reports still read):
+ * `preflight` (the setup problems found before or while the run started:
+ * `{ problems: { check, message, fix }[] }`; with any, the scenarios they
+ * concern are `skip` "not run: setup error: see preflight").
  */
 export const REPORT_SCHEMA_VERSION = 4;
 
@@ -85,6 +106,15 @@ export interface RunReport {
    * interrupted"), and cleanup still ran.
    */
   readonly interrupted?: true | undefined;
+  /**
+   * What the preflight found (runConformance always sets it): each setup
+   * problem once, with the fix (a registry that is unreachable, a URL that is
+   * not the format's endpoint or names a project that is not there, a
+   * credential refused for reading, or for writing at its first publish, no
+   * credential at all). With problems, the scenarios they concern did not run
+   * (`skip` "not run: setup error: see preflight") and the CLI exits 2.
+   */
+  readonly preflight?: PreflightReport | undefined;
 }
 
 /** Counts results by status. */
@@ -112,14 +142,15 @@ export interface RunOptions {
    * own `timeoutMs` (push.large, push.over-limit 900 s; push.many 1800 s), else 300 s.
    */
   readonly timeoutMs?: number | undefined;
+  /** The run id every package name carries; default a fresh one that carries the start time. */
+  readonly runId?: string | undefined;
+  readonly onResult?: ((result: ScenarioResult) => void) | undefined;
   /**
    * Stops the run: no scenario starts after it fires, those running are
    * aborted (`error` "interrupted"), those not started are reported `skip`
    * "not run: the run was interrupted", cleanup still runs (within
    * `cleanupTimeoutMs`), and the report says `interrupted: true`.
    */
-  readonly runId?: string | undefined;
-  readonly onResult?: ((result: ScenarioResult) => void) | undefined;
   readonly signal?: AbortSignal | undefined;
   /** The longest cleanup may take (default 120 s): what is not removed by then is listed as left. */
   readonly cleanupTimeoutMs?: number | undefined;
@@ -129,6 +160,12 @@ export interface RunOptions {
    * cannot run them).
    */
   readonly exclude?: Readonly<Record<string, string>> | undefined;
+  /**
+   * Where the target's credentials come from, for the wording of skip
+   * reasons and fixes: `env` (default: the CLI's `REGKIT_*` variables) or
+   * `target` (`credentials.deploy`, for callers that fill the target).
+   */
+  readonly credentialSource?: CredentialSource | undefined;
 }
 
 const FAILURE_EVIDENCE = 6;
@@ -138,8 +175,6 @@ const CLEANUP_CONCURRENCY = 4;
 export const CLEANUP_TIMEOUT_MS = 120_000;
 /** The default time limit of a scenario × token kind without its own. */
 export const SCENARIO_TIMEOUT_MS = 300_000;
-/** The longest the reachability check waits for an answer. */
-const PRECHECK_TIMEOUT_MS = 15_000;
 /**
  * How long a scenario that was stopped (timeout, interruption) may take to
  * wind down, so that what it created is tracked before cleanup and its
@@ -275,13 +310,80 @@ export function newRunId(): string {
   return newRunIdAt(new Date());
 }
 
-/** Shared state of one run: tracked packages and secrets. */
+/** A package a scenario said it creates (`ctx.track`), before anything says whether it did. */
+interface Declared {
+  readonly name: string;
+  readonly version: string;
+}
+
+/**
+ * Whether the credential of one write token kind may write at all: the first
+ * publish under it decides. The pair that claims the gate makes that publish;
+ * the other pairs under the kind wait for the verdict, so that a refused
+ * credential is one setup problem instead of a failure per scenario.
+ */
+interface WriteGate {
+  readonly kind: TokenKind;
+  /**
+   * `ok`; a setup problem; or `none`: its pair published nothing under the
+   * kind, and the next pair claims the gate anew. Undefined until then.
+   */
+  verdict: "ok" | "none" | PreflightProblem | undefined;
+  readonly settled: Promise<void>;
+  settle(verdict: "ok" | "none" | PreflightProblem): void;
+}
+
+function openGate(kind: TokenKind): WriteGate {
+  let resolve: () => void = () => {};
+  const settled = new Promise<void>((r) => {
+    resolve = r;
+  });
+  const gate: WriteGate = {
+    kind,
+    verdict: undefined,
+    settled,
+    settle(verdict) {
+      if (gate.verdict !== undefined) return;
+      gate.verdict = verdict;
+      resolve();
+    },
+  };
+  return gate;
+}
+
+/** Methods whose success may leave something on the registry. */
+const CREATING_METHODS = new Set(["PUT", "POST", "PATCH"]);
+
+/**
+ * Whether an exchange may have created something: a write that was accepted,
+ * that met a server error (it may have stored part of it), or that got no
+ * answer at all. A 4xx refusal created nothing.
+ */
+function mayHaveCreated(e: Exchange): boolean {
+  return CREATING_METHODS.has(e.method) && (e.status === 0 || (e.status >= 200 && e.status < 300) || e.status >= 500);
+}
+
+/** A refusal of the caller: another credential may do better. */
+function refusedCaller(e: Exchange): boolean {
+  return e.status === 401 || e.status === 403;
+}
+
+/** Shared state of one run: tracked packages, secrets, and the setup problems found. */
 export class RunSession {
   readonly target: ResolvedTarget;
   readonly secrets: string[];
+  /** What the run created, or may have (a publish that got no answer), by name: what cleanup removes. */
   readonly created = new Map<string, Set<string>>();
+  /** The token kinds that created each package, the first first: cleanup removes it with that credential. */
+  readonly creators = new Map<string, TokenKind[]>();
   /** Trips when the registry stops answering: scenarios not started yet are then not run. */
   readonly breaker: CircuitBreaker;
+  /** Setup problems: the preflight's, then any credential refused at its first publish (`write:<kind>`). */
+  readonly problems: PreflightProblem[] = [];
+  private preflighted: Promise<PreflightOutcome> | undefined;
+  /** The preflight found a setup problem: no scenario runs. */
+  private setupFailed = false;
+  private readonly gates = new Map<TokenKind, WriteGate>();
 
   constructor(
     readonly kit: FormatKit,
@@ -290,8 +392,11 @@ export class RunSession {
     readonly seed: number,
     /** The token kinds the caller selected (all when absent): a once-per-run scenario runs under the first of them the target has. */
     readonly tokenKinds?: readonly TokenKind[] | undefined,
+    /** Where the credentials come from, for the wording of skip reasons and fixes (`REGKIT_*` or `credentials.*`). */
+    readonly credentialSource: CredentialSource = "env",
   ) {
-    this.target = resolveTarget(kit, target);
+    // A token that is undefined or empty (an unset variable) is no credential: its kind skips, saying so, instead of sending it.
+    this.target = resolveTarget(kit, { ...target, credentials: presentCredentials(target.credentials) });
     this.secrets = [...targetSecrets(this.target)];
     this.breaker = new CircuitBreaker(this.target.options.unansweredLimit);
   }
@@ -313,12 +418,18 @@ export class RunSession {
 
   /**
    * The adapter, speaking with `credential`; its requests time out after the
-   * target's `requestTimeoutMs`, end when `signal` fires, and are heard by `watch`.
+   * target's `requestTimeoutMs` (or `timeoutMs`), end when `signal` fires, and
+   * are heard by `watch`.
    */
   connect(
     credential: Credential,
     record: (e: Exchange) => void,
-    options: { readonly via?: string | undefined; readonly signal?: AbortSignal | undefined; readonly watch?: RequestWatch | undefined } = {},
+    options: {
+      readonly via?: string | undefined;
+      readonly signal?: AbortSignal | undefined;
+      readonly watch?: RequestWatch | undefined;
+      readonly timeoutMs?: number | undefined;
+    } = {},
   ): RegistryClient {
     const secrets = this.secretsFor(credential);
     const http = createHttpClient({
@@ -327,20 +438,49 @@ export class RunSession {
       via: options.via ?? "adapter",
       record,
       secrets,
-      timeoutMs: this.target.options.requestTimeoutMs,
+      timeoutMs: options.timeoutMs ?? this.target.options.requestTimeoutMs,
       signal: options.signal,
       watch: options.watch,
     });
     return this.kit.connect({ target: this.target, credential, http, runId: this.runId, secrets });
   }
 
+  /**
+   * Checks the setup before `pairs` run (the first call runs it, later calls
+   * get its outcome): the registry answers, its URL is the format's endpoint
+   * (and names a GitLab project that is there), the credentials these pairs
+   * use are accepted for reading, and some credential is given at all. What
+   * it finds is added to {@link problems}; with any, {@link runOne} runs
+   * nothing ("not run: setup error: see preflight").
+   */
+  preflight(pairs: readonly { readonly scenario: Scenario; readonly kind: TokenKind }[], signal?: AbortSignal): Promise<PreflightOutcome> {
+    this.preflighted ??= (async () => {
+      const kinds = new Set<TokenKind>();
+      for (const { scenario, kind } of pairs) {
+        if (this.skipReason(scenario, kind)) continue;
+        if (kind !== "anonymous" && kind !== "invalid") kinds.add(kind);
+        // The negatives prepare their package with the first write credential.
+        const writer = scenario.audience === "negative" ? this.writer() : undefined;
+        if (writer) kinds.add(writer.kind);
+      }
+      const credentials = ALL_TOKEN_KINDS.filter((kind) => kinds.has(kind)).flatMap((kind) => credentialFor(this.target, kind) ?? []);
+      const hasWriteKinds = this.target.profile.tokenKinds.some((kind) => (WRITE_TOKEN_KINDS as readonly TokenKind[]).includes(kind));
+      const outcome = await runPreflight(this, credentials, { none: hasWriteKinds && !anyCredential(this.target.credentials), signal });
+      this.problems.push(...outcome.problems);
+      this.setupFailed = outcome.problems.length > 0;
+      return outcome;
+    })();
+    return this.preflighted;
+  }
+
   /** Why no scenario can run under `kind` here (the profile lacks it, no credential), or undefined. */
   kindUnavailable(kind: TokenKind): string | undefined {
     const { profile } = this.target;
     if (!profile.tokenKinds.includes(kind)) return `the ${profile.name} profile has no ${kind} tokens`;
-    if (!credentialFor(this.target, kind)) return credentialHint(kind);
+    if (!credentialFor(this.target, kind)) return credentialHint(kind, this.credentialSource);
     if (kind === "personal" && profile.personalUsername === "required" && !this.target.credentials.personalUsername) {
-      return `the ${profile.name} profile sends the personal access token as Basic auth with its owner's username, which the registry checks: set REGKIT_PERSONAL_USERNAME`;
+      const where = this.credentialSource === "env" ? "REGKIT_PERSONAL_USERNAME" : "credentials.personalUsername in the target";
+      return `the ${profile.name} profile sends the personal access token as Basic auth with its owner's username, which the registry checks: set ${where}`;
     }
     return undefined;
   }
@@ -361,13 +501,24 @@ export class RunSession {
       if (!has[capability]) return `target lacks capability ${capability} (profile ${profile.name})`;
     }
     if (scenario.audience === "negative" && !this.writer()) {
-      return "no write credential to prepare the package (set REGKIT_PERSONAL_TOKEN, REGKIT_DEPLOY_TOKEN or REGKIT_JOB_TOKEN)";
+      return this.credentialSource === "env"
+        ? "no write credential to prepare the package (set REGKIT_PERSONAL_TOKEN, REGKIT_DEPLOY_TOKEN or REGKIT_JOB_TOKEN)"
+        : "no write credential to prepare the package (set credentials.personal, credentials.deploy or credentials.job in the target)";
     }
     if (scenario.oncePerRun) {
       const once = this.onceKind();
-      if (once !== kind) return `runs once per run: ${scenario.oncePerRunReason ?? "what it checks belongs to the instance, not to a token"} (ran under ${once ?? "no kind"})`;
+      if (once !== kind) return `runs once per run: ${scenario.oncePerRunReason ?? "what it checks belongs to the instance, not to a token"} (under ${once ?? "no kind"} only)`;
     }
     return undefined;
+  }
+
+  /** Records that `name@version` was (or may have been) created with a credential of kind `by`. */
+  private remember(name: string, version: string, by: TokenKind): void {
+    let versions = this.created.get(name);
+    if (!versions) this.created.set(name, (versions = new Set()));
+    versions.add(version);
+    const kinds = this.creators.get(name) ?? [];
+    if (!kinds.includes(by)) this.creators.set(name, [...kinds, by]);
   }
 
   /**
@@ -376,7 +527,9 @@ export class RunSession {
    * interrupted), or when the run's circuit breaker trips; each says which
    * request was in flight. Once `signal` has fired or the breaker has tripped,
    * it does not start: `skip` "not run: the run was interrupted", or `error`
-   * "not run: the registry stopped answering (...)".
+   * "not run: the registry stopped answering (...)". After a setup problem
+   * (the preflight's, or the credential it publishes with refused at its first
+   * publish) it does not start either: `skip` "not run: setup error: see preflight".
    */
   async runOne(scenario: Scenario, kind: TokenKind, timeoutMs: number, signal?: AbortSignal): Promise<ScenarioResult> {
     const started = performance.now();
@@ -403,11 +556,67 @@ export class RunSession {
       ...fields,
       ...(fields.message === undefined ? {} : { message: redact(fields.message, this.secrets) }),
     });
+    const notStarted = (): ScenarioResult | undefined => {
+      if (signal?.aborted) return result({ status: "skip", message: NOT_RUN_INTERRUPTED });
+      if (this.breaker.tripped) return result({ status: "error", message: `not run: the registry stopped answering (${this.breaker.tripped})` });
+      if (this.setupFailed) return result({ status: "skip", message: NOT_RUN_SETUP });
+      return undefined;
+    };
 
     const reason = this.skipReason(scenario, kind);
     if (reason) return result({ status: "skip", message: reason });
-    if (signal?.aborted) return result({ status: "skip", message: NOT_RUN_INTERRUPTED });
-    if (this.breaker.tripped) return result({ status: "error", message: `not run: the registry stopped answering (${this.breaker.tripped})` });
+    const early = notStarted();
+    if (early) return early;
+    // The kind this pair publishes with: its own, or for the negatives the first write credential's.
+    const writes = scenario.audience === "negative" ? this.writer()?.kind : kind;
+    let gate: WriteGate | undefined;
+    if (writes !== undefined) {
+      for (;;) {
+        const current = this.gates.get(writes);
+        if (!current || current.verdict === "none") {
+          gate = openGate(writes);
+          this.gates.set(writes, gate);
+          break;
+        }
+        if (current.verdict === undefined) {
+          await current.settled;
+          continue;
+        }
+        if (current.verdict !== "ok") return result({ status: "skip", message: NOT_RUN_SETUP });
+        break;
+      }
+      // The wait may have been long enough for the run to be interrupted or the registry to fall silent.
+      const late = notStarted();
+      if (late) {
+        gate?.settle("none");
+        return late;
+      }
+    }
+    const outcome = await this.attempt(scenario, kind, timeoutMs, signal, { result, record, exchanges, notes, latency, throughput, deviations, closers }, gate);
+    // The credential was refused at its first publish: a setup problem, reported once in the preflight, not a failure of this scenario.
+    if (gate && gate.verdict !== undefined && typeof gate.verdict !== "string") return result({ status: "skip", message: NOT_RUN_SETUP });
+    return outcome;
+  }
+
+  /** Runs the scenario itself, once {@link runOne} has decided it may start. */
+  private async attempt(
+    scenario: Scenario,
+    kind: TokenKind,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    run: {
+      readonly result: (fields: Partial<ScenarioResult> & Pick<ScenarioResult, "status">) => ScenarioResult;
+      readonly record: (e: Exchange) => void;
+      readonly exchanges: Exchange[];
+      readonly notes: string[];
+      readonly latency: LatencySeries[];
+      readonly throughput: Record<string, number>;
+      readonly deviations: (DeviationResult & { exchanges?: readonly Exchange[] })[];
+      readonly closers: (() => Promise<void>)[];
+    },
+    gate: WriteGate | undefined,
+  ): Promise<ScenarioResult> {
+    const { result, record, exchanges, notes, latency, throughput, deviations, closers } = run;
     const credential = credentialFor(this.target, kind)!;
     const requests = new ScenarioRequests(this.breaker);
     const abort = new AbortController();
@@ -429,14 +638,64 @@ export class RunSession {
     const offTrip = this.breaker.onTrip((why) => {
       setImmediate(() => stop(new ProtocolError(`stopped: the registry stopped answering (${why})`), "the registry stopped answering"));
     });
+
+    // What the scenario said it creates (ctx.track) counts as created only once a
+    // write may have created it: a publish the registry refused (a wrong project,
+    // a refused token) leaves nothing for cleanup to remove or to list as left.
+    const declared = new Map<string, Declared>();
+    /** Packages whose publish through the adapter was refused outright. */
+    const refused = new Set<string>();
+    /** Publishes through the adapter still waiting for their answer. */
+    const inFlight = new Set<Declared & { readonly by: TokenKind }>();
+    const keyOf = (name: string, version: string): string => `${name}\u0000${version}`;
+    const judgeFirst = (by: TokenKind, exchange: Exchange | undefined): void => {
+      if (!gate || gate.verdict !== undefined || by !== gate.kind) return;
+      const problem = exchange ? writeRefusal(this, by, exchange) : undefined;
+      if (problem) this.problems.push(problem);
+      gate.settle(problem ?? "ok");
+    };
+    // The adapter, with its publish watched: what it created, and the first publish's verdict on the credential.
+    const watched = (client: RegistryClient, as: Credential): RegistryClient => {
+      const publish = async (artifact: Artifact): Promise<PublishOutcome> => {
+        const pending = { name: artifact.name, version: artifact.version, by: as.kind };
+        const from = exchanges.length;
+        inFlight.add(pending);
+        let outcome: PublishOutcome;
+        try {
+          outcome = await client.publish(artifact);
+        } catch (error) {
+          // No answer, or one the adapter could not read: it may have landed.
+          this.remember(artifact.name, artifact.version, as.kind);
+          judgeFirst(as.kind, undefined);
+          throw error;
+        } finally {
+          inFlight.delete(pending);
+        }
+        if (outcome.accepted || exchanges.slice(from).some(mayHaveCreated)) this.remember(artifact.name, artifact.version, as.kind);
+        else refused.add(keyOf(artifact.name, artifact.version));
+        judgeFirst(as.kind, outcome.exchange);
+        return outcome;
+      };
+      // A proxy keeps the kit's own methods (and private fields) of the adapter: only publish is watched.
+      return new Proxy(client, {
+        get(target, property) {
+          if (property === "publish") return publish;
+          const value: unknown = Reflect.get(target, property, target);
+          if (typeof value !== "function") return value;
+          const bound: unknown = value.bind(target);
+          return bound;
+        },
+      });
+    };
+
     const seed = this.seed;
     const connection = { signal: abort.signal, watch: requests };
     const ctx: ScenarioContext = {
       kit: this.kit,
       target: this.target,
       credential,
-      client: this.connect(credential, record, connection),
-      connect: (other) => this.connect(other, record, connection),
+      client: watched(this.connect(credential, record, connection), credential),
+      connect: (other) => watched(this.connect(other, record, connection), other),
       writer: this.writer(),
       runId: this.runId,
       fc: { seed, numRuns: this.target.options.numRuns },
@@ -446,8 +705,7 @@ export class RunSession {
       name: (base) => this.kit.packageName(this.runId, `${base}-${KIND_TAG[kind]}`),
       build: (spec) => this.kit.build(spec),
       track: (name, version) => {
-        if (!this.created.has(name)) this.created.set(name, new Set());
-        this.created.get(name)!.add(version);
+        declared.set(keyOf(name, version), { name, version });
       },
       skip: (why) => {
         throw new ScenarioSkip(why);
@@ -523,8 +781,20 @@ export class RunSession {
         clearTimeout(wait);
       }
       for (const close of closers) await close().catch(() => {});
+      // A publish still waiting for its answer may land after all: cleanup must try it.
+      for (const pending of inFlight) this.remember(pending.name, pending.version, pending.by);
+      // What the adapter's publish did not cover (a real client's publish, a raw
+      // request): created if any write of the scenario may have created something.
+      const wrote = exchanges.some(mayHaveCreated);
+      const by = (WRITE_TOKEN_KINDS as readonly TokenKind[]).includes(credential.kind) ? credential.kind : (this.writer()?.kind ?? credential.kind);
+      for (const [key, d] of declared) {
+        if (this.created.get(d.name)?.has(d.version) || refused.has(key)) continue;
+        if (wrote) this.remember(d.name, d.version, by);
+      }
+      gate?.settle("none");
     }
   }
+
 
   private classify(
     error: unknown,
@@ -560,9 +830,12 @@ export class RunSession {
 
   /**
    * Removes what the run created, and only that, within `timeoutMs` (default
-   * 120 s: an interrupted run must still end soon). It stops early when the
-   * registry stops answering (its own circuit breaker); what it did not remove
-   * is listed as left, with why it stopped among the errors.
+   * 120 s: an interrupted run must still end soon). Each package goes with the
+   * credential that created it; when that one is refused (401, 403: a token
+   * that may publish but not delete, or one that stopped working), with the
+   * others in turn. It stops early when the registry stops answering (its own
+   * circuit breaker); what it did not remove is listed as left, with the
+   * registry's answers among the errors.
    */
   async cleanup(options: { readonly timeoutMs?: number | undefined } = {}): Promise<CleanupReport> {
     const left: string[] = [];
@@ -579,52 +852,96 @@ export class RunSession {
         : breaker.tripped
           ? `cleanup stopped: the registry stopped answering (${breaker.tripped})`
           : undefined;
+    // The exchanges of each removal, apart from the others in flight: they tell a refusal from a success.
+    const removal = new AsyncLocalStorage<Exchange[]>();
+    const record = (e: Exchange): void => {
+      removal.getStore()?.push(e);
+    };
     const connection = { via: "cleanup", signal: deadline, watch: breaker };
+    const removers = new Map<TokenKind, (name: string) => Promise<unknown>>();
+    let kinds: readonly TokenKind[] = [];
+    let removerFor: (credential: Credential) => (name: string) => Promise<unknown>;
     const writer = this.writer();
-    const client = writer && this.target.capabilities.delete ? this.connect(writer, () => {}, connection) : undefined;
+    const viaProtocol = writer !== undefined && this.target.capabilities.delete && this.connect(writer, record, connection).remove !== undefined;
     const api = this.target.profile.packagesApi;
-    let remove: ((name: string) => Promise<unknown>) | undefined;
-    if (client?.remove) {
-      remove = (name) => client.remove!(name);
+    if (viaProtocol) {
+      kinds = WRITE_TOKEN_KINDS.filter((kind) => this.writer([kind]));
+      removerFor = (credential) => {
+        const client = this.connect(credential, record, connection);
+        return async (name) => client.remove?.(name);
+      };
     } else if (api) {
       // No delete in the protocol: GitLab's Packages API, which reads no deploy
       // tokens (GITLAB_FACTS.restApiCredentials) and lets only a Maintainer
       // delete (GITLAB_FACTS.destroyNeedsMaintainer): a personal token, else a job token.
-      const owner = this.writer(["personal", "job"]);
-      if (owner) {
+      kinds = (["personal", "job"] as const).filter((kind) => this.writer([kind]));
+      removerFor = (credential) => {
         // The REST API reads credentials by its own rules, not the format's: gitlabApiHeaders, not the profile's authHeaders.
         const http = createHttpClient({
           baseUrl: this.target.registry,
           authHeaders: {},
-          record: () => {},
-          secrets: this.secretsFor(owner),
+          record,
+          secrets: this.secretsFor(credential),
           timeoutMs: this.target.options.requestTimeoutMs,
           ...connection,
         });
-        remove = (name) => removeThroughPackagesApi(http, this.target.registry, owner, api, name);
-      } else {
-        errors.push("cleanup needs GitLab's Packages API, which takes a Maintainer's personal access token or a CI job token, not a deploy token: set REGKIT_PERSONAL_TOKEN or REGKIT_JOB_TOKEN");
+        return (name) => removeThroughPackagesApi(http, this.target.registry, credential, api, name);
+      };
+      if (kinds.length === 0) {
+        const needs = this.credentialSource === "env" ? "set REGKIT_PERSONAL_TOKEN or REGKIT_JOB_TOKEN" : "set credentials.personal or credentials.job in the target";
+        errors.push(`cleanup needs GitLab's Packages API, which takes a Maintainer's personal access token or a CI job token, not a deploy token: ${needs}`);
       }
+    } else {
+      removerFor = () => async () => {};
     }
-    if (!remove) {
+    if (kinds.length === 0) {
       for (const [name, versions] of owned) for (const v of versions) left.push(`${name}@${v}`);
       return { removed, left, errors };
     }
-    const removeOne = remove;
+    const removeWith = (kind: TokenKind): ((name: string) => Promise<unknown>) => {
+      let remove = removers.get(kind);
+      if (!remove) removers.set(kind, (remove = removerFor(this.writer([kind])!)));
+      return remove;
+    };
+    /** One try with one credential: done, or why not and whether the credential was refused (another may do better). */
+    const attempt = async (name: string, kind: TokenKind): Promise<{ readonly done: true } | { readonly done: false; readonly refused: boolean; readonly why: string }> => {
+      const seen: Exchange[] = [];
+      try {
+        await removal.run(seen, () => removeWith(kind)(name));
+      } catch (error) {
+        return { done: false, refused: seen.some(refusedCaller), why: (error as Error).message };
+      }
+      // Some adapters do not throw for a refused delete: the answer says it.
+      const refusal = seen.find(refusedCaller);
+      return refusal ? { done: false, refused: true, why: `${refusal.method} ${refusal.path} answered ${refusal.status}` } : { done: true };
+    };
     // A few removals at a time: a run leaves hundreds of packages (push.many), each its own request.
     const names = owned.map(([name]) => name);
     let next = 0;
     const remover = async (): Promise<void> => {
       while (next < names.length && !stopped()) {
         const name = names[next++]!;
-        try {
-          await removeOne(name);
-          removed++;
-        } catch (error) {
-          // Past the deadline or once the registry stopped answering, the one reason below says it for all.
-          if (!stopped()) errors.push(redact(`${name}: ${(error as Error).message}`, this.secrets));
-          left.push(name);
+        // The credential that created it first, then the others.
+        const order = [...new Set([...(this.creators.get(name) ?? []).filter((k) => kinds.includes(k)), ...kinds])];
+        const tries: string[] = [];
+        let done = false;
+        for (const kind of order) {
+          const outcome = await attempt(name, kind);
+          if (outcome.done) {
+            done = true;
+            break;
+          }
+          tries.push(`${order.length > 1 ? `with the ${kind} credential: ` : ""}${outcome.why}`);
+          // No answer or a server error: another credential would meet the same.
+          if (!outcome.refused || stopped()) break;
         }
+        if (done) {
+          removed++;
+          continue;
+        }
+        // Past the deadline or once the registry stopped answering, the one reason below says it for all.
+        if (!stopped()) errors.push(redact(`${name}: ${tries.join("; ")}`, this.secrets));
+        left.push(name);
       }
     };
     await Promise.all(Array.from({ length: CLEANUP_CONCURRENCY }, remover));
@@ -635,31 +952,6 @@ export class RunSession {
     }
     left.sort();
     return { removed, left, errors };
-  }
-}
-
-/**
- * Reachability check: one GET of the registry URL, any status counts as
- * reachable. A refused connection says "registry unreachable"; no answer in
- * time says, like the circuit breaker, that the registry is not answering.
- */
-async function unreachable(session: RunSession, signal: AbortSignal | undefined): Promise<string | undefined> {
-  const { requestTimeoutMs } = session.target.options;
-  const timeoutMs = requestTimeoutMs > 0 ? Math.min(PRECHECK_TIMEOUT_MS, requestTimeoutMs) : PRECHECK_TIMEOUT_MS;
-  let silent: string | undefined;
-  const watch: RequestWatch = {
-    start: () => ({ answered: () => {}, unanswered: (message) => (silent = message), done: () => {} }),
-  };
-  const http = createHttpClient({ baseUrl: session.target.registry, authHeaders: {}, via: "regkit", record: () => {}, secrets: session.secrets, timeoutMs, signal, watch });
-  try {
-    const res = await http.request({ method: "GET", path: "/", noAuth: true });
-    await res.dump();
-    return undefined;
-  } catch (error) {
-    if (signal?.aborted) return NOT_RUN_INTERRUPTED;
-    const message = (error as Error).message;
-    if (silent && / got no response within /.test(silent)) return `not run: the registry stopped answering (GET ${session.target.registry} got no response within ${secondsText(timeoutMs)})`;
-    return `registry unreachable: GET ${session.target.registry} failed: ${message.replace(/^GET \S+ failed without a response: /, "")}`;
   }
 }
 
@@ -688,7 +980,7 @@ export async function runConformance(options: RunOptions): Promise<RunReport> {
   const started = performance.now();
   const runId = options.runId ?? newRunId();
   const seed = options.seed ?? (Date.now() ^ (Math.random() * 0x7fffffff)) >>> 1;
-  const session = new RunSession(options.kit, options.target, runId, seed, options.tokenKinds);
+  const session = new RunSession(options.kit, options.target, runId, seed, options.tokenKinds, options.credentialSource);
   const scenarios = selectScenarios(options.kit, options.scenarios);
   const results: ScenarioResult[] = [];
   const emit = (r: ScenarioResult): void => {
@@ -696,7 +988,6 @@ export async function runConformance(options: RunOptions): Promise<RunReport> {
     options.onResult?.(r);
   };
 
-  const down = await unreachable(session, options.signal);
   const pairs = scenarios.flatMap((scenario) =>
     kindsOf(scenario)
       .filter((kind) => !options.tokenKinds || options.tokenKinds.includes(kind))
@@ -720,28 +1011,35 @@ export async function runConformance(options: RunOptions): Promise<RunReport> {
     if (reason !== undefined) emit(disabled(scenario, kind, reason));
     return reason === undefined;
   });
+  // Before any scenario: the registry answers, the URL and project are right, the credentials are accepted.
+  const preflight = await session.preflight(active, options.signal);
+  const down = preflight.interrupted ? NOT_RUN_INTERRUPTED : preflight.silent;
+  const notRun = (scenario: Scenario, kind: TokenKind, status: "skip" | "error", message: string): ScenarioResult => ({
+    format: options.kit.format,
+    scenario: scenario.id,
+    title: scenario.title,
+    tokenKind: kind,
+    status,
+    message,
+    exchanges: [],
+    durationMs: 0,
+    notes: [],
+    latency: [],
+    throughput: {},
+  });
   if (down) {
     for (const { scenario, kind } of active) {
       const skip = session.skipReason(scenario, kind) ?? (down === NOT_RUN_INTERRUPTED ? down : undefined);
-      emit({
-        format: options.kit.format,
-        scenario: scenario.id,
-        title: scenario.title,
-        tokenKind: kind,
-        status: skip ? "skip" : "error",
-        message: skip ?? down,
-        exchanges: [],
-        durationMs: 0,
-        notes: [],
-        latency: [],
-        throughput: {},
-      });
+      emit(notRun(scenario, kind, skip ? "skip" : "error", skip ?? down));
     }
+  } else if (preflight.problems.length > 0) {
+    // A setup problem, said once in the preflight: a pair that could not run anyway keeps its own reason.
+    for (const { scenario, kind } of active) emit(notRun(scenario, kind, "skip", session.skipReason(scenario, kind) ?? NOT_RUN_SETUP));
   } else {
     await schedule(
       active.map(({ scenario, kind }) => ({
         exclusive: scenario.exclusive === true,
-        // Once interrupted or once the breaker tripped, runOne reports the pair as not run without starting it.
+        // Once interrupted, once the breaker tripped, or once its credential was refused for writing, runOne reports the pair as not run without starting it.
         run: async () => emit(await session.runOne(scenario, kind, options.timeoutMs ?? scenario.timeoutMs ?? SCENARIO_TIMEOUT_MS, options.signal)),
       })),
       options.concurrency ?? 2,
@@ -751,7 +1049,8 @@ export async function runConformance(options: RunOptions): Promise<RunReport> {
   results.sort((a, b) => (order.get(`${a.scenario}/${a.tokenKind}`) ?? 0) - (order.get(`${b.scenario}/${b.tokenKind}`) ?? 0));
   const interrupted = options.signal?.aborted === true;
   // Not bound to the run's signal: an interrupted run still removes what it created, within its own time limit.
-  const cleanup = down ? { removed: 0, left: [], errors: [] } : await session.cleanup({ timeoutMs: options.cleanupTimeoutMs });
+  // Only what a publish may have created is tracked: after a setup problem there is usually nothing to remove.
+  const cleanup = await session.cleanup({ timeoutMs: options.cleanupTimeoutMs });
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: "regkit", version: REGKIT_VERSION },
@@ -767,5 +1066,6 @@ export async function runConformance(options: RunOptions): Promise<RunReport> {
     summary: summarize(results),
     cleanup,
     ...(interrupted ? { interrupted: true as const } : {}),
+    preflight: { problems: [...session.problems] },
   };
 }

@@ -70,10 +70,10 @@ export function settingsOf(profile: Profile): readonly SettingInfo[] {
   return [...own.sort(byKey), ...capabilities.sort(byKey), ...generic.sort(byKey)];
 }
 
-/** `boolean`, `size (64MiB, 500MB, bytes)`, `reject | allow`. */
+/** `boolean`, `size (64MiB, 500MB, 4096B)`, `reject | allow`. */
 export function describeType(type: SettingType): string {
   if (typeof type !== "string") return type.join(" | ");
-  if (type === "size") return "size (64MiB, 500MB, bytes)";
+  if (type === "size") return "size (64MiB, 500MB, 4096B)";
   if (type === "statuses") return "statuses (400,409)";
   return type;
 }
@@ -85,13 +85,22 @@ export function describeSettings(profile: Profile, separator = "\n"): string {
     .join(separator);
 }
 
-const UNITS: Record<string, number> = { "": 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+const UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
 
-/** "64MiB", "500MB", "1048576" -> bytes; undefined when it is not a size. */
+/**
+ * "64MiB", "500MB", "4096B" -> bytes; undefined when it is not a size. The
+ * unit is required: "4" is refused rather than read as 4 bytes, which is
+ * never what someone who types it means. Only a bare "0" passes, since zero
+ * is zero in any unit (for maxFileSize it means unlimited).
+ */
 export function parseSize(text: string): number | undefined {
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
-  const unit = match ? UNITS[match[2]!.toLowerCase()] : undefined;
-  return match && unit !== undefined ? Math.round(Number(match[1]) * unit) : undefined;
+  if (!match) return undefined;
+  const amount = Number(match[1]);
+  const unitText = (match[2] ?? "").toLowerCase();
+  if (unitText === "") return amount === 0 ? 0 : undefined;
+  const unit = UNITS[unitText];
+  return unit === undefined ? undefined : Math.round(amount * unit);
 }
 
 /** Parses one value by its type; undefined when it does not fit. */

@@ -105,8 +105,28 @@ export function credentialFor(target: ResolvedTarget, kind: TokenKind): Credenti
   }
 }
 
-/** Where a missing credential comes from, for skip reasons. */
-export function credentialHint(kind: TokenKind): string {
+/**
+ * Where a missing credential comes from, for skip reasons, worded for the
+ * caller: the CLI reads `REGKIT_*` variables (`source` "env", the default);
+ * `describeConformance` and other programmatic callers pass a target whose
+ * `credentials` fields they fill ("target"), and a variable they never read
+ * would send them looking in the wrong place.
+ */
+export function credentialHint(kind: TokenKind, source: "env" | "target" = "env"): string {
+  if (source === "target") {
+    switch (kind) {
+      case "personal":
+        return "no personal access token given: set credentials.personal in the target (and credentials.personalUsername, its owner, where the profile needs it)";
+      case "deploy":
+        return "no deploy token given: set credentials.deploy ({ username, token }) in the target (a token that is undefined or empty counts as none)";
+      case "job":
+        return "no CI job token given: set credentials.job in the target (CI_JOB_TOKEN in a GitLab job)";
+      case "readonly":
+        return "no read-only deploy token given: set credentials.readonly ({ username, token }) in the target (a token that is undefined or empty counts as none)";
+      default:
+        return `no ${kind} credential`;
+    }
+  }
   switch (kind) {
     case "personal":
       return "no personal access token given: set REGKIT_PERSONAL_TOKEN (and REGKIT_PERSONAL_USERNAME, its owner, where the profile needs it)";

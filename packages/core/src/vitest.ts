@@ -1,12 +1,18 @@
 /**
  * vitest integration: `describeConformance(kit, target)` in your own suite
- * gives one test per scenario × token kind, running exactly what the CLI runs.
+ * gives one test per scenario × token kind, running exactly what the CLI runs,
+ * between a "preflight" test (the setup: registry, URL, project, credentials)
+ * and a "cleanup" test (everything the run created removed).
  *
  * @module
  */
 import { afterAll, describe, test } from "vitest";
 import type { FormatKit, GitLabFact, AnyProfile, RegistryClient, ScenarioResult, Target, TokenKind } from "./contract.js";
-import { RunSession, SCENARIO_TIMEOUT_MS, exclusionOf, kindsOf, newRunId, selectScenarios } from "./runner.js";
+import type { PreflightProblem } from "./preflight.js";
+import { redact, redactUrl } from "./redact.js";
+// The type formatProblems takes, public from this entry (the main entry's index does not list it yet).
+export type { PreflightProblem, PreflightReport } from "./preflight.js";
+import { CLEANUP_TIMEOUT_MS, RunSession, SCENARIO_TIMEOUT_MS, exclusionOf, kindsOf, newRunId, selectScenarios, type CleanupReport } from "./runner.js";
 
 export interface DescribeConformanceOptions {
   /** Scenario ids or prefixes. */
@@ -25,6 +31,36 @@ export interface DescribeConformanceOptions {
    * results), apart from scenarios the target cannot run.
    */
   readonly exclude?: Readonly<Record<string, string>>;
+  /** The longest the final cleanup may take (default 120 s): what it did not remove by then is listed as left. */
+  readonly cleanupTimeoutMs?: number;
+}
+
+/** The preflight checks at most min(15 s, requestTimeoutMs) twice over: reaching the registry, then its reads. */
+const PREFLIGHT_TEST_TIMEOUT_MS = 45_000;
+
+/** The preflight's problems as a test failure message: each once, with its fix. */
+export function formatProblems(problems: readonly PreflightProblem[]): string {
+  const lines = [`setup error (${problems.length === 1 ? "1 problem" : `${problems.length} problems`}): the scenarios it concerns were not run`];
+  for (const p of problems) lines.push(`  - ${p.message}`, `    fix: ${p.fix}`);
+  return lines.join("\n");
+}
+
+/** A word a POSIX shell reads back as it is. */
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+/** What the run left on the registry and the command that removes it, for a person reading the test output. */
+function leftoverText(session: RunSession, cleanup: CleanupReport): string {
+  const { left, errors } = cleanup;
+  const registry = redactUrl(session.target.registry, session.secrets);
+  const command = ["regkit cleanup --format", session.kit.format, "--registry", shellWord(registry), "--profile", shellWord(session.target.profile.name), "--run-id", shellWord(session.runId)].join(" ");
+  return [
+    `regkit: run ${session.runId} left ${left.length} package${left.length === 1 ? "" : "s"} on ${registry}: ${left.slice(0, 10).join(", ")}${left.length > 10 ? ` (+${left.length - 10})` : ""}`,
+    ...errors.slice(0, 3).map((e) => `  ${redact(e, session.secrets)}`),
+    ...(errors.length > 3 ? [`  (+${errors.length - 3} more)`] : []),
+    `remove them with: ${command}`,
+  ].join("\n");
 }
 
 /** Formats a failed result as a test failure message: expected, actual, requests, replay. */
@@ -50,10 +86,25 @@ export function describeConformance<C extends RegistryClient, P extends AnyProfi
   const runId = options.runId ?? newRunId();
   const limitOf = (scenario: { readonly timeoutMs?: number | undefined }): number => options.timeoutMs ?? scenario.timeoutMs ?? SCENARIO_TIMEOUT_MS;
   let session: RunSession | undefined;
-  const open = (): RunSession => (session ??= new RunSession(kit, target, runId, seed, options.tokenKinds));
+  // The target's own fields name the credentials in skip reasons (`credentials.deploy`), not REGKIT_* variables vitest never reads.
+  const open = (): RunSession => (session ??= new RunSession(kit, target, runId, seed, options.tokenKinds, "target"));
+  const scenarios = selectScenarios(kit, options.scenarios);
+  // What will run: the preflight checks the credentials of these pairs only.
+  const pairs = scenarios.flatMap((scenario) =>
+    exclusionOf(scenario, options.exclude) !== undefined ? [] : kindsOf(scenario).filter((kind) => !options.tokenKinds || options.tokenKinds.includes(kind)).map((kind) => ({ scenario, kind })),
+  );
+  let cleaned: Promise<CleanupReport> | undefined;
+  // One cleanup, whether the "cleanup" test or afterAll (when that test was filtered out) gets there first.
+  const cleanup = (opened: RunSession): Promise<CleanupReport> => (cleaned ??= opened.cleanup({ timeoutMs: options.cleanupTimeoutMs }));
+  const cleanupLimit = (options.cleanupTimeoutMs ?? CLEANUP_TIMEOUT_MS) + 10_000;
 
   describe(`${kit.format} conformance (${target.profile ?? kit.defaultProfile}, seed ${seed}, run ${runId})`, () => {
-    for (const scenario of selectScenarios(kit, options.scenarios)) {
+    test("preflight", { timeout: PREFLIGHT_TEST_TIMEOUT_MS }, async () => {
+      const outcome = await open().preflight(pairs);
+      if (outcome.problems.length > 0) failWith(formatProblems(outcome.problems));
+      if (outcome.silent) failWith(outcome.silent);
+    });
+    for (const scenario of scenarios) {
       const disabled = exclusionOf(scenario, options.exclude);
       describe(scenario.id, () => {
         for (const kind of kindsOf(scenario)) {
@@ -63,8 +114,13 @@ export function describeConformance<C extends RegistryClient, P extends AnyProfi
             options.onResult?.({ format: kit.format, scenario: scenario.id, title: scenario.title, tokenKind: kind, status: "disabled", message: `disabled: ${disabled}`, exchanges: [], durationMs: 0, notes: [], latency: [], throughput: {} });
             continue;
           }
-          test(kind, { timeout: limitOf(scenario) + 10_000 }, async (ctx) => {
-            const result = await open().runOne(scenario, kind, limitOf(scenario));
+          test(kind, { timeout: PREFLIGHT_TEST_TIMEOUT_MS + limitOf(scenario) + 10_000 }, async (ctx) => {
+            const opened = open();
+            // Run with -t, the "preflight" test may not have run: the checks still come first.
+            const { silent } = await opened.preflight(pairs);
+            const result: ScenarioResult = silent
+              ? { format: kit.format, scenario: scenario.id, title: scenario.title, tokenKind: kind, status: "error", message: silent, exchanges: [], durationMs: 0, notes: [], latency: [], throughput: {} }
+              : await opened.runOne(scenario, kind, limitOf(scenario));
             options.onResult?.(result);
             if (result.status === "skip") {
               ctx.skip(result.message);
@@ -75,19 +131,39 @@ export function describeConformance<C extends RegistryClient, P extends AnyProfi
               await ctx.annotate(`known deviation: ${result.message ?? ""}`, "notice");
               return;
             }
-            if (result.status !== "pass") {
-              const error = new Error(formatFailure(result));
-              error.stack = error.message;
-              throw error;
-            }
+            if (result.status !== "pass") failWith(formatFailure(result));
           });
         }
       });
     }
+    test("cleanup", { timeout: cleanupLimit }, async (ctx) => {
+      if (!session) {
+        ctx.skip("no scenario ran: nothing to remove");
+        return;
+      }
+      const report = await cleanup(session);
+      // A registry with no way to delete (a plain WebDAV repository) keeps what the run made: expected, said, not failed.
+      const { capabilities, profile } = session.target;
+      if (report.left.length > 0 && report.errors.length === 0 && !capabilities.delete && !profile.packagesApi) {
+        ctx.skip(`the ${profile.name} profile has no delete: ${report.left.length} package(s) stay on the registry (listed in the warning below)`);
+        return;
+      }
+      if (report.left.length > 0 || report.errors.length > 0) failWith(leftoverText(session, report));
+    });
     afterAll(async () => {
-      if (session) await session.cleanup();
-    }, 300_000);
+      if (!session) return;
+      const report = await cleanup(session);
+      // Said wherever the run ended: the "cleanup" test may have been filtered out, and a CI log shows warnings.
+      if (report.left.length > 0) console.warn(leftoverText(session, report));
+    }, cleanupLimit);
   });
+}
+
+/** Fails the test with `message` alone: the message says what happened, a stack trace would not. */
+function failWith(message: string): never {
+  const error = new Error(message);
+  error.stack = error.message;
+  throw error;
 }
 
 /**

@@ -151,7 +151,7 @@ describe("exclusions and skips are apart", () => {
     expect(renderConsole([report])).toMatch(/skipped:\n\s+.*REGKIT_DEPLOY_TOKEN.*push\.small \[deploy\]/);
   });
 
-  test("an unreachable registry errors the scenarios that would run, not the excluded ones", async () => {
+  test("an unreachable registry is one setup problem: the scenarios that would run are not run, the excluded stay disabled", async () => {
     const report = await runConformance({
       kit: exampleKit,
       target: { registry: "http://127.0.0.1:9/api/v4/projects/1/packages/example", credentials: { personal: "glpat-unused-0123456789" } },
@@ -163,10 +163,12 @@ describe("exclusions and skips are apart", () => {
     expect(report.results.map((r) => [r.scenario, r.status])).toEqual([
       ["push.small", "disabled"],
       ["push.many", "disabled"],
-      ["pull.package", "error"],
+      ["pull.package", "skip"],
     ]);
-    expect(report.results.map((r) => r.message)).toEqual(["disabled: excluded by the caller", "disabled: not now", expect.stringMatching(/registry unreachable/)]);
-    expect(report.summary).toMatchObject({ disabled: 2, error: 1 });
+    expect(report.results.map((r) => r.message)).toEqual(["disabled: excluded by the caller", "disabled: not now", "not run: setup error: see preflight"]);
+    expect(report.summary).toMatchObject({ disabled: 2, skip: 1 });
+    expect(report.preflight?.problems.map((p) => p.check)).toEqual(["registry"]);
+    expect(report.preflight?.problems[0]?.message).toMatch(/registry unreachable/);
   });
 });
 

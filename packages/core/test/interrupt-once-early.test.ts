@@ -99,12 +99,12 @@ describe("push.over-limit runs once per run", () => {
     const all = await harness().run(undefined, { scenarios: ["push.over-limit"], tokenKinds: ["personal", "deploy", "job"], target: { limits: { maxFileSize: 4 * MiB } } });
     expect(resultOf(all, "push.over-limit", "personal").status).toBe("pass");
     for (const kind of ["deploy", "job"] as const) {
-      expect(resultOf(all, "push.over-limit", kind)).toMatchObject({ status: "skip", message: "runs once per run: the limit belongs to the instance (ran under personal)" });
+      expect(resultOf(all, "push.over-limit", kind)).toMatchObject({ status: "skip", message: "runs once per run: the limit belongs to the instance (under personal only)" });
     }
     // Without the personal kind selected it runs under deploy.
     const later = await harness().run(undefined, { scenarios: ["push.over-limit"], tokenKinds: ["deploy", "job"], target: { limits: { maxFileSize: 4 * MiB } } });
     expect(resultOf(later, "push.over-limit", "deploy").status).toBe("pass");
-    expect(resultOf(later, "push.over-limit", "job")).toMatchObject({ status: "skip", message: "runs once per run: the limit belongs to the instance (ran under deploy)" });
+    expect(resultOf(later, "push.over-limit", "job")).toMatchObject({ status: "skip", message: "runs once per run: the limit belongs to the instance (under deploy only)" });
     // Without a personal token at all, the same.
     const { tokens } = harness().registry;
     const noPersonal = await harness().run(undefined, {

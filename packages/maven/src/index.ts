@@ -13,7 +13,8 @@ export {
 export type { MavenCapability, MavenProfile } from "./profiles.js";
 export { mavenGitLabFacts } from "./gitlab.js";
 export { MavenClient, connectMaven, checksumValue } from "./client.js";
-export { mvnDriver, settingsXml } from "./drivers.js";
+export { MVN_LIMITS, createMvnDriver, mvnDriver, settingsXml } from "./drivers.js";
+export type { MvnLimits } from "./drivers.js";
 export { mavenScenarios } from "./scenarios.js";
 export { buildMavenArtifact, buildJar, buildPom, buildClassifierJar, renderPom, IN_MEMORY_JAR_LIMIT } from "./package.js";
 export { compareMavenVersions, canonicalMavenVersion, isSnapshotVersion } from "./version.js";

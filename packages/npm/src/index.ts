@@ -1,7 +1,8 @@
 export { npmArbitraries, npmFiles, npmName, npmVersion, invalidNpmName } from "./arbitraries.js";
 export { ABBREVIATED, connectNpm, integrityOf, listedFile, publishDocument, sha512OfIntegrity, streamPublishBody, tarballFile } from "./client.js";
 export type { NpmClient, NpmManifest, Packument } from "./client.js";
-export { npmCli } from "./drivers.js";
+export { NPM_CLI_LIMITS, createNpmCli, npmCli } from "./drivers.js";
+export type { NpmCliLimits } from "./drivers.js";
 export { npmKit, npmRoutes } from "./kit.js";
 export { npmGitLabFacts } from "./gitlab.js";
 export type { GitLabErrorBody } from "./gitlab.js";

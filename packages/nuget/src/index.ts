@@ -1,7 +1,8 @@
 export { connectNuGet, listedPackageFile, packageHashDigests } from "./client.js";
 export type { NuGetClient, NuGetResources, RegistrationLeaf } from "./client.js";
 export { nugetArbitraries } from "./arbitraries.js";
-export { nugetExe, nugetExePath } from "./drivers.js";
+export { NUGET_EXE_LIMITS, createNugetExe, nugetExe, nugetExePath } from "./drivers.js";
+export type { NuGetExeLimits } from "./drivers.js";
 export { gitlabNuGetName, gitlabNuGetVersion, nugetGitLabFacts } from "./gitlab.js";
 export type { GitLabServiceEntry, NuGetGitLabFacts } from "./gitlab.js";
 export { nugetKit, nugetRoutes } from "./kit.js";

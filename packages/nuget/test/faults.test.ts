@@ -304,10 +304,12 @@ describe("the personal token's owner", () => {
     expect(r.message).toMatch(/REGKIT_PERSONAL_USERNAME/);
   });
 
-  test("with another user's name GitLab refuses the token (401)", async () => {
+  test("with another user's name GitLab refuses the token (401): one setup problem naming the username, no scenario run", async () => {
     const report = await harness().run(undefined, { scenarios: ["push.small"], credentials: { personal: harness().registry.tokens.personal, personalUsername: "regkit" } });
     const r = resultOf(report, "push.small");
-    expect(r.status).toBe("fail");
-    expect(r.expectation?.actual).toBe("status 401");
+    expect(r).toMatchObject({ status: "skip", message: "not run: setup error: see preflight" });
+    const problems = report.preflight?.problems ?? [];
+    expect(problems.map((p) => p.check)).toEqual(["credential:personal"]);
+    expect(problems[0]?.fix).toMatch(/REGKIT_PERSONAL_USERNAME must be its owner's username/);
   });
 });

@@ -189,13 +189,19 @@ export function connectPypi({ http, target }: Session<PypiProfile>): PypiClient 
       return { names: [...html.matchAll(/<a\b[^>]*>([^<]*)<\/a>/gi)].map((m) => m[1]!.trim()), contentType: type, exchange: res.exchange };
     },
 
+    // A release is one upload per file, the wheel (the main file) first. The
+    // outcome is the first refused upload, else the wheel's: it is the file a
+    // scenario's check is about (the one padded over the limit, the duplicate
+    // with other bytes), so a wrongly accepted release shows the upload that
+    // should have been refused, not the small sdist that followed it.
     async publish(artifact) {
-      let last: PublishOutcome | undefined;
-      for (const file of [{ filename: artifact.filename, content: artifact.content }, ...(artifact.extra ?? [])]) {
-        last = await uploadFile(artifact, file);
-        if (!last.accepted) return last;
+      const first: PublishOutcome = await uploadFile(artifact, { filename: artifact.filename, content: artifact.content });
+      if (!first.accepted) return first;
+      for (const file of artifact.extra ?? []) {
+        const outcome = await uploadFile(artifact, file);
+        if (!outcome.accepted) return outcome;
       }
-      return last!;
+      return first;
     },
 
     async download(name, version): Promise<Downloaded> {

@@ -2,7 +2,8 @@ export { invalidPypiName, pep440Version, pypiArbitraries, pypiFiles, pypiName } 
 export { buildRelease, buildSdist, buildWheel, coreMetadata } from "./package.js";
 export { connectPypi, uploadForm } from "./client.js";
 export type { ProjectPage, PypiClient } from "./client.js";
-export { pip, twine } from "./drivers.js";
+export { PYTHON_TOOL_LIMITS, createPip, createTwine, pip, twine } from "./drivers.js";
+export type { PythonToolLimits } from "./drivers.js";
 export { pypiKit, pypiRoutes } from "./kit.js";
 export { fileName, normalizeName, parseDistFilename, validName } from "./names.js";
 export { pypiGitLabFacts } from "./gitlab.js";

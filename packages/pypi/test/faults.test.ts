@@ -54,6 +54,16 @@ async function runWith(
 }
 
 describe("PyPI faults are caught by the right scenario", () => {
+  test("an oversize upload the registry accepts: push.over-limit fails showing the wheel's upload, not the sdist after it", async () => {
+    // A limit the profile declares (3 MiB) below what the registry enforces (none): the oversize wheel is accepted.
+    const report = await harness().run(undefined, { scenarios: ["push.over-limit"], settings: { maxFileSize: "3MiB" } });
+    const r = resultOf(report, "push.over-limit");
+    expect(r.status).toBe("fail");
+    expect(r.exchanges).toHaveLength(1);
+    expect(r.exchanges[0]).toMatchObject({ method: "POST", status: 201 });
+    expect(Number(r.exchanges[0]!.requestHeaders["content-length"])).toBeGreaterThan(3 * 1024 * 1024);
+  });
+
   test.each([false, true])("a wrong sha256 fragment (PEP 691 JSON %s): pull.package and pypi.hashes fail", async (pep691) => {
     const fault = rewritePages((body) => body.replace(/sha256=[0-9a-f]{64}/g, `sha256=${"0".repeat(64)}`).replace(/"sha256":\s*"[0-9a-f]{64}"/g, `"sha256":"${"0".repeat(64)}"`));
     const report = await runWith(fault, ["pull.package", "pypi.hashes"], { pep691 });

@@ -22,7 +22,7 @@ import { Client, type Dispatcher } from "undici";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 // @regkit/cli is not a dependency of @regkit/registry (it depends on the
 // registry): its built entry is imported by path, as tooling/bench does.
-import { referenceFormats } from "../../cli/dist/index.js";
+import { referenceFormats } from "@regkit/cli";
 import { basic } from "./helpers.js";
 
 /** Every request of this file answers within this (a hang fails the request that hung, by name). */

@@ -19,7 +19,7 @@ import { Agent } from "undici";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 // @regkit/cli is not a dependency of @regkit/registry (it depends on the
 // registry): its built entry is imported by path, as tooling/bench does.
-import { kits, referenceFormats } from "../../cli/dist/index.js";
+import { kits, referenceFormats } from "@regkit/cli";
 
 /** How much load: 32 clients at once (24 publishers, 8 readers), then races of 16. */
 interface LoadPlan {

@@ -1,7 +1,9 @@
 import type { ResultStatus, ScenarioResult, TokenKind } from "../contract.js";
 import { ALL_TOKEN_KINDS } from "../contract.js";
 import type { RunReport } from "../runner.js";
+import { clientsSkippedIn, skippedClientRows } from "./clients.js";
 import { deviationRows, summaryLine } from "./deviations.js";
+import { cleanupCommand, propertyText, replayCommand } from "./replay.js";
 import type { Reporter } from "./types.js";
 
 const SYMBOL: Record<ResultStatus, string> = { pass: "pass", fail: "FAIL", skip: "skip", error: "ERROR", deviation: "deviation", disabled: "disabled" };
@@ -16,11 +18,19 @@ export function renderConsole(reports: readonly RunReport[], color = false): str
     const scenarios = [...new Set(report.results.map((r) => r.scenario))];
     const width = Math.max(8, ...scenarios.map((s) => s.length));
     lines.push("", `${report.format} · ${report.registry} · profile ${report.profile} · run ${report.runId} · seed ${report.seed}`);
+    const setup = report.preflight?.problems ?? [];
+    if (setup.length > 0) {
+      lines.push("setup problems (the scenarios they concern did not run; fix these first):");
+      for (const p of setup) lines.push(`  ${paint("error", p.check)}: ${p.message}`, `    fix: ${p.fix}`);
+      lines.push("");
+    }
     lines.push(`${"scenario".padEnd(width)}  ${kinds.map((k) => k.padEnd(9)).join(" ")}`);
     for (const scenario of scenarios) {
       const cells = kinds.map((kind: TokenKind) => {
         const r = report.results.find((x) => x.scenario === scenario && x.tokenKind === kind);
-        return r ? paint(r.status, SYMBOL[r.status].padEnd(9)) : "".padEnd(9);
+        // A star: the result stands, but a real client it should have run was not there (listed below).
+        const star = r && clientsSkippedIn(r).length > 0 ? "*" : "";
+        return r ? paint(r.status, `${SYMBOL[r.status]}${star}`.padEnd(9)) : "".padEnd(9);
       });
       lines.push(`${scenario.padEnd(width)}  ${cells.join(" ")}`);
     }
@@ -40,6 +50,14 @@ export function renderConsole(reports: readonly RunReport[], color = false): str
       lines.push("", "recorded deviations that no longer happen (the registry now follows the rule; the profile can drop them):");
       for (const d of gone) lines.push(`  ${d.id}: ${d.summary} (${d.source}); checked in ${d.where.slice(0, 3).join(", ")}`);
     }
+    const clients = skippedClientRows(report);
+    if (clients.length > 0) {
+      lines.push("", "real clients skipped (not on this machine; * in the table: that result comes from the clients that ran):");
+      for (const row of clients) {
+        const which = row.results.map((r) => `${r.scenario} [${r.tokenKind}]`);
+        lines.push(`  ${paint("skip", "skipped")} ${row.client}: ${row.reason}; in ${which.slice(0, 6).join(", ")}${which.length > 6 ? ` (+${which.length - 6})` : ""}`);
+      }
+    }
     const skips = report.results.filter((r) => r.status === "skip");
     if (skips.length > 0) {
       lines.push("", "skipped:");
@@ -48,9 +66,8 @@ export function renderConsole(reports: readonly RunReport[], color = false): str
       for (const [reason, which] of reasons) lines.push(`  ${reason}: ${which.slice(0, 6).join(", ")}${which.length > 6 ? ` (+${which.length - 6})` : ""}`);
     }
     if (report.cleanup.left.length > 0) {
-      lines.push("", `left on the registry (no delete through the protocol): ${report.cleanup.left.slice(0, 10).join(", ")}${report.cleanup.left.length > 10 ? ` (+${report.cleanup.left.length - 10})` : ""}`);
+      lines.push("", `left on the registry: ${report.cleanup.left.slice(0, 10).join(", ")}${report.cleanup.left.length > 10 ? ` (+${report.cleanup.left.length - 10})` : ""}`, `remove them with: ${cleanupCommand(report)}`);
     }
-    if (problems.some((r) => r.replay)) lines.push("", `replay: regkit run --format ${report.format} --seed ${report.seed} --scenario <id> ...`);
   }
   return `${lines.join("\n")}\n`;
 }
@@ -60,9 +77,12 @@ function renderProblem(r: ScenarioResult, report: RunReport, paint: (s: ResultSt
   if (r.expectation) out.push(`  expected: ${r.expectation.expected}`, `  actual:   ${r.expectation.actual}`);
   for (const e of r.exchanges.slice(-4)) {
     out.push(`  request:  ${e.method} ${e.path} -> ${e.status === 0 ? "no response" : e.status} (${e.durationMs.toFixed(0)} ms, via ${e.via})`);
-    if (e.responseSnippet) out.push(`            ${e.responseSnippet.slice(0, 200).replace(/\s+/g, " ")}`);
+    if (e.responseSnippet) out.push(`  response: ${e.responseSnippet.slice(0, 200).replace(/\s+/g, " ")}`);
   }
-  if (r.replay) out.push(`  replay:   --seed ${r.replay.seed}${r.replay.path ? ` (path ${r.replay.path})` : ""} --scenario ${r.scenario} --token-kind ${r.tokenKind} (run ${report.runId})`);
+  for (const c of clientsSkippedIn(r)) out.push(`  skipped:  ${c.client}: ${c.reason}`);
+  out.push(`  replay:   ${replayCommand(report, r)}`);
+  const property = propertyText(r);
+  if (property) out.push(`  ${property}`);
   return out;
 }
 

@@ -33,6 +33,26 @@ export const reportJsonSchema = {
           startedAt: { type: "string", format: "date-time" },
           durationMs: { type: "number" },
           interrupted: { const: true, description: "present when the run was interrupted: results incomplete, cleanup still ran" },
+          preflight: {
+            type: "object",
+            description:
+              "the setup problems found before the scenarios (and a credential refused at its first publish), each once with its fix; with any, the scenarios they concern are skip \"not run: setup error: see preflight\" and the CLI exits 2. Added within schema version 4: absent from reports of earlier runs",
+            required: ["problems"],
+            properties: {
+              problems: {
+                type: "array",
+                items: {
+                  type: "object",
+                  required: ["check", "message", "fix"],
+                  properties: {
+                    check: { type: "string", description: "registry, endpoint, project, credentials, credential:<kind> (refused for reading) or write:<kind> (refused for writing)" },
+                    message: { type: "string", description: "what was seen, with the request and the registry's answer (redacted)" },
+                    fix: { type: "string", description: "what to change" },
+                  },
+                },
+              },
+            },
+          },
           summary: {
             type: "object",
             required: ["pass", "fail", "skip", "error", "deviation", "disabled", "deviationsGone"],
