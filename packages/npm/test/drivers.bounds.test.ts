@@ -2,43 +2,14 @@
 // the driver must end on npm's own request timeout, with one attempt per
 // request (no retries to multiply the wait), and say why.
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { type Socket, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type BlackHole, startBlackHole } from "@regkit/testkit";
 import { resolveTarget, type Credential } from "@regkit/core";
 import { npmKit } from "@regkit/npm";
 import { NPM_CLI_LIMITS, createNpmCli } from "../src/drivers.js";
 
-/** A registry that accepts connections, reads what comes and never writes a byte; records each request line. */
-async function startBlackHole(): Promise<{ url: string; requests: string[]; close(): Promise<void> }> {
-  const requests: string[] = [];
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    let head = "";
-    socket.on("data", (chunk: Buffer) => {
-      // Nothing is ever answered, so a connection carries one request: its first line is enough.
-      if (head.includes("\r\n") || head.length > 8192) return;
-      head += chunk.toString("latin1");
-      if (head.includes("\r\n")) requests.push(head.slice(0, head.indexOf("\r\n")));
-    });
-    socket.on("error", () => {});
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("the black hole has no port");
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    requests,
-    close: () =>
-      new Promise<void>((done) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => done());
-      }),
-  };
-}
 
 const TOKEN = "glpat-blackholeNpmSecret0123456789";
 // npm gives up on each request after 3 s; the whole run may take 90 s, far
@@ -50,7 +21,7 @@ const BOUND_MS = 60_000;
 
 const driver = createNpmCli(limits);
 const why = await driver.unavailable();
-let hole: Awaited<ReturnType<typeof startBlackHole>>;
+let hole: BlackHole;
 let workdir: string;
 
 beforeAll(async () => {

@@ -5,43 +5,14 @@
 // shown against a registry that serves its service index and then hangs.
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { type IncomingMessage, type ServerResponse, createServer as createHttpServer } from "node:http";
-import { type Socket, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type BlackHole, startBlackHole } from "@regkit/testkit";
 import { resolveTarget, type Credential } from "@regkit/core";
 import { nugetKit } from "@regkit/nuget";
 import { NUGET_EXE_LIMITS, createNugetExe } from "../src/drivers.js";
 
-/** A registry that accepts connections, reads what comes and never writes a byte; records each request line. */
-async function startBlackHole(): Promise<{ url: string; requests: string[]; close(): Promise<void> }> {
-  const requests: string[] = [];
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    let head = "";
-    socket.on("data", (chunk: Buffer) => {
-      // Nothing is ever answered, so a connection carries one request: its first line is enough.
-      if (head.includes("\r\n") || head.length > 8192) return;
-      head += chunk.toString("latin1");
-      if (head.includes("\r\n")) requests.push(head.slice(0, head.indexOf("\r\n")));
-    });
-    socket.on("error", () => {});
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("the black hole has no port");
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    requests,
-    close: () =>
-      new Promise<void>((done) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => done());
-      }),
-  };
-}
 
 /**
  * A feed that serves its service index (a PackagePublish resource on itself)
@@ -84,7 +55,7 @@ const SILENT_BOUND_MS = 45_000;
 const PUSH_BOUND_MS = 60_000;
 
 const why = await createNugetExe().unavailable();
-let hole: Awaited<ReturnType<typeof startBlackHole>>;
+let hole: BlackHole;
 let feed: Awaited<ReturnType<typeof startHangingFeed>>;
 let workdir: string;
 

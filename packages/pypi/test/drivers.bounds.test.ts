@@ -3,43 +3,14 @@
 // request; twine, which has no timeout and no retry setting, must be ended by
 // the driver's time limit; both say why.
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { type Socket, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type BlackHole, startBlackHole } from "@regkit/testkit";
 import { resolveTarget, type Credential } from "@regkit/core";
 import { pypiKit } from "@regkit/pypi";
 import { PYTHON_TOOL_LIMITS, createPip, createTwine } from "../src/drivers.js";
 
-/** A registry that accepts connections, reads what comes and never writes a byte; records each request line. */
-async function startBlackHole(): Promise<{ url: string; requests: string[]; close(): Promise<void> }> {
-  const requests: string[] = [];
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    let head = "";
-    socket.on("data", (chunk: Buffer) => {
-      // Nothing is ever answered, so a connection carries one request: its first line is enough.
-      if (head.includes("\r\n") || head.length > 8192) return;
-      head += chunk.toString("latin1");
-      if (head.includes("\r\n")) requests.push(head.slice(0, head.indexOf("\r\n")));
-    });
-    socket.on("error", () => {});
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("the black hole has no port");
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    requests,
-    close: () =>
-      new Promise<void>((done) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => done());
-      }),
-  };
-}
 
 const TOKEN = "glpat-blackholePypiSecret0123456789";
 // pip gives up on a request after 3 s; its run may take 90 s, far more than
@@ -55,7 +26,7 @@ const pip = createPip(pipLimits);
 const twine = createTwine(twineLimits);
 const whyPip = await pip.unavailable();
 const whyTwine = await twine.unavailable();
-let hole: Awaited<ReturnType<typeof startBlackHole>>;
+let hole: BlackHole;
 let workdir: string;
 
 beforeAll(async () => {

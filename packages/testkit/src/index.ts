@@ -10,6 +10,8 @@
 export { HARNESS_OPTIONS, HARNESS_SEED, resultOf, startFaultHarness } from "./harness.js";
 export type { FaultHarness, HarnessRun } from "./harness.js";
 export { useFaultHarness } from "./vitest.js";
+export { startBlackHole } from "./black-hole.js";
+export type { BlackHole } from "./black-hole.js";
 export * from "@regkit/registry/faults";
 export { describeConformance, formatFailure, pinFacts } from "@regkit/core/vitest";
 export type { DescribeConformanceOptions } from "@regkit/core/vitest";
