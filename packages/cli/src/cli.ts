@@ -36,6 +36,7 @@ import {
   type TokenKind,
   ALL_TOKEN_KINDS,
   coreScenarios,
+  cleanupCommand,
 } from "@regkit/core";
 import { createReferenceRegistry } from "@regkit/registry";
 import { findKit, kits, referenceFormats } from "./kits.js";
@@ -478,15 +479,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     // Tokens on the command line end up in shell history and process lists.
     token: { type: "string" },
   });
-  if (values.token !== undefined) {
-    throw new UsageError("credentials are read from the environment only (REGKIT_PERSONAL_TOKEN, ...), never from flags");
-  }
-  const config = loadConfig(values.config, io.cwd ?? process.cwd());
-  const format = values.format ?? config.format;
-  if (!format) throw new UsageError(`--format is required (one of: ${kits.map((k) => k.format).join(", ")})`);
-  const kit = knownKit(format);
-  const registryUrl = values.registry ?? config.registry;
-  if (!registryUrl) throw new UsageError("--registry URL is required");
+  const { config, kit, registryUrl } = commandTarget(values, io);
 
   const tokenKinds = values["token-kind"]?.map((kind) => {
     const found = ALL_TOKEN_KINDS.find((k) => k === kind);
@@ -554,7 +547,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   // The CLI picks the run id (one that carries its start time) so that it can
   // name the cleanup command even when the run never reports back.
   const runId = values["run-id"] ?? newRunIdAt(new Date());
-  const finishCommand = cleanupCommand(kit, redactUrl(registryUrl, targetSecrets(resolved)), values.profile ?? config.profile, runId);
+  const finishCommand = cleanupCommand({ format: kit.format, registry: redactUrl(registryUrl, targetSecrets(resolved)), profile: values.profile ?? config.profile, runId });
 
   const interruption = onInterrupt(io, runId, finishCommand);
   let report: RunReport;
@@ -716,14 +709,22 @@ function onInterrupt(io: CliIo, runId: string, finishCommand: string): { signal:
   };
 }
 
-/** The `regkit cleanup` command line that removes what run `runId` left (credentials stay in the environment). */
-function cleanupCommand(kit: FormatKit, registry: string, profile: string | undefined, runId: string): string {
-  return ["regkit cleanup --format", kit.format, "--registry", shellWord(registry), ...(profile ? ["--profile", shellWord(profile)] : []), "--run-id", shellWord(runId)].join(" ");
-}
 
-/** A word a POSIX shell reads back as it is. */
-function shellWord(text: string): string {
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+/**
+ * What `run` and `cleanup` point at: the kit and the registry, from the flags,
+ * else the config file; never a token from a flag.
+ */
+function commandTarget(values: { readonly token?: string | undefined; readonly config?: string | undefined; readonly format?: string | undefined; readonly registry?: string | undefined }, io: CliIo) {
+  if (values.token !== undefined) {
+    throw new UsageError("credentials are read from the environment only (REGKIT_PERSONAL_TOKEN, ...), never from flags");
+  }
+  const config = loadConfig(values.config, io.cwd ?? process.cwd());
+  const format = values.format ?? config.format;
+  if (!format) throw new UsageError(`--format is required (one of: ${kits.map((k) => k.format).join(", ")})`);
+  const kit = knownKit(format);
+  const registryUrl = values.registry ?? config.registry;
+  if (!registryUrl) throw new UsageError("--registry URL is required");
+  return { config, kit, registryUrl };
 }
 
 async function cleanup(argv: readonly string[], io: CliIo): Promise<number> {
@@ -739,15 +740,7 @@ async function cleanup(argv: readonly string[], io: CliIo): Promise<number> {
     config: { type: "string" },
     token: { type: "string" },
   });
-  if (values.token !== undefined) {
-    throw new UsageError("credentials are read from the environment only (REGKIT_PERSONAL_TOKEN, ...), never from flags");
-  }
-  const config = loadConfig(values.config, io.cwd ?? process.cwd());
-  const format = values.format ?? config.format;
-  if (!format) throw new UsageError(`--format is required (one of: ${kits.map((k) => k.format).join(", ")})`);
-  const kit = knownKit(format);
-  const registryUrl = values.registry ?? config.registry;
-  if (!registryUrl) throw new UsageError("--registry URL is required");
+  const { config, kit, registryUrl } = commandTarget(values, io);
   const runId = values["run-id"];
   if (runId !== undefined && !/^[A-Za-z0-9]+$/.test(runId)) throw new UsageError(`--run-id expects a run id of letters and digits (as in a package name regkit-<run id>-...), not "${runId}"`);
   const olderThanText = values["older-than"];

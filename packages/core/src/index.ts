@@ -24,6 +24,7 @@ export { jsonReporter, reportJsonSchema } from "./reporters/json.js";
 export type { JsonReport } from "./reporters/json.js";
 export { junitReporter, renderJunit, xmlEscape } from "./reporters/junit.js";
 export { markdownReporter, renderMarkdown } from "./reporters/markdown.js";
+export { cleanupCommand, replayCommand, shellQuote } from "./reporters/replay.js";
 export { badgeReporter, htmlEscape, htmlReporter, latencyChart, renderBadge, renderHtml } from "./reporters/html.js";
 export { parseReporterSpec, reporterFactories } from "./reporters/index.js";
 export type { Reporter } from "./reporters/types.js";

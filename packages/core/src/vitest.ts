@@ -10,6 +10,7 @@ import { afterAll, describe, test } from "vitest";
 import type { FormatKit, GitLabFact, AnyProfile, RegistryClient, ScenarioResult, Target, TokenKind } from "./contract.js";
 import type { PreflightProblem } from "./preflight.js";
 import { redact, redactUrl } from "./redact.js";
+import { cleanupCommand } from "./reporters/replay.js";
 // The type formatProblems takes, public from this entry (the main entry's index does not list it yet).
 export type { PreflightProblem, PreflightReport } from "./preflight.js";
 import { CLEANUP_TIMEOUT_MS, RunSession, SCENARIO_TIMEOUT_MS, exclusionOf, kindsOf, newRunId, selectScenarios, type CleanupReport } from "./runner.js";
@@ -45,16 +46,11 @@ export function formatProblems(problems: readonly PreflightProblem[]): string {
   return lines.join("\n");
 }
 
-/** A word a POSIX shell reads back as it is. */
-function shellWord(text: string): string {
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
-}
-
 /** What the run left on the registry and the command that removes it, for a person reading the test output. */
 function leftoverText(session: RunSession, cleanup: CleanupReport): string {
   const { left, errors } = cleanup;
   const registry = redactUrl(session.target.registry, session.secrets);
-  const command = ["regkit cleanup --format", session.kit.format, "--registry", shellWord(registry), "--profile", shellWord(session.target.profile.name), "--run-id", shellWord(session.runId)].join(" ");
+  const command = cleanupCommand({ format: session.kit.format, registry, profile: session.target.profile.name, runId: session.runId });
   return [
     `regkit: run ${session.runId} left ${left.length} package${left.length === 1 ? "" : "s"} on ${registry}: ${left.slice(0, 10).join(", ")}${left.length > 10 ? ` (+${left.length - 10})` : ""}`,
     ...errors.slice(0, 3).map((e) => `  ${redact(e, session.secrets)}`),

@@ -101,7 +101,11 @@ export function propertyText(result: ScenarioResult): string | undefined {
   return `fast-check seed ${result.replay.seed}${result.replay.path ? `, counterexample path ${result.replay.path}` : ""}`;
 }
 
-/** The `regkit cleanup` command that removes what the run left (credentials stay in the environment). */
-export function cleanupCommand(report: RunReport): string {
-  return ["regkit", "cleanup", "--format", report.format, "--registry", shellQuote(report.registry), "--profile", shellQuote(report.profile), "--run-id", shellQuote(report.runId)].join(" ");
+/**
+ * The `regkit cleanup` command that removes what run `runId` left (credentials
+ * stay in the environment): reports, vitest and the CLI all print this one.
+ */
+export function cleanupCommand(run: { readonly format: string; readonly registry: string; readonly profile?: string | undefined; readonly runId: string }): string {
+  const profile = run.profile ? ["--profile", run.profile] : [];
+  return ["regkit", "cleanup", "--format", run.format, "--registry", run.registry, ...profile, "--run-id", run.runId].map(shellQuote).join(" ");
 }
