@@ -6,8 +6,6 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import {
   createHttpClient,
   credentialFor,
@@ -27,63 +25,10 @@ import { nugetKit } from "@regkit/nuget";
 import { pypiKit } from "@regkit/pypi";
 import { startFaultyProxy } from "@regkit/registry/faults";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type Ran, type Served, bin, regkit, startServe, stop, tokenEnv } from "./serve.js";
 import { startVerdaccio } from "../../../tooling/testing/verdaccio.mjs";
 
-const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
 const HOUR = 3_600_000;
-
-interface Served {
-  url: string;
-  registries: Record<string, string>;
-  tokens: { personal: string; personalUsername: string; deploy: string; deployUsername: string; job: string };
-}
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function regkit(args: readonly string[], env: Record<string, string>): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-async function startServe(): Promise<{ child: ChildProcessWithoutNullStreams; served: Served }> {
-  const child = spawn(process.execPath, [bin, "serve", "--port", "0"]);
-  const lines = createInterface({ input: child.stdout });
-  const first = await new Promise<string>((resolve, reject) => {
-    lines.once("line", resolve);
-    child.once("exit", (code) => reject(new Error(`serve exited with ${code}`)));
-  });
-  return { child, served: JSON.parse(first) as Served };
-}
-
-function stop(child: ChildProcessWithoutNullStreams): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once("exit", () => resolve());
-    child.kill("SIGTERM");
-  });
-}
-
-/** Every credential the served registry hands out, as `regkit` reads them. */
-function tokenEnv(served: Served): Record<string, string> {
-  return {
-    REGKIT_PERSONAL_TOKEN: served.tokens.personal,
-    REGKIT_PERSONAL_USERNAME: served.tokens.personalUsername,
-    REGKIT_DEPLOY_TOKEN: served.tokens.deploy,
-    REGKIT_DEPLOY_USERNAME: served.tokens.deployUsername,
-    REGKIT_JOB_TOKEN: served.tokens.job,
-  };
-}
 
 function targetOf(served: Served, format: string, registry = served.registries[format]!): Target {
   return {

@@ -2,15 +2,14 @@
 // command, "did you mean" for misspelt flags and values, sizes that must carry
 // a unit, and serve's per-format limits and duplicate policies, checked
 // through the registry they configure.
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { createHash } from "node:crypto";
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type Ran, type Served, npmPublishDocument, regkit as runRegkit, startServe, stop } from "./serve.js";
 import { parseSize } from "@regkit/core";
 import { main } from "@regkit/cli";
 
@@ -47,16 +46,9 @@ async function cli(argv: string[], env: Record<string, string> = {}, cwd = empty
 }
 
 /** The real command in a child process: what a shell sees, exit status included. */
-function regkit(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH ?? "" }, cwd: emptyDir });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+/** The built `regkit` as a process, from an empty directory (no config file found). */
+function regkit(args: string[]): Promise<Ran> {
+  return runRegkit(args, {}, emptyDir);
 }
 
 /** A usage error: exit 2, one line on stderr, nothing on stdout, quotes that pair up. */
@@ -232,54 +224,10 @@ describe("sizes carry a unit", () => {
   });
 });
 
-interface Served {
-  url: string;
-  registries: Record<string, string>;
-  tokens: { personal: string };
-  formats: Record<string, { maxFileSize: number; duplicates: string }>;
-}
-
-async function startServe(args: string[]): Promise<{ child: ChildProcessWithoutNullStreams; served: Served }> {
-  const child = spawn(process.execPath, [bin, "serve", "--port", "0", ...args]);
-  let stderr = "";
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const firstLine = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout }).once("line", resolve);
-    child.once("exit", (code) => reject(new Error(`regkit serve ${args.join(" ")} exited with ${code}: ${stderr}`)));
-  });
-  return { child, served: JSON.parse(firstLine) as Served };
-}
-
-function stop(child: ChildProcessWithoutNullStreams): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
-    child.once("exit", (code) => resolve(code));
-    child.kill("SIGTERM");
-  });
-}
-
 /** An npm publish of `tarball` (any bytes: the registry limits and stores them as they are). */
 async function npmPublish(served: Served, name: string, version: string, tarball: Buffer): Promise<{ status: number; body: string }> {
   const registry = served.registries.npm ?? "";
-  const file = `${name}-${version}.tgz`;
-  const document = {
-    _id: name,
-    name,
-    "dist-tags": { latest: version },
-    versions: {
-      [version]: {
-        _id: `${name}@${version}`,
-        name,
-        version,
-        dist: {
-          integrity: `sha512-${createHash("sha512").update(tarball).digest("base64")}`,
-          shasum: createHash("sha1").update(tarball).digest("hex"),
-          tarball: `${registry}/${name}/-/${file}`,
-        },
-      },
-    },
-    _attachments: { [file]: { content_type: "application/octet-stream", data: tarball.toString("base64"), length: tarball.length } },
-  };
+  const document = npmPublishDocument(registry, name, version, tarball);
   const res = await fetch(`${registry}/${name}`, {
     method: "PUT",
     headers: { authorization: `Bearer ${served.tokens.personal}`, "content-type": "application/json" },

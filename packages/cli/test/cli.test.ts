@@ -1,51 +1,9 @@
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { createHash } from "node:crypto";
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-
-const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
-
-interface Served {
-  url: string;
-  registries: Record<string, string>;
-  tokens: { personal: string; deploy: string; deployUsername: string; job: string; readonlyDeploy: string; readonlyDeployUsername: string };
-}
-
-function regkit(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
-      ...(cwd ? { cwd } : {}),
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-async function startServe(args: string[] = []): Promise<{ child: ChildProcessWithoutNullStreams; served: Served; firstLine: string }> {
-  const child = spawn(process.execPath, [bin, "serve", "--port", "0", ...args]);
-  const lines = createInterface({ input: child.stdout });
-  const firstLine = await new Promise<string>((resolve, reject) => {
-    lines.once("line", resolve);
-    child.once("exit", (code) => reject(new Error(`serve exited with ${code}`)));
-  });
-  return { child, served: JSON.parse(firstLine) as Served, firstLine };
-}
-
-function stop(child: ChildProcessWithoutNullStreams, signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
-  return new Promise((resolve) => {
-    child.once("exit", (code) => resolve(code));
-    child.kill(signal);
-  });
-}
+import { type Served, npmPublishDocument, regkit, startServe, stop, tokenEnv } from "./serve.js";
 
 describe("regkit serve", () => {
   test("prints one JSON object as the first line, and exits cleanly on SIGTERM and SIGINT", async () => {
@@ -75,7 +33,7 @@ describe("regkit serve", () => {
       const put = await fetch(`${first.served.registries.npm!}/${name}`, {
         method: "PUT",
         headers: { authorization: `Bearer ${first.served.tokens.personal}`, "content-type": "application/json" },
-        body: JSON.stringify(publishDocument(first.served.registries.npm!, name, "1.0.0", tarball)),
+        body: JSON.stringify(npmPublishDocument(first.served.registries.npm!, name, "1.0.0", tarball)),
       });
       expect(put.status, await put.text()).toBeLessThan(300);
       await stop(first.child);
@@ -95,39 +53,6 @@ describe("regkit serve", () => {
     }
   });
 });
-
-function publishDocument(registry: string, name: string, version: string, tarball: Buffer): unknown {
-  const file = `${name}-${version}.tgz`;
-  return {
-    _id: name,
-    name,
-    "dist-tags": { latest: version },
-    versions: {
-      [version]: {
-        _id: `${name}@${version}`,
-        name,
-        version,
-        dist: {
-          integrity: `sha512-${createHash("sha512").update(tarball).digest("base64")}`,
-          shasum: createHash("sha1").update(tarball).digest("hex"),
-          tarball: `${registry}/${name}/-/${file}`,
-        },
-      },
-    },
-    _attachments: { [file]: { content_type: "application/octet-stream", data: tarball.toString("base64"), length: tarball.length } },
-  };
-}
-
-function tokenEnv(served: Served): Record<string, string> {
-  return {
-    REGKIT_PERSONAL_TOKEN: served.tokens.personal,
-    REGKIT_DEPLOY_TOKEN: served.tokens.deploy,
-    REGKIT_DEPLOY_USERNAME: served.tokens.deployUsername,
-    REGKIT_JOB_TOKEN: served.tokens.job,
-    REGKIT_READONLY_TOKEN: served.tokens.readonlyDeploy,
-    REGKIT_READONLY_USERNAME: served.tokens.readonlyDeployUsername,
-  };
-}
 
 describe("regkit run", () => {
   let served: Served;
