@@ -10,9 +10,13 @@ import { pypiKit } from "@regkit/pypi";
 import { pypiReference } from "@regkit/pypi/reference";
 import { nugetKit } from "@regkit/nuget";
 import { nugetReference } from "@regkit/nuget/reference";
+import { genericKit } from "@regkit/generic";
+import { genericReference } from "@regkit/generic/reference";
+import { ociKit } from "@regkit/oci";
+import { ociReference } from "@regkit/oci/reference";
 
 /** Every format kit of the workspace, in order. */
-export const kits: readonly FormatKit[] = [npmKit, mavenKit, pypiKit, nugetKit];
+export const kits: readonly FormatKit[] = [npmKit, mavenKit, pypiKit, nugetKit, genericKit, ociKit];
 
 /** The reference registry's routes of each kit that has them, by format. */
-export const referenceFormats: Readonly<Record<string, ReferenceFormat>> = { "npm": npmReference, "maven": mavenReference, "pypi": pypiReference, "nuget": nugetReference };
+export const referenceFormats: Readonly<Record<string, ReferenceFormat>> = { "npm": npmReference, "maven": mavenReference, "pypi": pypiReference, "nuget": nugetReference, "generic": genericReference, "oci": ociReference };
