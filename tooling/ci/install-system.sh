@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 pkgs=(
   chromium                                # HTML report rendering check
+  wrk                                     # pnpm bench: load from a second process
 )
 # Any Node reads package.json; the kits' lists come from tooling/kits.mjs.
 while IFS= read -r p; do [ -n "$p" ] && pkgs+=("$p"); done < <(node tooling/kits.mjs --system)

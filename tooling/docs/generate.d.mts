@@ -1,2 +1,2 @@
 export declare const CHECKLIST: Record<number, string>;
-export declare function generateDocs(outDir: string, options?: { typedoc?: boolean }): Promise<{ formats: string[] }>;
+export declare function generateDocs(outDir: string, options?: { typedoc?: boolean; runs?: string }): Promise<{ formats: string[] }>;

@@ -26,7 +26,7 @@ const kindsOf = (s) => (s.audience === "negative" ? ["anonymous", "invalid", "re
 
 function page(title, body) {
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)} · regkit</title><link rel="stylesheet" href="style.css"></head>
-<body><nav><a href="index.html">regkit</a> · <a href="matrix.html">matrix</a> · <a href="gitlab-fidelity.html">GitLab fidelity</a> · <a href="api/index.html">API</a></nav><main><h1>${esc(title)}</h1>${body}</main></body></html>\n`;
+<body><nav><a href="index.html">regkit</a> · <a href="matrix.html">matrix</a> · <a href="compatibility.html">compatibility</a> · <a href="gitlab-fidelity.html">GitLab fidelity</a> · <a href="api/index.html">API</a></nav><main><h1>${esc(title)}</h1>${body}</main></body></html>\n`;
 }
 
 const CSS = `body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1f2328}nav{padding:10px 24px;background:#f6f8fa;border-bottom:1px solid #d1d9e0}main{padding:8px 24px;max-width:1100px}
@@ -115,13 +115,35 @@ ${sections.join("\n")}`,
   );
 }
 
-/** Writes the site into `outDir`; `typedoc: false` skips the API reference (tests). */
-export async function generateDocs(outDir, { typedoc = true } = {}) {
+/**
+ * Client (and version) × registry (and profile) × scenario, from the run
+ * reports the tests leave in `runsDir` (REGKIT_RUN_REPORTS): what really
+ * passed, failed, deviated or was skipped, and why. A client not installed
+ * where the tests ran is a skip with the reason, never a pass.
+ */
+async function compatibilityPage(runsDir) {
+  const { readRunReports, buildCompatibilityMatrix, renderCompatibilityHtml } = await import(`${root}packages/core/dist/index.js`);
+  const reports = await readRunReports(runsDir);
+  const runs = reports.map((r) => `<li><code>${esc(r.format)}</code> against ${esc(r.label ?? r.registry)} (profile <code>${esc(r.profile)}</code>), run <code>${esc(r.runId)}</code>, ${esc(r.startedAt)}</li>`).join("");
+  return page(
+    "Compatibility: real clients × registries",
+    `<p>Each real client at the version found where the tests ran, against each registry and profile the tests start (the embedded reference registry, Verdaccio, nginx, Apache httpd, ...): the scenarios it took part in, with pass, fail, deviation or skip and the reason. Built from the run reports the conformance tests write when <code>REGKIT_RUN_REPORTS</code> names a directory (CI: <code>regkit-report/runs</code>); the HTML report of <code>regkit run</code> has the same section.</p>
+${reports.length === 0 ? `<p>No run reports in <code>${esc(runsDir)}</code>: run the tests with <code>REGKIT_RUN_REPORTS=regkit-report/runs</code>, then <code>pnpm docs</code>.</p>` : `${renderCompatibilityHtml(buildCompatibilityMatrix(reports))}<h2>Runs</h2><ul>${runs}</ul>`}`,
+  );
+}
+
+/**
+ * Writes the site into `outDir`; `typedoc: false` skips the API reference
+ * (tests); `runs` is the directory of run reports the compatibility page is
+ * built from (default: REGKIT_RUN_REPORTS, else regkit-report/runs).
+ */
+export async function generateDocs(outDir, { typedoc = true, runs = process.env.REGKIT_RUN_REPORTS ?? join(root, "regkit-report/runs") } = {}) {
   const { kits } = await import(`${root}packages/cli/dist/index.js`);
   const { coreScenarios } = await import(`${root}packages/core/dist/index.js`);
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
-  await writeFile(join(outDir, "style.css"), CSS);
+  const { COMPATIBILITY_CSS } = await import(`${root}packages/core/dist/index.js`);
+  await writeFile(join(outDir, "style.css"), `${CSS}\n${COMPATIBILITY_CSS}`);
   const index = page(
     "regkit conformance kits",
     `<p>Formats and the release checklist each scenario comes from. Generated from the code: <code>pnpm docs</code>.</p>
@@ -132,6 +154,7 @@ export async function generateDocs(outDir, { typedoc = true } = {}) {
   await writeFile(join(outDir, "index.html"), index);
   for (const kit of kits) await writeFile(join(outDir, `${kit.format}.html`), formatPage(kit, coreScenarios));
   await writeFile(join(outDir, "matrix.html"), matrixPage(kits, coreScenarios));
+  await writeFile(join(outDir, "compatibility.html"), await compatibilityPage(runs));
   const { GITLAB_FACTS, factList } = await import(`${root}packages/core/dist/index.js`);
   await writeFile(join(outDir, "gitlab-fidelity.html"), fidelityPage(kits, factList(GITLAB_FACTS)));
   if (typedoc) {

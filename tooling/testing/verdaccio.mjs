@@ -24,6 +24,9 @@ export async function freePort() {
 
 /**
  * `access: "$authenticated"` starts a private Verdaccio (packages readable by logged-in users only).
+ * Without `maxBodySize` the config has no `max_body_size` line, so Verdaccio
+ * runs with its own default (10mb of JSON body, base64 tarball included), as
+ * most installations do; give one ("20mb") to raise it.
  *
  * @param {{ maxBodySize?: string, access?: "$all" | "$authenticated", user?: string, password?: string, timeoutMs?: number }} [options]
  * @returns {Promise<{ url: string, token: string, username: string, pid: number, close(): Promise<void> }>}
@@ -48,7 +51,7 @@ export async function startVerdaccio(options = {}) {
       "    unpublish: $authenticated",
       "web:",
       "  enable: false",
-      `max_body_size: ${options.maxBodySize ?? "20mb"}`,
+      ...(options.maxBodySize ? [`max_body_size: ${options.maxBodySize}`] : []),
       "log: { type: stdout, format: pretty, level: error }",
       "",
     ].join("\n"),

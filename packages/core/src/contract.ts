@@ -472,6 +472,34 @@ export interface ClientDriver<P extends AnyProfile = AnyProfile> {
   publish?(artifact: Artifact, ctx: DriverContext<P>): Promise<{ accepted: boolean; output: string }>;
   /** Downloads or installs with the real tool and returns the main file's digests. */
   install?(name: string, version: string, ctx: DriverContext<P>): Promise<{ digests: Digests; output: string }>;
+  /**
+   * The client's version as the compatibility matrix shows it ("Apache Maven
+   * 3.8.7; maven-deploy-plugin 3.1.4"), undefined when it cannot tell. Optional:
+   * without it, core takes the first line of the version probe
+   * {@link unavailable} ran through `probeTool` (`npm --version`).
+   */
+  version?(): Promise<string | undefined>;
+}
+
+/**
+ * One real client's part in a result, for the compatibility matrix (client and
+ * version × registry and profile × scenario). Core fills it from the drivers a
+ * scenario used and the clients it skipped; kits need not do anything.
+ */
+export interface ClientRun {
+  /** The driver's name (`npm-cli`, `twine`, `mvn`). */
+  readonly name: string;
+  /** What the client says its version is; absent when it is not installed or does not say. */
+  readonly version?: string | undefined;
+  /**
+   * `pass`: it did its part. `fail`: the result failed or errored and this
+   * client's part is where (or no single client is to blame). `deviation`: the
+   * result is a recorded deviation. `skip`: the client did not run (not on the
+   * machine, with the reason), never a pass.
+   */
+  readonly status: "pass" | "fail" | "deviation" | "skip";
+  /** Why it failed, deviated or was skipped. */
+  readonly reason?: string | undefined;
 }
 
 /** What a driver gets: where to point the tool (a recording proxy) and as whom. */
@@ -665,6 +693,8 @@ export interface ScenarioResult {
   readonly replay?: { readonly seed: number; readonly path?: string | undefined } | undefined;
   /** Recorded deviations this scenario checked: observed (status `deviation`) or gone. */
   readonly deviations?: readonly DeviationResult[] | undefined;
+  /** The real clients that took part, or were skipped, with their versions (the compatibility matrix reads it). */
+  readonly clients?: readonly ClientRun[] | undefined;
 }
 
 // ---------------------------------------------------------------------------
@@ -735,6 +765,13 @@ export interface FormatKit<C extends RegistryClient = RegistryClient, P extends 
   readonly instanceLimit: number;
   /** The format's standard protocol, for `endpoints.audit` and the docs. */
   readonly routes: readonly RouteTemplate[];
+  /**
+   * Routes of the protocol whose address the registry itself announces during
+   * a run (OCI's token endpoint: the realm a Bearer challenge names), read
+   * from the run's exchanges: `endpoints.audit` counts requests to them as
+   * standard, and only to those exact addresses.
+   */
+  readonly announcedRoutes?: ((exchanges: readonly Exchange[]) => readonly RouteTemplate[]) | undefined;
   readonly arbitraries: KitArbitraries;
   /** Namespaces a base name with the run id, the way the format allows. */
   packageName(runId: string, base: string): string;

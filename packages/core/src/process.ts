@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { spawn } from "node:child_process";
 import { redact } from "./redact.js";
 
@@ -108,7 +109,23 @@ export function probeTool(command: string, args: readonly string[], timeoutMs = 
     known = runTool({ command, args, timeoutMs, secrets: [] }).then((r) => (r.code === 0 ? r.output.trim().split("\n")[0] ?? "" : undefined));
     probes.set(key, known);
   }
+  watching.getStore()?.push(known);
   return known;
 }
 
 const probes = new Map<string, Promise<string | undefined>>();
+/** The probes made while {@link probedVersion} runs its check (memoized ones included). */
+const watching = new AsyncLocalStorage<Promise<string | undefined>[]>();
+
+/**
+ * The first line of the last version probe `check` ran through
+ * {@link probeTool} that answered (`npm --version` gives "10.9.0", `mvn -v`
+ * "Apache Maven 3.8.7 ..."), or undefined. Core uses it as a driver's version
+ * when the driver does not say, so no kit has to repeat its probe.
+ */
+export async function probedVersion(check: () => Promise<unknown>): Promise<string | undefined> {
+  const seen: Promise<string | undefined>[] = [];
+  await watching.run(seen, check);
+  const lines = await Promise.all(seen);
+  return lines.filter((line): line is string => line !== undefined && line !== "").at(-1);
+}

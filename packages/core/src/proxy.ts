@@ -40,10 +40,32 @@ function isText(contentType: string | undefined): boolean {
 }
 
 /**
+ * Points the `realm="..."` of a `WWW-Authenticate` header (the registry token
+ * flow's token endpoint) at the proxy when the realm is on the registry's own
+ * origin, so the client's token requests pass through the proxy and are
+ * recorded like the rest, and the realm stays on the host the client talks
+ * to (clients refuse credentials for a loopback realm on another host). A
+ * realm elsewhere is left alone: the proxy forwards only to the registry.
+ */
+export function rewriteRealm(header: string, upstreamOrigin: string, proxyOrigin: string): string {
+  return header.replace(/(realm\s*=\s*")([^"]*)(")/gi, (whole, open: string, realm: string, close: string) => {
+    let url: URL;
+    try {
+      url = new URL(realm);
+    } catch {
+      return whole;
+    }
+    if (url.origin !== upstreamOrigin) return whole;
+    return `${open}${proxyOrigin}${realm.slice(url.origin.length)}${close}`;
+  });
+}
+
+/**
  * A reverse proxy on 127.0.0.1 in front of a registry, so the requests a real
  * client tool makes are observed like the adapter's. Absolute links to the
  * registry in text responses are rewritten to the proxy, so follow-up requests
- * (tarball URLs, service index resources) pass through it too.
+ * (tarball URLs, service index resources) pass through it too, and so is a
+ * token realm on the registry's origin ({@link rewriteRealm}).
  */
 export async function startRecordingProxy(
   options: RecordingProxyOptions,
@@ -89,6 +111,10 @@ export async function startRecordingProxy(
         responseHeaders[key] = Array.isArray(value) ? value.join(", ") : value;
       }
       if (responseHeaders.location) responseHeaders.location = responseHeaders.location.split(upstreamOrigin).join(proxyOrigin);
+      // The evidence keeps the challenge as the registry sent it; the client gets the realm on the proxy.
+      const challenge = responseHeaders["www-authenticate"];
+      const recordedHeaders = { ...responseHeaders };
+      if (challenge) responseHeaders["www-authenticate"] = rewriteRealm(challenge, upstreamOrigin, proxyOrigin);
       let snippet: string | undefined;
       if (isText(responseHeaders["content-type"])) {
         const body = Buffer.from(await up.body.arrayBuffer()).toString("utf8");
@@ -108,7 +134,7 @@ export async function startRecordingProxy(
         ...base,
         status: up.statusCode,
         durationMs: performance.now() - started,
-        responseHeaders: redactHeaders(responseHeaders, options.secrets),
+        responseHeaders: redactHeaders(recordedHeaders, options.secrets),
         responseSnippet: snippet,
       });
     } catch (error) {

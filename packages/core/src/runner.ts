@@ -30,6 +30,7 @@ import { startRecordingProxy } from "./proxy.js";
 import { redact } from "./redact.js";
 import { coreScenarios } from "./scenarios/index.js";
 import { newRunIdAt } from "./cleanup.js";
+import { clientRunsOf } from "./client-runs.js";
 import {
   NOT_RUN_SETUP,
   anyCredential,
@@ -115,6 +116,12 @@ export interface RunReport {
    * (`skip` "not run: setup error: see preflight") and the CLI exits 2.
    */
   readonly preflight?: PreflightReport | undefined;
+  /**
+   * A short name of the registry (`reference`, `verdaccio`, `nginx`) for the
+   * compatibility matrix's columns; absent, the matrix names it by its URL's
+   * host. Optional, so earlier version-4 reports still read.
+   */
+  readonly label?: string | undefined;
 }
 
 /** Counts results by status. */
@@ -539,6 +546,8 @@ export class RunSession {
     const exchanges: Exchange[] = [];
     const deviations: (DeviationResult & { exchanges?: readonly Exchange[] })[] = [];
     const closers: (() => Promise<void>)[] = [];
+    /** The real clients the scenario opened a recording proxy for, by name: the result's `clients`. */
+    const used = new Map<string, ClientDriver>();
     const record = (e: Exchange): void => {
       exchanges.push(e);
     };
@@ -592,10 +601,12 @@ export class RunSession {
         return late;
       }
     }
-    const outcome = await this.attempt(scenario, kind, timeoutMs, signal, { result, record, exchanges, notes, latency, throughput, deviations, closers }, gate);
+    const outcome = await this.attempt(scenario, kind, timeoutMs, signal, { result, record, exchanges, notes, latency, throughput, deviations, closers, used }, gate);
     // The credential was refused at its first publish: a setup problem, reported once in the preflight, not a failure of this scenario.
     if (gate && gate.verdict !== undefined && typeof gate.verdict !== "string") return result({ status: "skip", message: NOT_RUN_SETUP });
-    return outcome;
+    // Which real clients took part and how each did, with their versions: the compatibility matrix's rows.
+    const clients = await clientRunsOf(outcome, used);
+    return clients.length > 0 ? { ...outcome, clients } : outcome;
   }
 
   /** Runs the scenario itself, once {@link runOne} has decided it may start. */
@@ -613,10 +624,11 @@ export class RunSession {
       readonly throughput: Record<string, number>;
       readonly deviations: (DeviationResult & { exchanges?: readonly Exchange[] })[];
       readonly closers: (() => Promise<void>)[];
+      readonly used: Map<string, ClientDriver>;
     },
     gate: WriteGate | undefined,
   ): Promise<ScenarioResult> {
-    const { result, record, exchanges, notes, latency, throughput, deviations, closers } = run;
+    const { result, record, exchanges, notes, latency, throughput, deviations, closers, used } = run;
     const credential = credentialFor(this.target, kind)!;
     const requests = new ScenarioRequests(this.breaker);
     const abort = new AbortController();
@@ -742,6 +754,7 @@ export class RunSession {
           watch: requests,
         });
         const workdir = await mkdtemp(join(tmpdir(), `regkit-${driver.name}-`));
+        if (!used.has(driver.name)) used.set(driver.name, driver);
         closers.push(async () => {
           await proxy.close();
           await rm(workdir, { recursive: true, force: true });

@@ -13,7 +13,8 @@ import { redact, redactUrl } from "./redact.js";
 import { cleanupCommand } from "./reporters/replay.js";
 // The type formatProblems takes, public from this entry (the main entry's index does not list it yet).
 export type { PreflightProblem, PreflightReport } from "./preflight.js";
-import { CLEANUP_TIMEOUT_MS, RunSession, SCENARIO_TIMEOUT_MS, exclusionOf, kindsOf, newRunId, selectScenarios, type CleanupReport } from "./runner.js";
+import { RUN_REPORTS_ENV, writeRunReport } from "./run-reports.js";
+import { CLEANUP_TIMEOUT_MS, REGKIT_VERSION, REPORT_SCHEMA_VERSION, RunSession, SCENARIO_TIMEOUT_MS, exclusionOf, kindsOf, newRunId, selectScenarios, summarize, type CleanupReport, type RunReport } from "./runner.js";
 
 export interface DescribeConformanceOptions {
   /** Scenario ids or prefixes. */
@@ -34,6 +35,18 @@ export interface DescribeConformanceOptions {
   readonly exclude?: Readonly<Record<string, string>>;
   /** The longest the final cleanup may take (default 120 s): what it did not remove by then is listed as left. */
   readonly cleanupTimeoutMs?: number;
+  /**
+   * A short name of the registry (`reference`, `verdaccio`, `nginx`): the
+   * compatibility matrix's column and the run report's file name. Absent: the
+   * registry URL's host.
+   */
+  readonly label?: string;
+  /**
+   * Where to write this run's report as JSON (`<format>-<profile>-<label>-<runId>.json`)
+   * once it ends, for the compatibility matrix of the generated docs. Absent:
+   * the directory `REGKIT_RUN_REPORTS` names, else none is written.
+   */
+  readonly reportDir?: string;
 }
 
 /** The preflight checks at most min(15 s, requestTimeoutMs) twice over: reaching the registry, then its reads. */
@@ -82,8 +95,18 @@ export function describeConformance<C extends RegistryClient, P extends AnyProfi
   const runId = options.runId ?? newRunId();
   const limitOf = (scenario: { readonly timeoutMs?: number | undefined }): number => options.timeoutMs ?? scenario.timeoutMs ?? SCENARIO_TIMEOUT_MS;
   let session: RunSession | undefined;
+  let startedAt: Date | undefined;
+  // Every result, for the run report written at the end (the compatibility matrix reads it).
+  const results: ScenarioResult[] = [];
+  const emit = (result: ScenarioResult): void => {
+    results.push(result);
+    options.onResult?.(result);
+  };
   // The target's own fields name the credentials in skip reasons (`credentials.deploy`), not REGKIT_* variables vitest never reads.
-  const open = (): RunSession => (session ??= new RunSession(kit, target, runId, seed, options.tokenKinds, "target"));
+  const open = (): RunSession => {
+    startedAt ??= new Date();
+    return (session ??= new RunSession(kit, target, runId, seed, options.tokenKinds, "target"));
+  };
   const scenarios = selectScenarios(kit, options.scenarios);
   // What will run: the preflight checks the credentials of these pairs only.
   const pairs = scenarios.flatMap((scenario) =>
@@ -107,7 +130,7 @@ export function describeConformance<C extends RegistryClient, P extends AnyProfi
           if (options.tokenKinds && !options.tokenKinds.includes(kind)) continue;
           if (disabled !== undefined) {
             test.skip(`${kind} (disabled: ${disabled})`, () => {});
-            options.onResult?.({ format: kit.format, scenario: scenario.id, title: scenario.title, tokenKind: kind, status: "disabled", message: `disabled: ${disabled}`, exchanges: [], durationMs: 0, notes: [], latency: [], throughput: {} });
+            emit({ format: kit.format, scenario: scenario.id, title: scenario.title, tokenKind: kind, status: "disabled", message: `disabled: ${disabled}`, exchanges: [], durationMs: 0, notes: [], latency: [], throughput: {} });
             continue;
           }
           test(kind, { timeout: PREFLIGHT_TEST_TIMEOUT_MS + limitOf(scenario) + 10_000 }, async (ctx) => {
@@ -117,7 +140,7 @@ export function describeConformance<C extends RegistryClient, P extends AnyProfi
             const result: ScenarioResult = silent
               ? { format: kit.format, scenario: scenario.id, title: scenario.title, tokenKind: kind, status: "error", message: silent, exchanges: [], durationMs: 0, notes: [], latency: [], throughput: {} }
               : await opened.runOne(scenario, kind, limitOf(scenario));
-            options.onResult?.(result);
+            emit(result);
             if (result.status === "skip") {
               ctx.skip(result.message);
               return;
@@ -151,8 +174,31 @@ export function describeConformance<C extends RegistryClient, P extends AnyProfi
       const report = await cleanup(session);
       // Said wherever the run ended: the "cleanup" test may have been filtered out, and a CI log shows warnings.
       if (report.left.length > 0) console.warn(leftoverText(session, report));
+      const dir = options.reportDir ?? process.env[RUN_REPORTS_ENV];
+      if (dir) await writeRunReport(dir, runReport(session, startedAt ?? new Date(), results, report, options.label));
     }, cleanupLimit);
   });
+}
+
+/** The run as the CLI would report it: what the compatibility matrix and the generated docs read. */
+function runReport(session: RunSession, startedAt: Date, results: readonly ScenarioResult[], cleanup: CleanupReport, label: string | undefined): RunReport {
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: { name: "regkit", version: REGKIT_VERSION },
+    runId: session.runId,
+    format: session.kit.format,
+    registry: redactUrl(session.target.registry, session.secrets),
+    profile: session.target.profile.name,
+    settings: session.target.settings,
+    seed: session.seed,
+    startedAt: startedAt.toISOString(),
+    durationMs: Date.now() - startedAt.getTime(),
+    results,
+    summary: summarize(results),
+    cleanup,
+    preflight: { problems: [...session.problems] },
+    ...(label === undefined ? {} : { label }),
+  };
 }
 
 /** Fails the test with `message` alone: the message says what happened, a stack trace would not. */

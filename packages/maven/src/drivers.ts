@@ -16,10 +16,15 @@
  * - Bounded: Wagon (Maven 3.8's HTTP transport) retries nothing and gives up
  *   on a request after `requestMs` (its own read timeout is 30 minutes), and
  *   one deploy or resolve ends within `totalMs` whatever the registry does.
+ * - Two drivers, one mvn: `mvn` runs Debian's plugins (`/usr/share/maven-repo`),
+ *   `mvn-central` the current maven-deploy-plugin and maven-dependency-plugin
+ *   from Maven Central, which `packages/maven/ci/install-tools.sh` fetches,
+ *   pinned, into `$REGKIT_TOOLS/maven-repo`. Both name their plugins' versions,
+ *   so results and the compatibility matrix tell them apart.
  *
  * @module
  */
-import { createReadStream, createWriteStream, existsSync } from "node:fs";
+import { createReadStream, createWriteStream, existsSync, readFileSync, readdirSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -39,7 +44,8 @@ import type { MavenProfile } from "./profiles.js";
 
 /** Debian's offline copy of the plugins Maven needs. */
 const DEBIAN_REPOSITORY = "/usr/share/maven-repo";
-const DEPENDENCY_PLUGIN = process.env.REGKIT_MVN_DEPENDENCY_PLUGIN ?? "org.apache.maven.plugins:maven-dependency-plugin:3.5.0";
+const PLUGIN_GROUP = "org.apache.maven.plugins";
+const DEPENDENCY_PLUGIN = process.env.REGKIT_MVN_DEPENDENCY_PLUGIN ?? `${PLUGIN_GROUP}:maven-dependency-plugin:3.5.0`;
 /** Output kept as evidence: the end, where Maven prints why a build failed. */
 const OUTPUT_LIMIT = 6000;
 /** How long mvn may take against a registry, however badly the registry behaves. */
@@ -57,6 +63,90 @@ function mirrorUrl(): string | undefined {
   if (process.env.REGKIT_MAVEN_MIRROR) return process.env.REGKIT_MAVEN_MIRROR;
   return existsSync(DEBIAN_REPOSITORY) ? `file://${DEBIAN_REPOSITORY}` : undefined;
 }
+
+/**
+ * Where a driver's plugins come from: which repository stands in for Maven
+ * Central offline, and the exact plugin versions its goals run (never a
+ * prefix, so the version in results is the version that ran).
+ */
+export interface MvnPlugins {
+  /** The driver's name in results (`mvn`, `mvn-central`). */
+  readonly name: string;
+  /** Where the plugins come from, for the version label ("Debian", "Maven Central"). */
+  readonly origin: string;
+  /** The repository URL Central is mirrored to (a `file://` URL), or undefined to go online. */
+  mirror(): string | undefined;
+  /** The plugin versions there, or why they are not there (the driver then skips with it). */
+  versions(): { readonly deploy: string; readonly dependency: string } | { readonly missing: string };
+}
+
+/** The highest version of a plugin whose jar `repository` holds, or undefined. */
+function jarVersion(repository: string, artifactId: string): string | undefined {
+  const dir = join(repository, ...PLUGIN_GROUP.split("."), artifactId);
+  let found: string[];
+  try {
+    found = readdirSync(dir).filter((v) => existsSync(join(dir, v, `${artifactId}-${v}.jar`)));
+  } catch {
+    return undefined;
+  }
+  const parts = (v: string): number[] => v.split(/[.-]/).map((p) => Number.parseInt(p, 10) || 0);
+  const newer = (a: string, b: string): number => {
+    const [x, y] = [parts(a), parts(b)];
+    for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+    return 0;
+  };
+  return found.sort(newer).at(-1);
+}
+
+/** Debian's plugins, mirrored from `/usr/share/maven-repo` (or `REGKIT_MAVEN_MIRROR`): the `mvn` driver. */
+export const DEBIAN_PLUGINS: MvnPlugins = {
+  name: "mvn",
+  origin: "Debian",
+  mirror: mirrorUrl,
+  versions() {
+    const dependency = DEPENDENCY_PLUGIN.split(":")[2] ?? "3.5.0";
+    const deploy = jarVersion(DEBIAN_REPOSITORY, "maven-deploy-plugin");
+    // Another mirror (REGKIT_MAVEN_MIRROR) is trusted to hold Debian's versions: it cannot be listed.
+    if (process.env.REGKIT_MAVEN_MIRROR) return { deploy: deploy ?? "3.0.0", dependency };
+    const missing = [deploy ? "" : "maven-deploy-plugin", jarVersion(DEBIAN_REPOSITORY, "maven-dependency-plugin") ? "" : "maven-dependency-plugin"].filter(Boolean);
+    if (!deploy || missing.length > 0) {
+      return { missing: `${missing.join(" and ")} not in ${DEBIAN_REPOSITORY} (install Debian's ${missing.map((m) => `lib${m}-java`).join(" and ")}, or set REGKIT_MAVEN_MIRROR)` };
+    }
+    return { deploy, dependency };
+  },
+};
+
+/** `$REGKIT_TOOLS/maven-repo`, where install-tools.sh puts the current plugins. */
+export function centralPluginRepository(): string {
+  return join(process.env.REGKIT_TOOLS ?? join(process.cwd(), ".regkit-tools"), "maven-repo");
+}
+
+/**
+ * The current plugins from Maven Central, pre-fetched (pinned) by
+ * `packages/maven/ci/install-tools.sh` into {@link centralPluginRepository}:
+ * the `mvn-central` driver. The versions are the ones the script recorded in
+ * its marker file, so the pins live in one place.
+ */
+export const CENTRAL_PLUGINS: MvnPlugins = {
+  name: "mvn-central",
+  origin: "Maven Central",
+  mirror: () => `file://${centralPluginRepository()}`,
+  versions() {
+    const repository = centralPluginRepository();
+    let marker: string;
+    try {
+      marker = readFileSync(join(repository, ".regkit-plugins"), "utf8").trim();
+    } catch {
+      return { missing: `the current Maven plugins are not in ${repository} (run: bash tooling/ci/install-tools.sh maven)` };
+    }
+    const deploy = /maven-deploy-plugin (\S+?),/.exec(marker)?.[1];
+    const dependency = /maven-dependency-plugin (\S+)$/.exec(marker)?.[1];
+    if (!deploy || !dependency || !jarVersion(repository, "maven-deploy-plugin") || !jarVersion(repository, "maven-dependency-plugin")) {
+      return { missing: `${repository} does not hold the plugins its marker names ("${marker}"): run bash tooling/ci/install-tools.sh maven again` };
+    }
+    return { deploy, dependency };
+  },
+};
 
 function escapeXml(value: string): string {
   return value.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
@@ -153,12 +243,12 @@ async function seedDebianPlaceholders(localRepository: string, mirror: string | 
   await writeFile(join(dir, "junit-4.x.jar"), Buffer.from([0x50, 0x4b, 0x05, 0x06, ...new Array<number>(18).fill(0)]));
 }
 
-async function prepare(ctx: MavenDriverContext, label: string): Promise<{ dir: string; settings: string; local: string }> {
+async function prepare(ctx: MavenDriverContext, label: string, plugins: MvnPlugins): Promise<{ dir: string; settings: string; local: string }> {
   const dir = join(ctx.workdir, `${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`);
   const local = join(dir, "repository");
   await mkdir(join(dir, "project"), { recursive: true });
   const headers = ctx.target.profile.authHeaders(ctx.credential);
-  const mirror = mirrorUrl();
+  const mirror = plugins.mirror();
   const settings = join(dir, "settings.xml");
   await writeFile(settings, settingsXml({ registry: ctx.registry, headers, mirror }), { mode: 0o600 });
   await seedDebianPlaceholders(local, mirror);
@@ -183,27 +273,36 @@ function commonArgs(settings: string, local: string, limits: MvnLimits): string[
   ];
 }
 
-/** The real Maven client, bounded by `limits` (tests shorten them). */
-export function createMvnDriver(limits: MvnLimits = MVN_LIMITS): ClientDriver<MavenProfile> {
+/** The plugin versions `plugins` has, or throws why not (a driver that is unavailable is never asked to run). */
+function pluginVersions(plugins: MvnPlugins): { readonly deploy: string; readonly dependency: string } {
+  const found = plugins.versions();
+  if ("missing" in found) throw new Error(`${plugins.name}: ${found.missing}`);
+  return found;
+}
+
+/** The real Maven client, bounded by `limits` (tests shorten them), with Debian's plugins or `plugins`. */
+export function createMvnDriver(limits: MvnLimits = MVN_LIMITS, plugins: MvnPlugins = DEBIAN_PLUGINS): ClientDriver<MavenProfile> {
   return {
-    name: "mvn",
+    name: plugins.name,
 
     async unavailable() {
       if (!(await probeTool("mvn", ["-v"]))) return "mvn not found on PATH (or `mvn -v` failed)";
       // Offline, the plugins must already be in the mirror, or every deploy fails resolving them.
-      if (!process.env.REGKIT_MAVEN_MIRROR) {
-        const plugins = join(DEBIAN_REPOSITORY, "org/apache/maven/plugins");
-        const missing = ["maven-deploy-plugin", "maven-dependency-plugin"].filter((p) => !existsSync(join(plugins, p)));
-        if (missing.length > 0) {
-          return `${missing.join(" and ")} not in ${DEBIAN_REPOSITORY} (install Debian's ${missing.map((m) => `lib${m}-java`).join(" and ")}, or set REGKIT_MAVEN_MIRROR)`;
-        }
-      }
-      return undefined;
+      const found = plugins.versions();
+      return "missing" in found ? found.missing : undefined;
+    },
+
+    async version() {
+      const found = plugins.versions();
+      const mvnVersion = (await probeTool("mvn", ["-v"])) ?? "mvn (not found)";
+      if ("missing" in found) return `${mvnVersion}; plugins from ${plugins.origin} missing`;
+      return `${mvnVersion}; maven-deploy-plugin ${found.deploy}, maven-dependency-plugin ${found.dependency} (${plugins.origin})`;
     },
 
     async publish(artifact: Artifact, ctx: MavenDriverContext) {
       const coordinates = parseCoordinates(artifact.name);
-      const run1 = await prepare(ctx, "deploy");
+      const { deploy } = pluginVersions(plugins);
+      const run1 = await prepare(ctx, "deploy", plugins);
       try {
         const jar = join(run1.dir, artifact.filename);
         await writeContent(jar, artifact.content);
@@ -226,7 +325,7 @@ export function createMvnDriver(limits: MvnLimits = MVN_LIMITS): ClientDriver<Ma
         }
         const args = [
           ...commonArgs(run1.settings, run1.local, limits),
-          "deploy:deploy-file",
+          `${PLUGIN_GROUP}:maven-deploy-plugin:${deploy}:deploy-file`,
           `-Dfile=${jar}`,
           ...(pom
             ? [`-DpomFile=${pom}`]
@@ -246,25 +345,26 @@ export function createMvnDriver(limits: MvnLimits = MVN_LIMITS): ClientDriver<Ma
 
     async install(name: string, version: string, ctx: MavenDriverContext) {
       const coordinates = parseCoordinates(name);
-      const run2 = await prepare(ctx, "get");
+      const { dependency } = pluginVersions(plugins);
+      const run2 = await prepare(ctx, "get", plugins);
       try {
         const args = [
           ...commonArgs(run2.settings, run2.local, limits),
-          `${DEPENDENCY_PLUGIN}:get`,
+          `${PLUGIN_GROUP}:maven-dependency-plugin:${dependency}:get`,
           `-Dartifact=${coordinates.groupId}:${coordinates.artifactId}:${version}`,
           "-Dtransitive=false",
         ];
         const result = await mvn(args, join(run2.dir, "project"), ctx, limits);
         if (result.code !== 0) {
-          throw new ConformanceFailure(`mvn could not resolve ${name}:${version}`, {
-            expected: `mvn dependency:get ${name}:${version} succeeds`,
+          throw new ConformanceFailure(`${plugins.name} could not resolve ${name}:${version}`, {
+            expected: `mvn dependency:get ${name}:${version} succeeds (maven-dependency-plugin ${dependency}, ${plugins.origin})`,
             actual: `exit code ${result.code}: ${result.output.slice(-1500)}`,
           });
         }
         // Maven keeps a resolved SNAPSHOT under its base version name as well as its timestamped one.
         const file = join(run2.local, ...artifactSegments(coordinates), version, `${coordinates.artifactId}-${version}.jar`);
         if (!existsSync(file)) {
-          throw new ConformanceFailure(`mvn reported success but stored no ${coordinates.artifactId}-${version}.jar`, {
+          throw new ConformanceFailure(`${plugins.name} reported success but stored no ${coordinates.artifactId}-${version}.jar`, {
             expected: file,
             actual: "missing",
           });
@@ -278,5 +378,8 @@ export function createMvnDriver(limits: MvnLimits = MVN_LIMITS): ClientDriver<Ma
   };
 }
 
-/** mvn with {@link MVN_LIMITS}: the kit's driver. */
+/** mvn with Debian's plugins and {@link MVN_LIMITS}: the kit's first driver. */
 export const mvnDriver: ClientDriver<MavenProfile> = createMvnDriver();
+
+/** mvn with the current plugins from Maven Central (pre-fetched by install-tools.sh) and {@link MVN_LIMITS}: the kit's second driver. */
+export const mvnCentralDriver: ClientDriver<MavenProfile> = createMvnDriver(MVN_LIMITS, CENTRAL_PLUGINS);

@@ -13,8 +13,8 @@ export {
 export type { MavenCapability, MavenProfile } from "./profiles.js";
 export { mavenGitLabFacts } from "./gitlab.js";
 export { MavenClient, connectMaven, checksumValue } from "./client.js";
-export { MVN_LIMITS, createMvnDriver, mvnDriver, settingsXml } from "./drivers.js";
-export type { MvnLimits } from "./drivers.js";
+export { CENTRAL_PLUGINS, DEBIAN_PLUGINS, MVN_LIMITS, centralPluginRepository, createMvnDriver, mvnCentralDriver, mvnDriver, settingsXml } from "./drivers.js";
+export type { MvnLimits, MvnPlugins } from "./drivers.js";
 export { mavenScenarios } from "./scenarios.js";
 export { buildMavenArtifact, buildJar, buildPom, buildClassifierJar, renderPom, IN_MEMORY_JAR_LIMIT } from "./package.js";
 export { compareMavenVersions, canonicalMavenVersion, isSnapshotVersion } from "./version.js";

@@ -6,7 +6,7 @@
 import { type RouteTemplate, defineKit, factList } from "@regkit/core";
 import { mavenArbitraries } from "./arbitraries.js";
 import { connectMaven } from "./client.js";
-import { mvnDriver } from "./drivers.js";
+import { mvnCentralDriver, mvnDriver } from "./drivers.js";
 import { mavenGitLabFacts } from "./gitlab.js";
 import { buildMavenArtifact } from "./package.js";
 import { GITLAB_MAVEN_LIMIT, mavenProfiles } from "./profiles.js";
@@ -54,7 +54,8 @@ export const mavenKit = defineKit({
   build: buildMavenArtifact,
   compareVersions: compareMavenVersions,
   connect: connectMaven,
-  drivers: [mvnDriver],
+  // Debian's plugins and the current ones from Maven Central: two client versions in results.
+  drivers: [mvnDriver, mvnCentralDriver],
   scenarios: mavenScenarios,
   gitlabFacts: factList(mavenGitLabFacts),
 });

@@ -150,8 +150,28 @@ export const davProfile: MavenProfile = defineProfile<MavenCapability>({
     credential.token === undefined ? {} : basic(credential.username ?? PERSONAL_TOKEN_USERNAME, credential.token),
 });
 
+/**
+ * Apache httpd with mod_dav serving a directory as a Maven repository: GET for
+ * everyone, PUT with Basic credentials (`<LimitExcept>`), parent collections
+ * created for an authorised PUT (a fixups hook, as nginx's
+ * create_full_put_path). Plain mod_dav without that hook answers 409 Conflict
+ * to a PUT whose parent collection does not exist (RFC 4918, 9.7.1), and mvn's
+ * default http transport sends no MKCOL: see docs/maven.md.
+ */
+export const apacheDavProfile: MavenProfile = defineProfile<MavenCapability>({
+  name: "apache-dav",
+  description:
+    "Apache httpd (mod_dav, mod_dav_fs) as a Maven repository: anonymous GET, Basic credentials to PUT, parent collections created for an authorised PUT (plain mod_dav answers 409 Conflict without them, and mvn's http transport sends no MKCOL), re-deploys overwrite, nothing can be deleted, no size limit unless configured.",
+  tokenKinds: davProfile.tokenKinds,
+  capabilities: davProfile.capabilities,
+  policies: davProfile.policies,
+  limits: davProfile.limits,
+  authHeaders: davProfile.authHeaders,
+});
+
 export const mavenProfiles: Readonly<Record<string, MavenProfile>> = {
   gitlab: gitlabProfile,
   "gitlab-basic": gitlabBasicProfile,
   dav: davProfile,
+  "apache-dav": apacheDavProfile,
 };

@@ -1,13 +1,15 @@
 export { npmArbitraries, npmFiles, npmName, npmVersion, invalidNpmName } from "./arbitraries.js";
 export { ABBREVIATED, connectNpm, integrityOf, listedFile, publishDocument, sha512OfIntegrity, streamPublishBody, tarballFile } from "./client.js";
 export type { NpmClient, NpmManifest, Packument } from "./client.js";
-export { NPM_CLI_LIMITS, createNpmCli, npmCli } from "./drivers.js";
-export type { NpmCliLimits } from "./drivers.js";
+export { JS_CLIENT_LIMITS, NPM_CLI_LIMITS, bun, createBun, createNpmCli, createPnpm, createYarn, npmCli, npmDrivers, pnpm, publishWithYarn, yarn } from "./drivers.js";
+export type { NpmCliLimits, NpmClientDriver } from "./drivers.js";
+export { checkInstalled, matchesIntegrity, tarFiles, verdictOf } from "./installed.js";
+export type { TarFile, Verdict } from "./installed.js";
 export { npmKit, npmRoutes } from "./kit.js";
 export { npmGitLabFacts } from "./gitlab.js";
 export type { GitLabErrorBody } from "./gitlab.js";
 export { NAME_RULE_DEVIATIONS, basename, encodeName, invalidNameReason, nameRuleDeviation, tarballName } from "./names.js";
-export { ABBREVIATED_CONTENT_TYPE, DIST_INTEGRITY, gitlab, npmProfiles, verdaccio } from "./profiles.js";
+export { ABBREVIATED_CONTENT_TYPE, DIST_INTEGRITY, PUBLISH_DOCUMENT_ALLOWANCE, VERDACCIO_DEFAULT_MAX_BODY, gitlab, largestTarballUnder, npmProfiles, verdaccio } from "./profiles.js";
 export type { NpmProfile } from "./profiles.js";
 export { npmAbbreviated, npmDistTags, npmIntegrity, npmInvalidNames, npmScenarios, npmScoped } from "./scenarios.js";
 export { buildNpmPackage, buildTarball } from "./package.js";

@@ -2,7 +2,7 @@ import semver from "semver";
 import { defineKit, factList, type RouteTemplate } from "@regkit/core";
 import { npmArbitraries } from "./arbitraries.js";
 import { connectNpm } from "./client.js";
-import { npmCli } from "./drivers.js";
+import { npmDrivers } from "./drivers.js";
 import { npmGitLabFacts } from "./gitlab.js";
 import { isBlockedName } from "./names.js";
 import { buildNpmPackage } from "./package.js";
@@ -57,7 +57,7 @@ export const npmKit = defineKit({
   build: buildNpmPackage,
   compareVersions: (a, b) => semver.compare(a, b),
   connect: connectNpm,
-  drivers: [npmCli],
+  drivers: npmDrivers,
   scenarios: npmScenarios,
   gitlabFacts: factList(npmGitLabFacts),
 });

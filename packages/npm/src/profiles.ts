@@ -70,10 +70,40 @@ const observed = "Verdaccio 6.10 with its default configuration, observed by pac
 const oldPackageRules = `Verdaccio applies npm's rules for old packages (${observed})`;
 
 /**
+ * Verdaccio's body limit when `max_body_size` is not set: "10mb", which
+ * express.json (body-parser, through the `bytes` package) reads as 10 MiB.
+ * Source: verdaccio 6.10.4, build/api/endpoint/index.js (the API router's
+ * `express.json({ strict: false, limit: config.max_body_size || "10mb" })`),
+ * and @verdaccio/middleware build/middlewares/body-parser.js (the same limit).
+ */
+export const VERDACCIO_DEFAULT_MAX_BODY = 10 * MB;
+
+/**
+ * What an npm publish body holds besides the tarball's base64: the packument
+ * with the version's manifest (the npm CLI puts the readme and the whole
+ * package.json in it). 64 KiB covers any package regkit builds with room to spare.
+ */
+export const PUBLISH_DOCUMENT_ALLOWANCE = 64 * 1024;
+
+/**
+ * The largest tarball an npm publish can carry under a body limit of
+ * `maxBody` bytes: npm sends the tarball base64-encoded inside the JSON
+ * publish document (4 bytes of base64 for every 3 of tarball), so Verdaccio's
+ * 10mb default takes a tarball of about 7.45 MiB, not 10.
+ */
+export function largestTarballUnder(maxBody: number): number {
+  if (maxBody <= 0) return 0;
+  return Math.max(0, Math.floor((maxBody - PUBLISH_DOCUMENT_ALLOWANCE) / 4) * 3);
+}
+
+/**
  * Verdaccio 6 with its default configuration: one kind of user token (from
  * `npm login` / `npm adduser`), packages readable by anyone (`access: $all`),
- * duplicates refused with 409, bodies up to `max_body_size` (10mb by default:
- * override `limits.maxFileSize` to match your config). An invalid token on a
+ * duplicates refused with 409, publish bodies up to `max_body_size` (10mb by
+ * default). That limit is on the JSON body, where the tarball travels as
+ * base64, so the profile's file size limit is the largest tarball that fits
+ * ({@link largestTarballUnder}); set `maxBodySize` to your config's
+ * `max_body_size` (Verdaccio's "mb" is MiB: write "20MiB"). An invalid token on a
  * read is treated as anonymous, so reads with it succeed (`invalidTokenRead`).
  * Its departures from npm's rules are recorded deviations: the abbreviated
  * packument comes as `application/json`; names that break npm's rules for new
@@ -82,7 +112,7 @@ const oldPackageRules = `Verdaccio applies npm's rules for old packages (${obser
  */
 export const verdaccio: NpmProfile = defineProfile({
   name: "verdaccio",
-  description: "Verdaccio 6 with its default access rules ($all read, $authenticated publish)",
+  description: "Verdaccio 6 with its default configuration ($all read, $authenticated publish, max_body_size 10mb of JSON body: tarballs up to about 7.45 MiB)",
   tokenKinds: ["personal", "anonymous", "invalid"],
   capabilities: {
     search: true,
@@ -93,7 +123,17 @@ export const verdaccio: NpmProfile = defineProfile({
     invalidTokenRead: true,
   },
   policies: { duplicates: "reject", duplicateStatus: [409] },
-  limits: { maxFileSize: 10 * MB },
+  limits: { maxFileSize: largestTarballUnder(VERDACCIO_DEFAULT_MAX_BODY) },
+  settings: {
+    maxBodySize: {
+      type: "size",
+      description: `Verdaccio's max_body_size (its "mb" is MiB: write 20MiB for 20mb); the file size limit becomes the largest tarball whose base64 publish body fits (${largestTarballUnder(VERDACCIO_DEFAULT_MAX_BODY)} bytes for the 10mb default)`,
+      default: VERDACCIO_DEFAULT_MAX_BODY,
+      apply(value, draft) {
+        if (typeof value === "number") draft.limits.maxFileSize = largestTarballUnder(value);
+      },
+    },
+  },
   deviations: {
     [ABBREVIATED_CONTENT_TYPE]: { summary: "the abbreviated packument comes as application/json", source: observed },
     [NAME_RULE_DEVIATIONS.uppercase]: { summary: "names with uppercase letters are accepted", source: oldPackageRules },

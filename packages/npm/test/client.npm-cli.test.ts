@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { resolveTarget, type Credential } from "@regkit/core";
+import { resolveTarget, runConformance, type Credential } from "@regkit/core";
 import { npmCli, npmKit } from "@regkit/npm";
 import { npmReference } from "@regkit/npm/reference";
 import { useFaultHarness } from "@regkit/testkit";
@@ -14,7 +14,8 @@ const why = await npmCli.unavailable();
 
 describe.skipIf(why !== undefined)(`npm CLI${why ? ` (${why})` : ""}`, () => {
   test("publishes and installs byte for byte with personal, deploy and job tokens", async () => {
-    const report = await harness().run(undefined, { scenarios: ["clients.roundtrip"], tokenKinds: ["personal", "deploy", "job"] });
+    // The npm CLI alone: pnpm, yarn and bun have their own tests (clients.reference.test.ts).
+    const report = await runConformance({ kit: { ...npmKit, drivers: [npmCli] }, target: harness().target(), scenarios: ["clients.roundtrip"], tokenKinds: ["personal", "deploy", "job"] });
     expect(report.results.map((r) => `${r.tokenKind}:${r.status}`)).toEqual(["personal:pass", "deploy:pass", "job:pass"]);
     for (const r of report.results) expect(r.notes.join("\n")).toMatch(/npm-cli: published and installed byte for byte/);
   });

@@ -26,6 +26,18 @@ describe("a private Verdaccio", () => {
     expect(report.settings.anonymousRead).toBe(false);
   });
 
+  test("every real client installs with the token written its users' way (.npmrc _authToken, .yarnrc.yml npmAlwaysAuth, bunfig.toml): clients.roundtrip passes", async () => {
+    const report = await runConformance({ kit: npmKit, target: { ...target, settings: { anonymousRead: "false" } }, scenarios: ["clients.roundtrip"], tokenKinds: ["personal"] });
+    const [result] = report.results;
+    expect(result?.status, `${result?.message} ${JSON.stringify(result?.expectation)}`).toBe("pass");
+    // Each client either took part or is reported as skipped (not installed), never silently left out.
+    for (const driver of npmKit.drivers) {
+      const why = await driver.unavailable();
+      if (why) expect(result?.notes).toContain(`client skipped: ${driver.name}: ${why}`);
+      else expect(result?.notes.join("\n")).toMatch(new RegExp(`(^|; )${driver.name}(: published and)? installed`, "m"));
+    }
+  }, 600_000);
+
   test("without the setting the profile expects public reads, and auth.matrix fails with the 401 it got", async () => {
     const report = await runConformance({ kit: npmKit, target, scenarios: ["auth.matrix"], tokenKinds: ["anonymous"], seed: 3 });
     const [result] = report.results;

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type BlackHole, startBlackHole } from "@regkit/testkit";
 import { resolveTarget, type Credential } from "@regkit/core";
 import { npmKit } from "@regkit/npm";
-import { NPM_CLI_LIMITS, createNpmCli } from "../src/drivers.js";
+import { NPM_CLI_LIMITS, createBun, createNpmCli, createPnpm, createYarn } from "../src/drivers.js";
 
 
 const TOKEN = "glpat-blackholeNpmSecret0123456789";
@@ -94,5 +94,48 @@ describe.skipIf(why !== undefined)(`npm CLI against a registry that never answer
     expect(hole.requests.some((r) => r.startsWith("GET "))).toBe(true);
     expectNoRepeats(hole.requests);
     expect(message).not.toContain(TOKEN);
+  }, 120_000);
+});
+
+// pnpm and yarn have their own request limits (fetch-timeout and fetch-retries
+// in .npmrc; httpTimeout and httpRetry in .yarnrc.yml): each gives up by
+// itself. bun has no such setting: the driver's own limit kills it, and says so.
+for (const [make, ownTimeout] of [
+  [createPnpm, /ERR_PNPM_META_FETCH_FAIL|ETIMEDOUT|network timeout|timeout/i],
+  [createYarn, /timeout|ETIMEDOUT|RequestError/i],
+] as const) {
+  const other = make(limits);
+  const reason = await other.unavailable();
+  describe.skipIf(reason !== undefined)(`${other.name} against a registry that never answers${reason ? ` (${reason})` : ""}`, () => {
+    test("install ends on the client's own timeout, one attempt per request, and throws naming the client", async () => {
+      const ctx = await context(`${other.name}-install`);
+      hole.requests.length = 0;
+      const started = performance.now();
+      const error = await other.install!("regkit-blackhole", "1.0.0", ctx).then(() => undefined, (e: unknown) => e);
+      const elapsed = performance.now() - started;
+      expect(error).toBeInstanceOf(Error);
+      const message = (error as Error).message;
+      expect(message).toMatch(new RegExp(`^${other.name} could not install regkit-blackhole@1\\.0\\.0 \\(exit \\d+\\): `));
+      expect(message).toMatch(ownTimeout);
+      expect(message).not.toMatch(/did not finish within/);
+      expect(elapsed).toBeLessThan(BOUND_MS);
+      expect(hole.requests.some((r) => r.startsWith("GET "))).toBe(true);
+      expectNoRepeats(hole.requests);
+      expect(message).not.toContain(TOKEN);
+    }, 120_000);
+  });
+}
+
+const shortBun = createBun({ totalMs: 15_000, requestMs: 3_000 });
+const bunReason = await shortBun.unavailable();
+describe.skipIf(bunReason !== undefined)(`bun against a registry that never answers${bunReason ? ` (${bunReason})` : ""}`, () => {
+  test("install is killed at the driver's limit, and the error says so", async () => {
+    const ctx = await context("bun-install");
+    const started = performance.now();
+    const error = await shortBun.install!("regkit-blackhole", "1.0.0", ctx).then(() => undefined, (e: unknown) => e);
+    const elapsed = performance.now() - started;
+    expect((error as Error).message).toMatch(/^bun could not install regkit-blackhole@1\.0\.0 \(exit 124\): [\s\S]*did not finish within 15 s and was killed/);
+    expect(elapsed).toBeLessThan(BOUND_MS);
+    expect((error as Error).message).not.toContain(TOKEN);
   }, 120_000);
 });

@@ -2,12 +2,13 @@ export { invalidPypiName, pep440Version, pypiArbitraries, pypiFiles, pypiName } 
 export { buildRelease, buildSdist, buildWheel, coreMetadata } from "./package.js";
 export { connectPypi, uploadForm } from "./client.js";
 export type { ProjectPage, PypiClient } from "./client.js";
-export { PYTHON_TOOL_LIMITS, createPip, createTwine, pip, twine } from "./drivers.js";
+export { PYTHON_TOOL_LIMITS, clientVerdict, clientVersion, createPip, createPoetry, createTwine, createUv, pip, pipPypi, poetry, startDownloadTee, twine, twinePypi, uv } from "./drivers.js";
+export type { DownloadTee } from "./drivers.js";
 export type { PythonToolLimits } from "./drivers.js";
 export { pypiKit, pypiRoutes } from "./kit.js";
 export { fileName, normalizeName, parseDistFilename, validName } from "./names.js";
 export { pypiGitLabFacts } from "./gitlab.js";
-export { NAME_SPELLINGS_DEVIATION, gitlab, pypi, pypiProfiles } from "./profiles.js";
+export { HTML_MEDIA_TYPE_DEVIATION, NAME_SPELLINGS_DEVIATION, devpi, gitlab, pypi, pypiProfiles, pypiserver } from "./profiles.js";
 export type { PypiCapability, PypiProfile } from "./profiles.js";
 export { caseSpellings, pypiContentNegotiation, pypiHashes, pypiNormalization, pypiPep440Order, pypiScenarios, spellings } from "./scenarios.js";
 export type { PypiScenario } from "./scenarios.js";

@@ -3,7 +3,7 @@ import { defineKit, factList, type RouteTemplate } from "@regkit/core";
 import { pypiArbitraries } from "./arbitraries.js";
 import { buildRelease } from "./package.js";
 import { connectPypi } from "./client.js";
-import { pip, twine } from "./drivers.js";
+import { pip, pipPypi, poetry, twine, twinePypi, uv } from "./drivers.js";
 import { pypiGitLabFacts } from "./gitlab.js";
 import { normalizeName } from "./names.js";
 import { pypiProfiles } from "./profiles.js";
@@ -34,7 +34,10 @@ export const pypiKit = defineKit({
   build: buildRelease,
   compareVersions: compare,
   connect: connectPypi,
-  drivers: [twine, pip],
+  // Debian's twine and pip, their current releases from PyPI, uv and poetry:
+  // each publishes and/or installs in clients.roundtrip and endpoints.audit; a
+  // client that is not installed is skipped with the reason.
+  drivers: [twine, twinePypi, pip, pipPypi, uv, poetry],
   scenarios: pypiScenarios,
   gitlabFacts: factList(pypiGitLabFacts),
 });

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type BlackHole, startBlackHole } from "@regkit/testkit";
 import { resolveTarget, type Credential } from "@regkit/core";
 import { pypiKit } from "@regkit/pypi";
-import { PYTHON_TOOL_LIMITS, createPip, createTwine } from "../src/drivers.js";
+import { PYTHON_TOOL_LIMITS, createPip, createPoetry, createTwine, createUv } from "../src/drivers.js";
 
 
 const TOKEN = "glpat-blackholePypiSecret0123456789";
@@ -70,7 +70,8 @@ describe.skipIf(whyPip !== undefined)(`pip against a registry that never answers
     const elapsed = performance.now() - started;
     expect(error).toBeInstanceOf(Error);
     const message = (error as Error).message;
-    expect(message).toMatch(/^pip download regkit-blackhole==1\.0\.0 failed \(exit \d+\): /);
+    // The client and its version come first (every driver result carries them).
+    expect(message).toMatch(/^pip \d+\.\d+\S*: pip download regkit-blackhole==1\.0\.0 failed \(exit \d+\): /);
     // pip itself only says it found no version; the reason comes from its log.
     expect(message).toMatch(/pip's log: .*Read timed out/);
     expect(message).not.toMatch(/did not finish within/);
@@ -96,4 +97,46 @@ describe.skipIf(whyTwine !== undefined)(`twine against a registry that never ans
     expect(hole.requests.every((r) => r.startsWith("POST "))).toBe(true);
     expect(result.output).not.toContain(TOKEN);
   }, 120_000);
+});
+
+// uv and poetry have request timeouts of their own (UV_HTTP_TIMEOUT with
+// UV_HTTP_RETRIES=0, POETRY_REQUESTS_TIMEOUT), set from `requestMs`; the
+// driver's time limit ends them whatever they do. Either way: bounded, not
+// accepted, and said.
+const uvLimits = { totalMs: 20_000, requestMs: 3_000 };
+const uvDriver = createUv(uvLimits);
+const poetryDriver = createPoetry(uvLimits);
+const whyUv = await uvDriver.unavailable();
+const whyPoetry = await poetryDriver.unavailable();
+const OTHER_BOUND_MS = 60_000;
+
+describe.skipIf(whyUv !== undefined)(`uv against a registry that never answers${whyUv ? ` (${whyUv})` : ""}`, () => {
+  test("install and publish end within the bound, fail, and say so", async () => {
+    const ctx = await context("uv", uvLimits.totalMs);
+    const started = performance.now();
+    const error = await uvDriver.install!("regkit-blackhole", "1.0.0", ctx).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(/^uv \d+\.\d+\S*: uv pip install regkit-blackhole==1\.0\.0 failed \(exit \d+\)/);
+    const artifact = await pypiKit.build({ name: "regkit-blackhole", version: "1.0.0" });
+    const published = await uvDriver.publish!(artifact, { ...ctx, workdir: join(workdir, "uv") });
+    expect(published.accepted).toBe(false);
+    expect(performance.now() - started).toBeLessThan(2 * OTHER_BOUND_MS);
+    expect(`${(error as Error).message}${published.output}`).not.toContain(TOKEN);
+  }, 180_000);
+});
+
+describe.skipIf(whyPoetry !== undefined)(`poetry against a registry that never answers${whyPoetry ? ` (${whyPoetry})` : ""}`, () => {
+  test("publish ends within the bound, is not accepted, and says so", async () => {
+    const ctx = await context("poetry", uvLimits.totalMs);
+    const artifact = await pypiKit.build({ name: "regkit-blackhole", version: "1.0.0" });
+    const started = performance.now();
+    const published = await poetryDriver.publish!(artifact, ctx);
+    expect(published.accepted).toBe(false);
+    expect(published.output).toMatch(/^poetry \d+\.\d+/);
+    expect(performance.now() - started).toBeLessThan(OTHER_BOUND_MS);
+    expect(published.output).not.toContain(TOKEN);
+  }, 180_000);
 });

@@ -321,3 +321,17 @@ describe("cleanup through GitLab's Packages API", () => {
     }
   });
 });
+
+// devpi's `text_html` (recorded in the devpi profile as pypi.html-media-type):
+// the same answer from a registry whose profile does not record it fails.
+describe("a content type PEP 691 does not name, for the HTML type", () => {
+  test("pypi.content-negotiation fails naming it where the profile records no deviation (gitlab)", async () => {
+    const fault: Fault = (e) =>
+      isPage(e) && e.headers.accept === "application/vnd.pypi.simple.v1+html" ? { response: (res) => ({ headers: { ...res.headers, "content-type": "text_html" } }) } : undefined;
+    const r = resultOf(await runWith(fault, ["pypi.content-negotiation"]), "pypi.content-negotiation");
+    expect(r.status).toBe("fail");
+    expect(r.message).toMatch(/asking for application\/vnd\.pypi\.simple\.v1\+html gave a content type PEP 691 does not name/);
+    expect(r.expectation).toEqual({ expected: "content-type application/vnd.pypi.simple.v1+html or text/html", actual: "content-type text_html" });
+    expect(r.exchanges.at(-1)).toMatchObject({ method: "GET", status: 200 });
+  });
+});

@@ -56,7 +56,7 @@ export interface StoredPackage {
   readonly versions: readonly StoredVersion[];
   /** The format's package-level metadata (npm dist-tags). */
   readonly metadata: Readonly<Record<string, unknown>>;
-  /** Increases on every change: formats may cache rendered metadata under it. */
+  /** Increases on every change. To keep rendered metadata between requests, use {@link PackageStore.rendered}. */
   readonly revision: number;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -115,6 +115,14 @@ export interface PackageStore {
   open(name: string, version: string, filename: string): Promise<(StoredFile & { stream(): Readable }) | undefined>;
   /** Removes one version (or the whole package when `version` is absent); false when absent. */
   remove(name: string, version?: string): Promise<boolean>;
+  /**
+   * A rendering of `pkg` (as `get` answered it) kept between requests: `render`
+   * runs only when the store holds none for this revision and `representation`
+   * (everything else the bytes depend on: the document kind, the base URL its
+   * links use, a feature flag). Bounded by bytes; a publish, metadata change
+   * or removal drops the package's renderings, so none outlives its revision.
+   */
+  rendered(pkg: StoredPackage, representation: string, render: () => string | Uint8Array): Uint8Array;
 }
 
 /** A request as a format route sees it. */
@@ -201,6 +209,81 @@ export interface ReferenceFormat {
    * Maven's artifact-level metadata). Default: the stored name and version.
    */
   readonly listed?: ((pkg: StoredPackage, version: string) => { readonly name: string; readonly version: string | null }) | undefined;
+  /**
+   * Routes served at the host root rather than under the Packages API (the
+   * OCI distribution API at `/v2/` and GitLab's token realm at `/jwt/auth`),
+   * started once per registry with the format's own directory; they read
+   * credentials themselves (see {@link HostEnvironment.identify}).
+   */
+  readonly host?: ((env: HostEnvironment) => Promise<HostService>) | undefined;
+  /**
+   * The endpoint the registry hands out for this format in `registries`
+   * (default `<origin>/api/v4/projects/<id>/packages/<segment>`); OCI's is
+   * `<origin>/<project path>`, what GitLab calls `CI_REGISTRY_IMAGE`.
+   */
+  readonly endpoint?: ((origin: string, project: { readonly id: number; readonly path: string }) => string) | undefined;
+}
+
+/** A caller that {@link HostEnvironment.identify} recognised. */
+export interface HostCaller {
+  readonly kind: TokenKind;
+  /** The user, or the deploy token's username. */
+  readonly name: string;
+  /** An instance administrator (GitLab grants the registry catalog only to them). */
+  readonly admin: boolean;
+  /** The caller's role in a project; undefined when not a member. */
+  access(projectId: number): "read" | "write" | "maintain" | undefined;
+}
+
+/** What a format's host routes get from the registry that runs them, once per start. */
+export interface HostEnvironment {
+  /**
+   * The format's own directory, `<root>/hosted/<segment>` (under the data
+   * directory when one is set, else temporary). It may not exist yet: the
+   * format creates it when it first writes.
+   */
+  readonly dataDir: string;
+  /** Whether `dataDir` outlives the process (`--data-dir`): writes must then survive a crash. */
+  readonly durable: boolean;
+  readonly projects: readonly { readonly id: number; readonly path: string }[];
+  visibility(projectId: number): "private" | "public";
+  /**
+   * Basic credentials as GitLab's git-client login reads them
+   * (`Gitlab::Auth.find_for_git_client`): `gitlab-ci-token` with a job token,
+   * a personal token under any username, a deploy token under its own
+   * username. Undefined: nobody (GitLab answers 401).
+   */
+  identify(username: string, password: string): HostCaller | undefined;
+  /** The format's policies and limits as they stand now (they change while serving). */
+  settings(): { readonly policies: Policies; readonly limits: Limits };
+  /** A line on stderr, tokens redacted. */
+  warn(message: string): void;
+}
+
+/** A request to a host route. */
+export interface HostRequest {
+  readonly method: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: URLSearchParams;
+  /** Lowercased header names. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: Readable;
+  /** `http://host:port` as the client reached the registry. */
+  readonly origin: string;
+}
+
+export interface HostRoute {
+  readonly method: string;
+  /** From the host root, with `:param` and `*rest`: `/v2/*path`. */
+  readonly path: string;
+  handle(req: HostRequest): Promise<ReferenceReply>;
+}
+
+/** A format's host routes, running. */
+export interface HostService {
+  readonly routes: readonly HostRoute[];
+  /** Called when the registry closes (before a temporary directory is removed). */
+  close?(): Promise<void>;
 }
 
 /** Thrown by routes and the store for a clear 4xx answer. */

@@ -11,6 +11,7 @@
  * blobs/.staging/<random>                       uploads being received (swept on start)
  * blobs/<project>/<segment>/<sha256[0:2]>/<sha256>
  * metadata/<project>/<segment>/<sha256(name)>.json
+ * hosted/<segment>/...                          a format's host routes' own files (OCI)
  * ```
  */
 import { randomBytes } from "node:crypto";
@@ -24,6 +25,8 @@ export const DATA_DIR_MARKER = "regkit-data.json";
 /** The layout this regkit writes and reads; a marker naming a higher one is refused. */
 export const DATA_DIR_LAYOUT = 1;
 const MARKER_KIND = "regkit reference registry data directory";
+/** What regkit writes at the top of a data directory (`hosted/<segment>`: formats' host routes, such as OCI's). */
+const REGKIT_ENTRIES = new Set(["blobs", "metadata", "hosted"]);
 /** What a mount point may hold before anyone wrote to it. */
 const MOUNT_LEFTOVERS = new Set(["lost+found"]);
 /** Format segments, as the registry accepts them (registry.ts refuses others). */
@@ -70,7 +73,7 @@ export async function openDataDir(root: string, projects: readonly number[]): Pr
     if (marked) {
       await checkMarker(join(root, DATA_DIR_MARKER));
     } else {
-      const foreign = entries.find((e) => e !== "blobs" && e !== "metadata" && !MOUNT_LEFTOVERS.has(e) && !isTempOf(e, DATA_DIR_MARKER));
+      const foreign = entries.find((e) => !REGKIT_ENTRIES.has(e) && !MOUNT_LEFTOVERS.has(e) && !isTempOf(e, DATA_DIR_MARKER));
       if (foreign !== undefined) {
         throw new DataDirError(
           join(root, foreign),

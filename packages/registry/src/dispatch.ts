@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
+  type HostRoute,
   type ReferenceLevel,
   type ReferenceReply,
   type ReferenceRequest,
@@ -15,7 +16,7 @@ import {
 import { type Call, ClientGone, openCall, settleBody } from "./exchange.js";
 import { featureFlag, graphql, packagesApi, planLimits } from "./gitlab-api.js";
 import { messageReply, sendReply } from "./reply.js";
-import { matchPath, pathProblem, rawSegments, safeDecode } from "./router.js";
+import { type Template, matchPath, pathProblem, rawSegments, safeDecode } from "./router.js";
 import { type Grant, type Place, type Refusal, grantRoute, unknownPlaceChallenge } from "./scope.js";
 import { type RegistryState, type Served, findGroup, findProject, packageId } from "./state.js";
 
@@ -51,11 +52,22 @@ interface ChosenRoute {
   readonly head: boolean;
 }
 
+/** A format's route served at the host root (`/v2/...`, `/jwt/auth`), compiled. */
+export interface MountedHostRoute {
+  readonly route: HostRoute;
+  readonly template: Template;
+}
+
 /** Answers one request, then logs it. Never rejects for a route's failure: that becomes the reply. */
-export async function handleRequest(state: RegistryState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleRequest(
+  state: RegistryState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  hostRoutes: readonly MountedHostRoute[] = [],
+): Promise<void> {
   const started = performance.now();
   const call = openCall(req);
-  const { reply, head } = await answer(state, call);
+  const { reply, head } = await answer(state, call, hostRoutes);
   settleBody(req, call);
   try {
     await sendReply(res, reply, { head: head || call.method === "HEAD" });
@@ -71,11 +83,11 @@ export async function handleRequest(state: RegistryState, req: IncomingMessage, 
 }
 
 /** The reply to a call, whatever goes wrong on the way; what the call left staged is dropped before it returns. */
-async function answer(state: RegistryState, call: Call): Promise<Answer> {
+async function answer(state: RegistryState, call: Call, hostRoutes: readonly MountedHostRoute[]): Promise<Answer> {
   try {
     const problem = pathProblem(call.rawPath) ?? hostProblem(call.headers.host);
     if (problem) return plain(messageReply(400, `400 Bad request - ${problem}`));
-    return await dispatch(state, call);
+    return await dispatch(state, call, hostRoutes);
   } catch (error) {
     return plain(errorReply(state, error, call));
   } finally {
@@ -83,7 +95,7 @@ async function answer(state: RegistryState, call: Call): Promise<Answer> {
   }
 }
 
-async function dispatch(state: RegistryState, call: Call): Promise<Answer> {
+async function dispatch(state: RegistryState, call: Call, hostRoutes: readonly MountedHostRoute[]): Promise<Answer> {
   const target = parseTarget(call.rawPath);
   switch (target.kind) {
     case "graphql":
@@ -97,8 +109,38 @@ async function dispatch(state: RegistryState, call: Call): Promise<Answer> {
     case "format":
       return serveFormat(state, call, target);
     case "unknown":
-      return plain(notFound());
+      return (await serveHost(state, call, hostRoutes)) ?? plain(notFound());
   }
+}
+
+/**
+ * A route mounted at the host root, for a path GitLab's API does not own;
+ * undefined when none matches. Method `*` takes every method (the route
+ * answers 405 itself, in its own format's error body).
+ */
+async function serveHost(state: RegistryState, call: Call, hostRoutes: readonly MountedHostRoute[]): Promise<Answer | undefined> {
+  const segments = rawSegments(call.rawPath);
+  const matches = hostRoutes.flatMap((r) => {
+    const params = matchPath(r.template, segments);
+    return params ? [{ route: r.route, params }] : [];
+  });
+  if (matches.length === 0) return undefined;
+  const method = (m: { readonly route: HostRoute }): string => m.route.method.toUpperCase();
+  const chosen =
+    matches.find((m) => method(m) === call.method || method(m) === "*") ??
+    (call.method === "HEAD" ? matches.find((m) => method(m) === "GET") : undefined);
+  if (!chosen) {
+    return plain(messageReply(405, "405 Method Not Allowed", { allow: [...new Set(matches.map(method))].join(", ") }));
+  }
+  const reply = await chosen.route.handle({
+    method: call.method,
+    params: chosen.params,
+    query: call.query,
+    headers: call.headers,
+    body: call.body,
+    origin: `http://${call.headers.host ?? state.hostPort}`,
+  });
+  return { reply, head: call.method === "HEAD" && method(chosen) === "GET" };
 }
 
 /** A host name, IPv4 or bracketed IPv6 address, with an optional port. */

@@ -11,7 +11,8 @@ import { type Call, readSmallBody } from "./exchange.js";
 import { messageReply } from "./reply.js";
 import { safeDecode } from "./router.js";
 import { adminRefusal, restApiAccess } from "./scope.js";
-import { GROUP, type ReferenceProject, type RegistryState, type Served, packageId, storeOf } from "./state.js";
+import type { IndexedVersion } from "./package-index.js";
+import { GROUP, type ReferenceProject, type RegistryState, type Served, packageIndexOf, storeOf } from "./state.js";
 
 /** GraphQL request bodies are small; anything bigger is not one. */
 const MAX_GRAPHQL_BODY = 64 * 1024;
@@ -46,30 +47,42 @@ export async function packagesApi(state: RegistryState, call: Call, rawProject: 
   return listPackages(state, call.query, granted.project);
 }
 
-/** Every version of every package of a project, as GitLab's Packages API lists them, with stable ids. */
+/**
+ * Versions of a project as GitLab's Packages API lists them, oldest first,
+ * from the registry's index (no store is walked). The filters are GitLab's:
+ * `package_type` exact, `package_name` a case-insensitive substring of the
+ * listed name (formats that list another name than they store, Maven, say how).
+ */
 async function listedPackages(state: RegistryState, projectId: number, only: { type?: string | null; name?: string | undefined } = {}): Promise<ListedPackage[]> {
   const all: ListedPackage[] = [];
-  for (const [segment, entry] of state.served) {
-    if (only.type && only.type !== segment) continue;
-    const store = storeOf(state, projectId, segment);
-    for (const name of await store.names()) {
-      const pkg = await store.get(name);
-      for (const v of pkg?.versions ?? []) {
-        const shown = entry.format.listed?.(pkg!, v.version) ?? { name, version: v.version };
-        if (only.name && !shown.name.toLowerCase().includes(only.name)) continue;
-        all.push({
-          id: packageId(state, projectId, segment, name, v.version),
-          name: shown.name,
-          version: shown.version,
-          package_type: segment,
-          status: "default",
-          created_at: v.createdAt,
-          store: { segment, name, version: v.version },
-        });
-      }
-    }
+  for (const entry of packageIndexOf(state).list(projectId)) {
+    if (only.type && only.type !== entry.segment) continue;
+    // A format that lists its stored names is filtered before its store is read (cleanup filters by name).
+    if (only.name && !state.served.get(entry.segment)?.format.listed && !entry.name.toLowerCase().includes(only.name)) continue;
+    const shown = await listedOf(state, projectId, entry);
+    if (!shown) continue;
+    if (only.name && !shown.name.toLowerCase().includes(only.name)) continue;
+    all.push(shown);
   }
-  return all.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id - b.id);
+  return all;
+}
+
+/** One indexed version as the Packages API shows it; undefined when the store no longer has it. */
+async function listedOf(state: RegistryState, projectId: number, entry: IndexedVersion): Promise<ListedPackage | undefined> {
+  const served = state.served.get(entry.segment);
+  if (!served) return undefined;
+  const pkg = await storeOf(state, projectId, entry.segment).get(entry.name);
+  if (!pkg) return undefined;
+  const shown = served.format.listed?.(pkg, entry.version) ?? { name: entry.name, version: entry.version };
+  return {
+    id: entry.id,
+    name: shown.name,
+    version: shown.version,
+    package_type: entry.segment,
+    status: "default",
+    created_at: entry.createdAt,
+    store: { segment: entry.segment, name: entry.name, version: entry.version },
+  };
 }
 
 /** One page of a project's packages, with GitLab's pagination headers. */
@@ -104,7 +117,9 @@ async function onePackage(
   rawId: string,
 ): Promise<ReferenceReply> {
   const { project, access } = granted;
-  const target = (await listedPackages(state, project.id)).find((p) => String(p.id) === rawId);
+  // One index lookup: a cleanup deletes hundreds of versions, each by id.
+  const indexed = packageIndexOf(state).find(project.id, Number(rawId));
+  const target = indexed && String(indexed.id) === rawId ? await listedOf(state, project.id, indexed) : undefined;
   if (call.method === "GET" || call.method === "HEAD") {
     if (!target) return messageReply(404, "404 Package Not Found");
     const { store: _store, ...shown } = target;

@@ -9,12 +9,13 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Limits, Policies } from "@regkit/core";
-import { type ReferenceTokens, type ReferenceTokensOption, identitiesOf, issueTokens, secretsOf } from "./auth.js";
-import type { ReferenceFormat } from "./contract.js";
+import { type Identity, JOB_TOKEN_USERNAME, type ReferenceTokens, type ReferenceTokensOption, identitiesOf, issueTokens, secretsOf } from "./auth.js";
+import type { HostCaller, HostService, ReferenceFormat } from "./contract.js";
 import { openDataDir } from "./datadir.js";
-import { handleRequest } from "./dispatch.js";
+import { type MountedHostRoute, handleRequest } from "./dispatch.js";
 import { compileTemplate } from "./router.js";
 import { DEMO, GROUP, PROJECTS, type ReferenceProject, type RegistryState, type Served, servedOrThrow, storeKey } from "./state.js";
+import { RenderCache, renderCacheBudget } from "./render-cache.js";
 import { FilePackageStore } from "./store.js";
 
 export type { ReferenceProject } from "./state.js";
@@ -80,6 +81,12 @@ interface Storage {
   readonly stores: ReadonlyMap<string, FilePackageStore>;
 }
 
+/** The formats' host routes (OCI's `/v2/`, `/jwt/auth`), running. */
+interface Hosted {
+  readonly routes: readonly MountedHostRoute[];
+  readonly services: readonly HostService[];
+}
+
 /** Starts the GitLab-shaped reference registry. */
 export async function createReferenceRegistry(options: ReferenceRegistryOptions): Promise<ReferenceRegistry> {
   const served = serveFormats(options);
@@ -91,6 +98,8 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
   };
   const features: Record<string, boolean> = { ...options.features };
   const storage = await openStorage(options.dataDir, [...served.keys()]);
+  const identities = identitiesOf(tokens, DEMO.id, PROJECTS[1]!.id);
+  const hosted = await startHosted(served, storage, { identities, visibility: options.visibility ?? "private", warn });
   const server = createServer();
   // Large uploads legitimately take longer than Node's default five minutes in
   // total; what is bounded instead is silence: a client that stops sending
@@ -109,22 +118,66 @@ export async function createReferenceRegistry(options: ReferenceRegistryOptions)
   const state: RegistryState = {
     served,
     stores: storage.stores,
-    identities: identitiesOf(tokens, DEMO.id, PROJECTS[1]!.id),
+    identities,
     features,
     visibility: options.visibility ?? "private",
     hostPort,
     warn,
     log: options.log,
-    packageIds: new Map(),
   };
   // Attached right after listening, before any connection can be read: the handler needs the port.
   server.on("request", (req, res) => {
-    handleRequest(state, req, res).catch((error: unknown) => {
+    handleRequest(state, req, res, hosted.routes).catch((error: unknown) => {
       warn(`request handling failed: ${String(error)}`);
       res.destroy();
     });
   });
-  return publicFace(state, tokens, { server, storage });
+  return publicFace(state, tokens, { server, storage, hosted });
+}
+
+/**
+ * Starts the host routes of the formats that have them, each with its own
+ * directory `<root>/hosted/<segment>` (kept with a data directory).
+ */
+async function startHosted(
+  served: ReadonlyMap<string, Served>,
+  storage: Storage,
+  context: { readonly identities: readonly Identity[]; readonly visibility: "private" | "public"; readonly warn: (message: string) => void },
+): Promise<Hosted> {
+  const routes: MountedHostRoute[] = [];
+  const services: HostService[] = [];
+  for (const [segment, entry] of served) {
+    if (!entry.format.host) continue;
+    // Made by the format when it first writes: a data directory no such format wrote to keeps its layout.
+    const dataDir = join(storage.root, "hosted", segment);
+    const service = await entry.format.host({
+      dataDir,
+      durable: !storage.temporary,
+      projects: PROJECTS,
+      visibility: (project) => (project === DEMO.id ? context.visibility : "private"),
+      identify: (username, password) => hostCaller(context.identities, username, password),
+      settings: () => ({ policies: { ...entry.policies }, limits: { ...entry.limits } }),
+      warn: context.warn,
+    });
+    services.push(service);
+    for (const route of service.routes) routes.push({ route, template: compileTemplate(route.path) });
+  }
+  return { routes, services };
+}
+
+/**
+ * Basic credentials read the way GitLab's git-client login reads them
+ * (`Gitlab::Auth.find_for_git_client`): `gitlab-ci-token` and a job token, a
+ * personal token under any username, a deploy token only under its own username.
+ */
+function hostCaller(identities: readonly Identity[], username: string, password: string): HostCaller | undefined {
+  if (username === "" || password === "") return undefined;
+  const identity =
+    username === JOB_TOKEN_USERNAME
+      ? identities.find((i) => i.kind === "job" && i.token === password)
+      : identities.find((i) => i.token === password && (i.kind === "personal" || ((i.kind === "deploy" || i.kind === "readonly") && i.username === username)));
+  if (!identity) return undefined;
+  return { kind: identity.kind, name: identity.name, admin: identity.admin, access: (project) => identity.access.get(project) };
 }
 
 /** Each format under its segment, with the option's policy and limit overrides applied. */
@@ -161,6 +214,8 @@ function serveFormats(options: ReferenceRegistryOptions): Map<string, Served> {
  * damaged stops the start with a `DataDirError` naming the file.
  */
 async function openStorage(dataDir: string | undefined, segments: readonly string[]): Promise<Storage> {
+  // One byte budget for the rendered metadata of every store of this registry.
+  const renderCache = new RenderCache(renderCacheBudget());
   if (!dataDir) {
     const root = await mkdtemp(join(tmpdir(), "regkit-registry-"));
     const blobRoot = join(root, "blobs");
@@ -169,7 +224,7 @@ async function openStorage(dataDir: string | undefined, segments: readonly strin
     const stores = new Map<string, FilePackageStore>();
     for (const project of PROJECTS) {
       for (const segment of segments) {
-        stores.set(storeKey(project.id, segment), await FilePackageStore.open({ blobDir: join(blobRoot, String(project.id), segment), stagingDir }));
+        stores.set(storeKey(project.id, segment), await FilePackageStore.open({ blobDir: join(blobRoot, String(project.id), segment), stagingDir, renderCache }));
       }
     }
     return { root, temporary: true, stores };
@@ -184,6 +239,7 @@ async function openStorage(dataDir: string | undefined, segments: readonly strin
           blobDir: join(opened.blobRoot, String(project.id), segment),
           stagingDir: opened.stagingDir,
           metaDir: join(opened.metaRoot, String(project.id), segment),
+          renderCache,
         }),
       );
     }
@@ -216,13 +272,13 @@ function urlHost(host: string): string {
 function publicFace(
   state: RegistryState,
   tokens: ReferenceTokens,
-  running: { readonly server: Server; readonly storage: Storage },
+  running: { readonly server: Server; readonly storage: Storage; readonly hosted: Hosted },
 ): ReferenceRegistry {
   const url = `http://${state.hostPort}`;
   const endpoints = (of: (segment: string) => string) => Object.fromEntries([...state.served.keys()].map((segment) => [segment, of(segment)]));
   return {
     url,
-    registries: endpoints((segment) => `${url}/api/v4/projects/${DEMO.id}/packages/${segment}`),
+    registries: endpoints((segment) => state.served.get(segment)?.format.endpoint?.(url, DEMO) ?? `${url}/api/v4/projects/${DEMO.id}/packages/${segment}`),
     groupRegistries: endpoints((segment) => `${url}/api/v4/groups/${GROUP.path}/-/packages/${segment}`),
     instanceRegistries: endpoints((segment) => `${url}/api/v4/packages/${segment}`),
     tokens,
@@ -251,13 +307,14 @@ function publicFace(
 }
 
 /** `close()`: once, however often it is called. */
-function closer({ server, storage }: { readonly server: Server; readonly storage: Storage }): () => Promise<void> {
+function closer({ server, storage, hosted }: { readonly server: Server; readonly storage: Storage; readonly hosted: Hosted }): () => Promise<void> {
   let closing: Promise<void> | undefined;
   return () => {
     closing ??= (async () => {
       const stopped = new Promise<void>((done) => server.close(() => done()));
       server.closeAllConnections();
       await stopped;
+      for (const service of hosted.services) await service.close?.();
       for (const store of storage.stores.values()) await store.discardAll();
       if (storage.temporary) await rm(storage.root, { recursive: true, force: true, maxRetries: 3 });
     })();

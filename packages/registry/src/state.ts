@@ -4,10 +4,10 @@
  * flags. Every module that answers requests gets this one object instead of
  * sharing module-level variables, so two registries in one process never mix.
  */
-import { createHash } from "node:crypto";
 import type { Limits, Policies } from "@regkit/core";
 import type { Identity } from "./auth.js";
 import type { ReferenceFormat, ReferenceRoute } from "./contract.js";
+import { PackageIndex, versionId } from "./package-index.js";
 import { type Template, safeDecode } from "./router.js";
 import type { FilePackageStore } from "./store.js";
 
@@ -52,8 +52,6 @@ export interface RegistryState {
   readonly warn: (message: string) => void;
   /** One line per finished request, when the caller asked for it. */
   readonly log: ((line: string) => void) | undefined;
-  /** Package ids already hashed: listing is frequent (cleanup lists before each delete). */
-  readonly packageIds: Map<string, number>;
 }
 
 export function servedOrThrow(served: ReadonlyMap<string, Served>, segment: string): Served {
@@ -88,12 +86,24 @@ export function findGroup(rawId: string): typeof GROUP | undefined {
 }
 
 /** A stable id for a stored version (the same after a restart with --data-dir): 48 bits of a hash. */
-export function packageId(state: RegistryState, project: number, segment: string, name: string, version: string): number {
-  const key = `${project}\u0000${segment}\u0000${name}\u0000${version}`;
-  let id = state.packageIds.get(key);
-  if (id === undefined) {
-    id = Number.parseInt(createHash("sha256").update(key).digest("hex").slice(0, 12), 16);
-    state.packageIds.set(key, id);
+export function packageId(_state: RegistryState, project: number, segment: string, name: string, version: string): number {
+  return versionId(project, segment, name, version);
+}
+
+/** Each registry's Packages API index, made on first use (see package-index.ts). */
+const indexes = new WeakMap<RegistryState, PackageIndex>();
+
+/** The registry's index of every stored version, by Packages API id and in list order. */
+export function packageIndexOf(state: RegistryState): PackageIndex {
+  let index = indexes.get(state);
+  if (!index) {
+    const stores: [number, string, FilePackageStore][] = [];
+    for (const [key, store] of state.stores) {
+      const slash = key.indexOf("/");
+      stores.push([Number(key.slice(0, slash)), key.slice(slash + 1), store]);
+    }
+    index = new PackageIndex(stores);
+    indexes.set(state, index);
   }
-  return id;
+  return index;
 }

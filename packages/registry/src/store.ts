@@ -17,6 +17,7 @@ import {
 } from "./contract.js";
 import { DataDirError, asDataDirError, isRecord, makeDirDurable, syncDir, syncFile, writeFileDurable } from "./datadir.js";
 import { KeyedMutex, Mutex } from "./mutex.js";
+import { RenderCache, renderCacheBudget } from "./render-cache.js";
 
 /** Uploads up to this size are digested from memory, larger ones from their staged file. */
 const DIGEST_IN_MEMORY = 1024 * 1024;
@@ -36,7 +37,12 @@ export interface StoreLocation {
    * opening checks every record and blob (see {@link FilePackageStore.open}).
    */
   readonly metaDir?: string | undefined;
+  /** Where renderings of this store's packages are kept (a registry shares one among its stores); default a store's own. */
+  readonly renderCache?: RenderCache | undefined;
 }
+
+/** Told of every change to a package, once readers see it: the package as it is now, or undefined once removed. */
+export type StoreListener = (name: string, pkg: StoredPackage | undefined) => void;
 
 /**
  * The reference registry's package store: metadata in memory (mirrored to
@@ -60,10 +66,15 @@ export class FilePackageStore implements PackageStore {
   readonly #staged = new Map<string, { path: string; file: Staged }>();
   readonly #packageLocks = new KeyedMutex();
   readonly #blobLock = new Mutex();
+  readonly #renderCache: RenderCache;
+  readonly #listeners = new Set<StoreListener>();
+  /** sha256 -> how many stored files name that blob: deciding whether a blob can go costs O(1), not a walk of the store. */
+  readonly #refs = new Map<string, number>();
   #revision = 0;
 
   private constructor(location: StoreLocation) {
     this.#location = location;
+    this.#renderCache = location.renderCache ?? new RenderCache(renderCacheBudget());
   }
 
   /**
@@ -101,6 +112,32 @@ export class FilePackageStore implements PackageStore {
 
   async get(name: string): Promise<StoredPackage | undefined> {
     return this.#packages.get(name);
+  }
+
+  rendered(pkg: StoredPackage, representation: string, render: () => string | Uint8Array): Uint8Array {
+    // A package object a change has replaced since the caller read it is
+    // rendered for that caller, but not kept: nobody can ask for it again.
+    return this.#renderCache.rendered(pkg, representation, render, this.holds(pkg));
+  }
+
+  /** Whether `pkg` is this store's current revision of its package. */
+  holds(pkg: StoredPackage): boolean {
+    return this.#packages.get(pkg.name) === pkg;
+  }
+
+  /** Every package as it stands, at once (no await between them): for indexes built while serving. */
+  packages(): IterableIterator<StoredPackage> {
+    return this.#packages.values();
+  }
+
+  /**
+   * Calls `listener` after every change readers can see (publish, metadata
+   * change, removal), synchronously, before the change is answered. Answers
+   * the function that stops the calls.
+   */
+  watch(listener: StoreListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   async stage(source: AsyncIterable<Uint8Array>, maxSize: number): Promise<Staged> {
@@ -311,13 +348,30 @@ export class FilePackageStore implements PackageStore {
 
   /** Deletes the blobs among `candidates` that no stored file references any more. */
   async #collect(candidates: readonly string[]): Promise<void> {
-    if (candidates.length === 0) return;
-    const referenced = new Set<string>();
-    for (const pkg of this.#packages.values()) {
-      for (const v of pkg.versions) for (const f of v.files) referenced.add(f.digests.sha256);
-    }
     for (const sha256 of new Set(candidates)) {
-      if (!referenced.has(sha256)) await rm(this.#blobPath(sha256), { force: true });
+      if (!this.#refs.has(sha256)) await rm(this.#blobPath(sha256), { force: true });
+    }
+  }
+
+  /**
+   * Moves the blob reference counts from `before` to `after` (either may be
+   * absent). A change keeps the version objects it does not touch, so only
+   * the versions that differ by identity are counted: a publish into a
+   * 300-version package counts one version's files, not all of them.
+   */
+  #recount(before: StoredPackage | undefined, after: StoredPackage | undefined): void {
+    const kept = new Set(after?.versions);
+    const old = new Set(before?.versions);
+    for (const v of before?.versions ?? []) if (!kept.has(v)) this.#countFiles(v, -1);
+    for (const v of after?.versions ?? []) if (!old.has(v)) this.#countFiles(v, 1);
+  }
+
+  #countFiles(version: StoredVersion, delta: 1 | -1): void {
+    for (const f of version.files) {
+      const sha256 = f.digests.sha256;
+      const n = (this.#refs.get(sha256) ?? 0) + delta;
+      if (n > 0) this.#refs.set(sha256, n);
+      else this.#refs.delete(sha256);
     }
   }
 
@@ -330,7 +384,10 @@ export class FilePackageStore implements PackageStore {
     const frozen = deepFreeze(pkg);
     const dir = this.#location.metaDir;
     if (dir) await writeFileDurable(join(dir, metaFileName(pkg.name)), JSON.stringify(frozen));
+    const previous = this.#packages.get(pkg.name);
     this.#packages.set(pkg.name, frozen);
+    this.#recount(previous, frozen);
+    this.#changed(pkg.name, previous, frozen);
   }
 
   async #unpublish(name: string): Promise<void> {
@@ -340,7 +397,16 @@ export class FilePackageStore implements PackageStore {
       // An answered delete must stay done after a crash.
       await syncDir(dir);
     }
+    const previous = this.#packages.get(name);
     this.#packages.delete(name);
+    this.#recount(previous, undefined);
+    this.#changed(name, previous, undefined);
+  }
+
+  /** Renderings of the replaced revision go at once (they can never be served again); then the listeners hear of it. */
+  #changed(name: string, previous: StoredPackage | undefined, current: StoredPackage | undefined): void {
+    if (previous) this.#renderCache.forget(previous);
+    for (const listener of this.#listeners) listener(name, current);
   }
 
   #blobPath(sha256: string): string {
@@ -369,6 +435,7 @@ export class FilePackageStore implements PackageStore {
         throw new DataDirError(path, `holds package ${JSON.stringify(pkg.name)}, whose record belongs in ${metaFileName(pkg.name)}: a file copied or renamed by hand`);
       }
       this.#packages.set(pkg.name, deepFreeze(pkg));
+      this.#recount(undefined, pkg);
       this.#revision = Math.max(this.#revision, pkg.revision);
     }
   }
@@ -453,6 +520,15 @@ export class GroupPackageStore implements PackageStore {
     return (await this.#owner(name))?.store.open(name, version, filename);
   }
 
+  rendered(pkg: StoredPackage, representation: string, render: () => string | Uint8Array): Uint8Array {
+    // The project store that holds this very object keeps the rendering; the
+    // representation names the group-level base URL, so it is not the project's.
+    const owner = this.#stores.find((store) => store instanceof FilePackageStore && store.holds(pkg));
+    if (owner) return owner.rendered(pkg, representation, render);
+    const out = render();
+    return typeof out === "string" ? Buffer.from(out, "utf8") : out;
+  }
+
   async #owner(name: string): Promise<{ store: PackageStore; pkg: StoredPackage } | undefined> {
     for (const store of this.#stores) {
       const pkg = await store.get(name);
@@ -495,6 +571,7 @@ export function requestScopedStore(store: PackageStore): { store: PackageStore; 
     open: (name, version, filename) => store.open(name, version, filename),
     updateMetadata: (name, update) => store.updateMetadata(name, update),
     remove: (name, version) => store.remove(name, version),
+    rendered: (pkg, representation, render) => store.rendered(pkg, representation, render),
     async stage(source, maxSize) {
       const staged = await store.stage(source, maxSize);
       pending.add(staged.id);

@@ -1,5 +1,6 @@
 import { STATUS_CODES } from "node:http";
 import { ALL_TOKEN_KINDS, type Exchange, type LatencySeries, type ResultStatus, type ScenarioResult } from "../contract.js";
+import { buildCompatibilityMatrix, renderCompatibilityHtml } from "../matrix.js";
 import { redact } from "../redact.js";
 import type { RunReport } from "../runner.js";
 import { clientsSkippedIn, skippedClientRows } from "./clients.js";
@@ -43,6 +44,7 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:6px 0}
 .replay{border-top:1px solid var(--line);margin-top:10px;padding-top:4px}
 .all-clear{font-weight:600;color:var(--pass)}
 svg.chart{background:#fff;border:1px solid var(--line)}svg.chart text{font:11px system-ui,sans-serif;fill:var(--muted)}
+table.compatibility td.compat-cell ul{list-style:none;margin:0;padding:0}table.compatibility li.compat{padding:2px 6px;margin:2px 0;border-radius:3px}table.compatibility li code{color:inherit}table.compatibility small.reason{font-weight:400}
 `;
 
 const statusText = (status: number): string => (status === 0 ? "no response" : `${status}${STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : ""}`);
@@ -171,6 +173,13 @@ function clientsNotRun(report: RunReport): string {
   return `<h3>Real clients skipped</h3><p class="meta">Not on this machine, so not run: the results they are missing from come from the clients that did run.</p><ul class="clients-skipped">${items.join("")}</ul>`;
 }
 
+/** Client (and version) × registry (and profile) × scenario, from every report: which real client works with which registry. */
+function compatibility(reports: readonly RunReport[]): string {
+  return `<section class="compatibility"><h2>Compatibility</h2><p class="meta">Each real client at its version against each registry and profile: the scenarios it took part in, with pass, fail, deviation or skip and the reason. A client that is not installed is a skip with the reason, never a pass.</p>
+${renderCompatibilityHtml(buildCompatibilityMatrix(reports))}
+</section>`;
+}
+
 /** One self-contained HTML document (no network needed to open it): setup problems and failures first, then each format's matrix and details. */
 export function renderHtml(reports: readonly RunReport[], options: { secrets?: readonly string[] } = {}): string {
   const repeated = (format: string): boolean => reports.filter((r) => r.format === format).length > 1;
@@ -208,6 +217,7 @@ ${report.cleanup.left.length ? `<p class="meta">Left on the registry: ${report.c
 <body><h1>regkit conformance report</h1>
 <p class="meta">${reports.map((r) => htmlEscape(r.format)).join(", ")} · ${htmlEscape(summaryLine(total))}</p>
 ${setupSection}${failures}
+${compatibility(reports)}
 ${sections.join("\n")}
 </body></html>
 `;

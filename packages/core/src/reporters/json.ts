@@ -33,6 +33,7 @@ export const reportJsonSchema = {
           startedAt: { type: "string", format: "date-time" },
           durationMs: { type: "number" },
           interrupted: { const: true, description: "present when the run was interrupted: results incomplete, cleanup still ran" },
+          label: { type: "string", description: "a short name of the registry for the compatibility matrix (reference, verdaccio, nginx); added within schema version 4, absent: the matrix names the registry by its URL's host" },
           preflight: {
             type: "object",
             description:
@@ -121,6 +122,20 @@ export const reportJsonSchema = {
                 },
                 throughput: { type: "object", additionalProperties: { type: "number" } },
                 replay: { type: "object", required: ["seed"], properties: { seed: { type: "integer" }, path: { type: "string" } } },
+                clients: {
+                  type: "array",
+                  description: "the real clients that took part in the result or were skipped (not installed: skip with the reason, never pass), with their versions; added within schema version 4",
+                  items: {
+                    type: "object",
+                    required: ["name", "status"],
+                    properties: {
+                      name: { type: "string" },
+                      version: { type: "string" },
+                      status: { enum: ["pass", "fail", "deviation", "skip"] },
+                      reason: { type: "string" },
+                    },
+                  },
+                },
                 deviations: {
                   type: "array",
                   items: {

@@ -1,4 +1,4 @@
-import type { Exchange, RouteTemplate, Scenario } from "../contract.js";
+import type { Exchange, FormatKit, RouteTemplate, Scenario } from "../contract.js";
 import { ConformanceFailure } from "../errors.js";
 import { mustAccept, mustMatch, publishNew } from "./helpers.js";
 
@@ -19,6 +19,15 @@ export function matchRoute(templates: readonly RouteTemplate[], method: string, 
     }
     return parts.length === segments.length;
   });
+}
+
+/**
+ * The standard route table of a run: the kit's routes, then those the
+ * registry announced in the run's exchanges (`FormatKit.announcedRoutes`).
+ */
+export function standardRoutes(kit: Pick<FormatKit, "routes" | "announcedRoutes">, exchanges: readonly Exchange[]): readonly RouteTemplate[] {
+  const announced = kit.announcedRoutes?.(exchanges) ?? [];
+  return announced.length ? [...kit.routes, ...announced] : kit.routes;
 }
 
 export const endpointsAudit: Scenario = {
@@ -55,11 +64,12 @@ export const endpointsAudit: Scenario = {
       if (driver.install) await driver.install(viaDriver.name, viaDriver.version, dctx).catch((e: Error) => ctx.note(`${driver.name} install: ${e.message}`));
     }
 
-    const standard = ctx.kit.routes;
+    const exchanges = ctx.exchanges();
+    const standard = standardRoutes(ctx.kit, exchanges);
     const extras = ctx.target.profile.extraRoutes ?? [];
     const unknown: Exchange[] = [];
     const seen = new Map<string, number>();
-    for (const e of ctx.exchanges()) {
+    for (const e of exchanges) {
       const route = matchRoute(standard, e.method, e.path);
       if (route) {
         const key = `${route.method} ${route.path}`;

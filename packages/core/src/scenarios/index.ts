@@ -24,5 +24,5 @@ export const coreScenarios: readonly Scenario[] = [
   modelRandomOps,
 ];
 
-export { matchRoute } from "./audit.js";
+export { matchRoute, standardRoutes } from "./audit.js";
 export * as scenarioHelpers from "./helpers.js";

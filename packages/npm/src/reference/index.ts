@@ -78,23 +78,6 @@ async function readJson(body: Readable, limit = 16 * 1024 * 1024): Promise<unkno
   }
 }
 
-/** Rendered packuments, by package, revision and base URL: a 300-version packument is built once per change. */
-const cache = new Map<string, Buffer>();
-const CACHE_LIMIT = 1000;
-
-function cached(key: string, render: () => unknown): Buffer {
-  const hit = cache.get(key);
-  if (hit) {
-    cache.delete(key);
-    cache.set(key, hit);
-    return hit;
-  }
-  const rendered = Buffer.from(JSON.stringify(render()));
-  cache.set(key, rendered);
-  if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-  return rendered;
-}
-
 /** The project endpoint GitLab's tarball URLs point to, whatever level the packument was read at. */
 function projectEndpoint(req: ReferenceRequest): string {
   const api = req.baseUrl.indexOf("/api/v4/");
@@ -244,8 +227,9 @@ function nameOf(params: Readonly<Record<string, string>>): string {
 async function packumentReply(req: ReferenceRequest, name: string): Promise<ReferenceReply> {
   const pkg = await mustGet(req, name, facts.unknownPackage.value);
   // One document whatever Accept asks for (npm.packumentContentType).
-  const key = `${req.project.id}|${name}|${pkg.revision}|${pkg.createdAt}|${pkg.updatedAt}|${req.baseUrl}`;
-  const body = cached(key, () => packumentOf(req, pkg));
+  // Built once per revision and base URL: the store keeps the bytes within its
+  // byte budget and drops them when the package changes (a 300-version packument is 130 KB).
+  const body = req.store.rendered(pkg, `packument\u0000${req.project.id}\u0000${req.baseUrl}`, () => JSON.stringify(packumentOf(req, pkg)));
   return { status: 200, headers: { "content-type": facts.packumentContentType.value, "content-length": String(body.byteLength) }, body };
 }
 

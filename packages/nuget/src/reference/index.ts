@@ -294,16 +294,19 @@ async function download(req: ReferenceRequest): Promise<ReferenceReply> {
 
 async function registrationIndex(req: ReferenceRequest): Promise<ReferenceReply> {
   const pkg = await mustGet(req, req.params.id!);
+  // Built once per revision and base URL (300 leaves at the version cap); the store keeps it within its byte budget.
+  const body = req.store.rendered(pkg, `registration\u0000${req.baseUrl}`, () => JSON.stringify(registrationIndexOf(req, pkg)));
+  return { status: 200, headers: { "content-type": "application/json" }, body };
+}
+
+function registrationIndexOf(req: ReferenceRequest, pkg: StoredPackage): unknown {
   const versions = inNuGetOrder(pkg);
   const items = versions.map((v) => leaf(req, v));
   const first = versions[0];
   const last = versions.at(-1);
   return {
-    status: 200,
-    body: {
-      count: 1,
-      items: [{ "@id": last ? leafUrl(req, meta(last)) : req.baseUrl, lower: first && meta(first).version, upper: last && meta(last).version, count: items.length, items }],
-    },
+    count: 1,
+    items: [{ "@id": last ? leafUrl(req, meta(last)) : req.baseUrl, lower: first && meta(first).version, upper: last && meta(last).version, count: items.length, items }],
   };
 }
 

@@ -136,6 +136,14 @@ async function projectPage(req: ReferenceRequest): Promise<ReferenceReply> {
   // GitLab normalizes the stored names and only lower-cases the requested one: no redirect.
   const pkg = await req.store.get(req.params.name!.toLowerCase());
   if (!pkg || pkg.versions.length === 0) refuse(facts.unknownPackage.value.status, facts.unknownPackage.value.message);
+  const { json, headers } = form(req);
+  // Built once per revision, form and base URL; the store keeps it within its byte budget.
+  const body = req.store.rendered(pkg, `simple\u0000${json ? "json" : "html"}\u0000${req.baseUrl}`, () => projectPageOf(req, pkg, json));
+  return { status: 200, headers, body };
+}
+
+/** The simple page of one project, in the form `json` chooses. */
+function projectPageOf(req: ReferenceRequest, pkg: StoredPackage, json: boolean): string {
   const files = pkg.versions.flatMap((v) => {
     const meta = metaOf(pkg, v);
     return v.files.map((f) => {
@@ -143,12 +151,11 @@ async function projectPage(req: ReferenceRequest): Promise<ReferenceReply> {
       return { filename: f.filename, url: `${req.baseUrl}/files/${sha256}/${encodeURIComponent(f.filename)}#sha256=${sha256}`, sha256, requiresPython: meta.requiresPython };
     });
   });
-  const { json, headers } = form(req);
   if (json) {
     const entries = files.map((f) => ({ filename: f.filename, url: f.url, hashes: { sha256: f.sha256 }, ...(f.requiresPython ? { "requires-python": f.requiresPython } : {}) }));
-    return { status: 200, headers, body: Buffer.from(JSON.stringify({ meta: { "api-version": "1.0" }, name: pkg.name, files: entries })) };
+    return JSON.stringify({ meta: { "api-version": "1.0" }, name: pkg.name, files: entries });
   }
-  return { status: 200, headers, body: html(metaOf(pkg, pkg.versions[0]!).name, files.map((f) => anchor(f.url, f.requiresPython, f.filename))) };
+  return html(metaOf(pkg, pkg.versions[0]!).name, files.map((f) => anchor(f.url, f.requiresPython, f.filename)));
 }
 
 async function projectList(req: ReferenceRequest): Promise<ReferenceReply> {

@@ -1,0 +1,148 @@
+// Starts nginx as a plain WebDAV file server for tests: one location under a
+// temporary root, reads for everyone, writes (and whatever else is not a read)
+// with Basic credentials (limit_except), every path nginx writes kept in that
+// directory. Shared by the Maven kit (PUT only) and the Generic kit (PUT,
+// DELETE and PROPFIND through the dav_ext module).
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const NGINX = process.env.REGKIT_NGINX ?? "/usr/sbin/nginx";
+export const DAV_EXT = "/usr/lib/nginx/modules/ngx_http_dav_ext_module.so";
+
+/** Why nginx cannot be used here, or undefined. */
+export function nginxUnavailable() {
+  if (!existsSync(NGINX)) return `nginx not found at ${NGINX} (install nginx-light, or set REGKIT_NGINX)`;
+  return undefined;
+}
+
+/** Why nginx cannot answer PROPFIND here (no dav_ext module), or undefined. */
+export function davExtUnavailable() {
+  return existsSync(DAV_EXT) ? undefined : `nginx's dav_ext module is not at ${DAV_EXT} (install libnginx-mod-http-dav-ext)`;
+}
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function config(dir, port, options) {
+  const user = process.getuid?.() === 0 ? "user root root;" : "";
+  const types = Object.entries(options.types ?? {})
+    .map(([type, extensions]) => `    ${type} ${extensions.join(" ")};`)
+    .join("\n");
+  const ext = options.davExtMethods?.length ? `      dav_ext_methods ${options.davExtMethods.join(" ")};\n` : "";
+  return `
+${existsSync(DAV_EXT) ? `load_module ${DAV_EXT};` : ""}
+${user}
+daemon off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 128; }
+http {
+  access_log ${dir}/access.log;
+  client_body_temp_path ${dir}/tmp/body;
+  proxy_temp_path ${dir}/tmp/proxy;
+  fastcgi_temp_path ${dir}/tmp/fastcgi;
+  uwsgi_temp_path ${dir}/tmp/uwsgi;
+  scgi_temp_path ${dir}/tmp/scgi;
+  types {
+${types}
+  }
+  default_type application/octet-stream;
+  server {
+    listen 127.0.0.1:${port};
+    root ${dir}/www;
+    client_max_body_size 0;
+    location /${options.location}/ {
+      dav_methods ${options.davMethods.join(" ")};
+${ext}      create_full_put_path on;
+      dav_access user:rw group:r all:r;
+      limit_except ${options.openMethods.join(" ")} {
+        auth_basic "regkit ${options.location}";
+        auth_basic_user_file ${dir}/htpasswd;
+      }
+    }
+  }
+}
+`;
+}
+
+/**
+ * Starts nginx on a free port of 127.0.0.1 serving `/<location>/`;
+ * `close()` stops it and removes everything.
+ */
+export async function startNginxDav(options) {
+  const reason = nginxUnavailable();
+  if (reason) throw new Error(reason);
+  const dir = await mkdtemp(join(tmpdir(), "regkit-nginx-"));
+  await mkdir(join(dir, "www", options.location), { recursive: true });
+  await mkdir(join(dir, "tmp"), { recursive: true });
+  const writer = { username: "deployer", token: `dav-${Math.random().toString(36).slice(2)}${Date.now().toString(36)}` };
+  await writeFile(join(dir, "htpasswd"), `${writer.username}:{PLAIN}${writer.token}\n`, { mode: 0o600 });
+
+  let lastError = "";
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    await writeFile(join(dir, "nginx.conf"), config(dir, port, options));
+    const child = spawn(NGINX, ["-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "error.log")], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr?.on("data", (c) => (stderr += c.toString()));
+    const exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+    const url = `http://127.0.0.1:${port}/${options.location}`;
+    const ready = await waitUntilServing(url, exited);
+    if (ready) {
+      return {
+        url,
+        writer,
+        root: join(dir, "www", options.location),
+        close: async () => {
+          await stop(child, exited);
+          await rm(dir, { recursive: true, force: true });
+        },
+      };
+    }
+    await stop(child, exited);
+    const log = await readFile(join(dir, "error.log"), "utf8").catch(() => "");
+    lastError = `${stderr}\n${log}`.trim();
+  }
+  await rm(dir, { recursive: true, force: true });
+  throw new Error(`nginx did not start: ${lastError.slice(-1000)}`);
+}
+
+async function waitUntilServing(url, exited) {
+  let gone = false;
+  void exited.then(() => (gone = true));
+  for (let i = 0; i < 100 && !gone; i++) {
+    try {
+      const res = await fetch(`${url}/`, { method: "GET" });
+      await res.arrayBuffer();
+      return true;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return false;
+}
+
+async function stop(child, exited) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  // SIGQUIT is nginx's graceful stop; SIGKILL if it lingers.
+  child.kill("SIGQUIT");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(timer);
+}
