@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../testing/verdaccio.mjs";
+import { answersAtRoot, freePort, startServer } from "../testing/server.mjs";
 
 export const NGINX = process.env.REGKIT_NGINX ?? "/usr/sbin/nginx";
 export const WRK = process.env.REGKIT_WRK ?? "wrk";
@@ -63,36 +63,17 @@ http {
 }
 `,
   );
-  const child = spawn(NGINX, ["-p", dir, "-c", join(dir, "nginx.conf")], { stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  child.stderr.on("data", (d) => (stderr += d));
   const url = `http://127.0.0.1:${port}`;
-  const close = async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      await exited;
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      await close();
-      throw new Error(`nginx exited (${child.exitCode}) before listening: ${stderr.slice(-1000)}`);
-    }
-    try {
-      const res = await fetch(`${url}/`);
-      await res.arrayBuffer();
-      break;
-    } catch {
-      if (Date.now() > deadline) {
-        await close();
-        throw new Error(`nginx did not listen on ${url} within 15 s: ${stderr.slice(-1000)}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const { child, close } = await startServer({
+    label: "nginx",
+    command: NGINX,
+    args: ["-p", dir, "-c", join(dir, "nginx.conf")],
+    url,
+    timeoutMs: 15_000,
+    spawnOptions: { stdio: ["ignore", "ignore", "pipe"] },
+    ready: answersAtRoot,
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  });
   return { url, pid: child.pid, close };
 }
 

@@ -10,13 +10,12 @@
 // `createParents` (what nginx's create_full_put_path does), a mod_lua fixups
 // hook creates the parent directories of an authorised PUT before mod_dav
 // stores it; without it, the server is plain mod_dav, for tests that show the 409.
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { answersAtRoot, onFreePort, startServer } from "./server.mjs";
 import { execFileSync } from "node:child_process";
 
 export const HTTPD = process.env.REGKIT_HTTPD ?? "/usr/sbin/apache2";
@@ -54,18 +53,6 @@ export function httpdVersion() {
   } catch {
     return undefined;
   }
-}
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** httpd refuses to serve as root: as root, its workers run as this user, who must own what they write. */
@@ -141,60 +128,45 @@ export async function startHttpdDav(options) {
     for (const sub of ["www", join("www", options.location), "lock"]) await chown(join(dir, sub), uid, gid);
   }
 
-  let lastError = "";
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    await writeFile(join(dir, "httpd.conf"), config(dir, port, options));
-    const child = spawn(HTTPD, ["-d", dir, "-f", join(dir, "httpd.conf"), "-DFOREGROUND"], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, APACHE_RUN_DIR: join(dir, "run"), APACHE_LOCK_DIR: join(dir, "lock"), APACHE_LOG_DIR: dir } });
-    let stderr = "";
-    child.stderr?.on("data", (c) => (stderr += c.toString()));
-    const exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
-    const url = `http://127.0.0.1:${port}/${options.location}`;
-    if (await waitUntilServing(url, exited)) {
-      return {
-        url,
-        writer,
-        root: join(dir, "www", options.location),
-        version: httpdVersion(),
-        close: async () => {
-          await stop(child, exited);
-          await rm(dir, { recursive: true, force: true });
-        },
-      };
-    }
-    await stop(child, exited);
-    const log = await readFile(join(dir, "error.log"), "utf8").catch(() => "");
-    lastError = `${stderr}\n${log}`.trim();
+  // Most often a failed start is a port taken between freePort and httpd's bind: onFreePort tries another.
+  try {
+    return await onFreePort(
+      "httpd",
+      async (port) => {
+        await writeFile(join(dir, "httpd.conf"), config(dir, port, options));
+        const url = `http://127.0.0.1:${port}/${options.location}`;
+        const server = await startServer({
+          label: "httpd",
+          command: HTTPD,
+          args: ["-d", dir, "-f", join(dir, "httpd.conf"), "-DFOREGROUND"],
+          url,
+          ready: answersAtRoot,
+          timeoutMs: 10_000,
+          intervalMs: 50,
+          spawnOptions: { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, APACHE_RUN_DIR: join(dir, "run"), APACHE_LOCK_DIR: join(dir, "lock"), APACHE_LOG_DIR: dir } },
+          // SIGTERM stops httpd at once (its children with it); SIGKILL if it lingers.
+          killAfterMs: 5000,
+        });
+        return {
+          url,
+          writer,
+          root: join(dir, "www", options.location),
+          version: httpdVersion(),
+          close: async () => {
+            await server.close();
+            await rm(dir, { recursive: true, force: true });
+          },
+        };
+      },
+      () => readFile(join(dir, "error.log"), "utf8").catch(() => ""),
+    );
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
   }
-  await rm(dir, { recursive: true, force: true });
-  throw new Error(`httpd did not start: ${lastError.slice(-1000)}`);
 }
 
 function userIds(name) {
   const line = execFileSync("getent", ["passwd", name], { encoding: "utf8" }).trim().split(":");
   return { uid: Number(line[2]), gid: Number(line[3]) };
-}
-
-async function waitUntilServing(url, exited) {
-  let gone = false;
-  void exited.then(() => (gone = true));
-  for (let i = 0; i < 200 && !gone; i++) {
-    try {
-      const res = await fetch(`${url}/`, { method: "GET" });
-      await res.arrayBuffer();
-      return true;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  return false;
-}
-
-async function stop(child, exited) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  // SIGTERM stops httpd at once (its children with it); SIGKILL if it lingers.
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-  await exited;
-  clearTimeout(timer);
 }

@@ -3,12 +3,11 @@
 // with Basic credentials (limit_except), every path nginx writes kept in that
 // directory. Shared by the Maven kit (PUT only) and the Generic kit (PUT,
 // DELETE and PROPFIND through the dav_ext module).
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { answersAtRoot, onFreePort, startServer } from "./server.mjs";
 
 export const NGINX = process.env.REGKIT_NGINX ?? "/usr/sbin/nginx";
 export const DAV_EXT = "/usr/lib/nginx/modules/ngx_http_dav_ext_module.so";
@@ -22,18 +21,6 @@ export function nginxUnavailable() {
 /** Why nginx cannot answer PROPFIND here (no dav_ext module), or undefined. */
 export function davExtUnavailable() {
   return existsSync(DAV_EXT) ? undefined : `nginx's dav_ext module is not at ${DAV_EXT} (install libnginx-mod-http-dav-ext)`;
-}
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function config(dir, port, options) {
@@ -92,57 +79,40 @@ export async function startNginxDav(options) {
   const writer = { username: "deployer", token: `dav-${Math.random().toString(36).slice(2)}${Date.now().toString(36)}` };
   await writeFile(join(dir, "htpasswd"), `${writer.username}:{PLAIN}${writer.token}\n`, { mode: 0o600 });
 
-  let lastError = "";
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    await writeFile(join(dir, "nginx.conf"), config(dir, port, options));
-    const child = spawn(NGINX, ["-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "error.log")], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let stderr = "";
-    child.stderr?.on("data", (c) => (stderr += c.toString()));
-    const exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
-    const url = `http://127.0.0.1:${port}/${options.location}`;
-    const ready = await waitUntilServing(url, exited);
-    if (ready) {
-      return {
-        url,
-        writer,
-        root: join(dir, "www", options.location),
-        close: async () => {
-          await stop(child, exited);
-          await rm(dir, { recursive: true, force: true });
-        },
-      };
-    }
-    await stop(child, exited);
-    const log = await readFile(join(dir, "error.log"), "utf8").catch(() => "");
-    lastError = `${stderr}\n${log}`.trim();
+  // Most often a failed start is a port taken between freePort and nginx's bind: onFreePort tries another.
+  try {
+    return await onFreePort(
+      "nginx",
+      async (port) => {
+        await writeFile(join(dir, "nginx.conf"), config(dir, port, options));
+        const url = `http://127.0.0.1:${port}/${options.location}`;
+        const server = await startServer({
+          label: "nginx",
+          command: NGINX,
+          args: ["-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "error.log")],
+          url,
+          ready: answersAtRoot,
+          timeoutMs: 5000,
+          intervalMs: 50,
+          spawnOptions: { stdio: ["ignore", "ignore", "pipe"] },
+          // SIGQUIT is nginx's graceful stop; SIGKILL if it lingers.
+          stopSignal: "SIGQUIT",
+          killAfterMs: 5000,
+        });
+        return {
+          url,
+          writer,
+          root: join(dir, "www", options.location),
+          close: async () => {
+            await server.close();
+            await rm(dir, { recursive: true, force: true });
+          },
+        };
+      },
+      () => readFile(join(dir, "error.log"), "utf8").catch(() => ""),
+    );
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
   }
-  await rm(dir, { recursive: true, force: true });
-  throw new Error(`nginx did not start: ${lastError.slice(-1000)}`);
-}
-
-async function waitUntilServing(url, exited) {
-  let gone = false;
-  void exited.then(() => (gone = true));
-  for (let i = 0; i < 100 && !gone; i++) {
-    try {
-      const res = await fetch(`${url}/`, { method: "GET" });
-      await res.arrayBuffer();
-      return true;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  return false;
-}
-
-async function stop(child, exited) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  // SIGQUIT is nginx's graceful stop; SIGKILL if it lingers.
-  child.kill("SIGQUIT");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-  await exited;
-  clearTimeout(timer);
 }

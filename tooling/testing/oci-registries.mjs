@@ -4,28 +4,25 @@
 // with htpasswd auth or none. Each server is one `start*` function taking an
 // options object, so further modes (token auth) and servers (crane registry
 // serve) are added beside them.
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { access, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { startTokenServer } from "./oci-token.mjs";
+import { freePort, startServer } from "./server.mjs";
 
 const run = promisify(execFile);
 
-/** A free TCP port on 127.0.0.1 (docker-registry takes an address, not port 0). */
-async function freePort() {
-  return await new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
+/** A readiness check for startServer: GET /v2/ answers one of `statuses`. */
+function answersV2(...statuses) {
+  return async (url) => {
+    const res = await fetch(`${url}/v2/`);
+    await res.arrayBuffer();
+    return statuses.includes(res.status);
+  };
 }
 
 /** Debian's docker-registry binary. */
@@ -109,44 +106,25 @@ export async function startDistribution(options = {}) {
   }
   const config = join(dir, "config.yml");
   await writeFile(config, `${lines.join("\n")}\n`);
-  const child = spawn(DOCKER_REGISTRY, ["serve", config], { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout.on("data", (d) => (output = (output + d).slice(-20_000)));
-  child.stderr.on("data", (d) => (output = (output + d).slice(-20_000)));
   const origin = `http://127.0.0.1:${port}`;
-  const close = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      await new Promise((resolve) => child.once("exit", resolve));
-    }
-    await tokens?.close();
-    await rm(dir, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  for (;;) {
-    if (child.exitCode !== null) {
-      await close();
-      throw new Error(`docker-registry exited (${child.exitCode}) before listening:\n${output.slice(-2000)}`);
-    }
-    try {
-      // 200 without auth, 401 with: either way it listens.
-      const res = await fetch(`${origin}/v2/`);
-      await res.arrayBuffer();
-      if (res.status === 200 || res.status === 401) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await close();
-      throw new Error(`docker-registry did not answer on ${origin} within the timeout:\n${output.slice(-2000)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const { child, output, close } = await startServer({
+    label: "docker-registry",
+    command: DOCKER_REGISTRY,
+    args: ["serve", config],
+    url: origin,
+    timeoutMs: options.timeoutMs,
+    // 200 without auth, 401 with: either way it listens.
+    ready: answersV2(200, 401),
+    cleanup: async () => {
+      await tokens?.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  });
   if (auth === "token") {
     const url = origin.replace("127.0.0.1", "localhost");
-    return { url, origin: url, auth, username, password, readerUsername: "reader", readerPassword, tokens, pid: child.pid, output: () => output, close };
+    return { url, origin: url, auth, username, password, readerUsername: "reader", readerPassword, tokens, pid: child.pid, output, close };
   }
-  return { url: origin, origin, auth, ...(auth === "htpasswd" ? { username, password } : {}), pid: child.pid, output: () => output, close };
+  return { url: origin, origin, auth, ...(auth === "htpasswd" ? { username, password } : {}), pid: child.pid, output, close };
 }
 
 /** crane as install-tools.sh links it (outside vitest, whose setup puts that directory on PATH, too), else from PATH. */
@@ -177,36 +155,15 @@ export async function startCraneRegistry(options = {}) {
   const dir = await mkdtemp(join(tmpdir(), "regkit-crane-registry-"));
   const port = await freePort();
   const command = (await access(craneCommand()).then(() => true, () => false)) ? craneCommand() : "crane";
-  const child = spawn(command, ["registry", "serve", "--address", `127.0.0.1:${port}`, "--disk", dir], { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout.on("data", (d) => (output = (output + d).slice(-20_000)));
-  child.stderr.on("data", (d) => (output = (output + d).slice(-20_000)));
   const origin = `http://127.0.0.1:${port}`;
-  const close = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      await new Promise((resolve) => child.once("exit", resolve));
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  for (;;) {
-    if (child.exitCode !== null) {
-      await close();
-      throw new Error(`crane registry serve exited (${child.exitCode}) before listening:\n${output.slice(-2000)}`);
-    }
-    try {
-      const res = await fetch(`${origin}/v2/`);
-      await res.arrayBuffer();
-      if (res.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await close();
-      throw new Error(`crane registry serve did not answer on ${origin} within the timeout:\n${output.slice(-2000)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { url: origin, origin, auth: "none", pid: child.pid, output: () => output, close };
+  const { child, output, close } = await startServer({
+    label: "crane registry serve",
+    command,
+    args: ["registry", "serve", "--address", `127.0.0.1:${port}`, "--disk", dir],
+    url: origin,
+    timeoutMs: options.timeoutMs,
+    ready: answersV2(200),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  });
+  return { url: origin, origin, auth: "none", pid: child.pid, output, close };
 }

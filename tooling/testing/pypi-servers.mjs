@@ -7,12 +7,13 @@
 // Both come from PyPI through packages/pypi/ci/install-tools.sh, pinned, into
 // $REGKIT_TOOLS/bin. When one is missing, `pypiserverUnavailable()` /
 // `devpiUnavailable()` say why, and the tests skip with that reason.
-import { spawn, execFile } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startServer } from "./server.mjs";
 import { freePort } from "./verdaccio.mjs";
 
 export { freePort };
@@ -52,44 +53,19 @@ function run(command, args, options = {}) {
  * Spawns a server and waits until `ready(url)` resolves true; the returned
  * close() stops it (SIGTERM, then SIGKILL after 10 s) and removes `dir`.
  */
-async function serve(label, command, args, { dir, url, ready, timeoutMs, env = {} }) {
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env }, cwd: dir });
-  let output = "";
-  const keep = (d) => {
-    output = (output + d).slice(-20_000);
-  };
-  child.stdout.on("data", keep);
-  child.stderr.on("data", keep);
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  let closing;
-  const close = () =>
-    (closing ??= (async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      await rm(dir, { recursive: true, force: true });
-    })());
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) {
-      await close();
-      throw new Error(`${label} exited (${child.exitCode}) before answering:\n${output.slice(-2000)}`);
-    }
-    try {
-      if (await ready(url)) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await close();
-      throw new Error(`${label} did not answer on ${url} within ${timeoutMs} ms:\n${output.slice(-2000)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return { child, close, output: () => output };
+function serve(label, command, args, { dir, url, ready, timeoutMs, env = {} }) {
+  return startServer({
+    label,
+    command,
+    args,
+    url,
+    ready,
+    timeoutMs,
+    intervalMs: 250,
+    killAfterMs: 10_000,
+    spawnOptions: { env: { ...process.env, ...env }, cwd: dir },
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  });
 }
 
 /**

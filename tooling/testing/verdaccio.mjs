@@ -1,26 +1,16 @@
 // Starts a real Verdaccio 6 (a devDependency of @regkit/npm) on 127.0.0.1 with
 // a throw-away storage and htpasswd file, creates one user and returns its
 // token. Shared by the npm interop tests and the benchmarks.
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort, startServer } from "./server.mjs";
+
+// Other starters and the benchmarks import freePort from here.
+export { freePort };
 
 const bin = fileURLToPath(new URL("../../packages/npm/node_modules/verdaccio/bin/verdaccio", import.meta.url));
-
-/** A free TCP port on 127.0.0.1 (Verdaccio cannot listen on port 0 and report it). */
-export async function freePort() {
-  return await new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * `access: "$authenticated"` starts a private Verdaccio (packages readable by logged-in users only).
@@ -56,39 +46,18 @@ export async function startVerdaccio(options = {}) {
       "",
     ].join("\n"),
   );
-  const child = spawn(process.execPath, [bin, "--config", config, "--listen", `127.0.0.1:${port}`], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, NODE_ENV: "production" },
-  });
-  let output = "";
-  child.stdout.on("data", (d) => (output += d));
-  child.stderr.on("data", (d) => (output += d));
   const url = `http://127.0.0.1:${port}`;
-  const close = async () => {
-    if (child.exitCode === null) {
-      child.kill("SIGTERM");
-      await new Promise((resolve) => child.once("exit", resolve));
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  for (;;) {
-    if (child.exitCode !== null) {
-      await close();
-      throw new Error(`Verdaccio exited (${child.exitCode}) before listening:\n${output.slice(-2000)}`);
-    }
-    try {
-      const res = await fetch(`${url}/-/ping`);
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await close();
-      throw new Error(`Verdaccio did not answer on ${url} within the timeout:\n${output.slice(-2000)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  const { child, close } = await startServer({
+    label: "Verdaccio",
+    command: process.execPath,
+    args: [bin, "--config", config, "--listen", `127.0.0.1:${port}`],
+    url,
+    timeoutMs: options.timeoutMs,
+    intervalMs: 200,
+    spawnOptions: { env: { ...process.env, NODE_ENV: "production" } },
+    ready: async (at) => (await fetch(`${at}/-/ping`)).ok,
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  });
   const username = options.user ?? "regkit";
   const res = await fetch(`${url}/-/user/org.couchdb.user:${username}`, {
     method: "PUT",

@@ -13,15 +13,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   type ClientDriver,
-  type DriverContext,
   type Exchange,
   type RunReport,
   type ScenarioResult,
   buildCompatibilityMatrix,
   clientRunsOf,
-  collect,
   compatibilityCells,
-  digestOf,
   probeTool,
   probedVersion,
   readRunReports,
@@ -31,15 +28,14 @@ import {
   renderHtml,
   runConformance,
   runReportFile,
-  runTool,
   writeRunReport,
 } from "@regkit/core";
 import { createReferenceRegistry, type ReferenceRegistry } from "@regkit/registry";
 import { corruptBody, startFaultyProxy } from "@regkit/registry/faults";
 import { exampleKit, exampleReference } from "@regkit/testkit";
 import { generateDocs } from "../../../tooling/docs/generate.mjs";
+import { ABSENT, absentClient, nodeClient } from "./example-clients.js";
 
-type ExampleProfile = (typeof exampleKit.profiles)[string];
 
 const result = (fields: Partial<ScenarioResult> & Pick<ScenarioResult, "status">): ScenarioResult => ({
   format: "example",
@@ -202,52 +198,6 @@ describe("the matrix built from reports", () => {
     expect(renderCompatibilityHtml(buildCompatibilityMatrix([report({ results: [result({ status: "pass" })] })]))).toContain("No real client took part");
   });
 });
-
-// A real client for the example format, as in the report test: a node process uploading and downloading over HTTP.
-const CLIENT_SCRIPT = `
-const fs = require("node:fs");
-const [mode, url, file] = process.argv.slice(1);
-const headers = JSON.parse(process.env.REGKIT_CLIENT_HEADERS || "{}");
-(async () => {
-  const res = mode === "put" ? await fetch(url, { method: "PUT", headers, body: fs.readFileSync(file) }) : await fetch(url, { headers });
-  if (!res.ok) process.exit(1);
-  if (mode === "get") fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()));
-})().catch((e) => { console.error(String(e)); process.exit(2); });
-`;
-
-function nodeClient(): ClientDriver<ExampleProfile> {
-  const run = async (mode: "put" | "get", url: string, file: string, ctx: DriverContext<ExampleProfile>) =>
-    runTool({ command: process.execPath, args: ["-e", CLIENT_SCRIPT, mode, url, file], env: { REGKIT_CLIENT_HEADERS: JSON.stringify(ctx.target.profile.authHeaders(ctx.credential)) }, secrets: ctx.secrets, signal: ctx.signal, timeoutMs: 30_000 });
-  return {
-    name: "node-fetch",
-    async unavailable() {
-      return (await probeTool(process.execPath, ["--version"])) ? undefined : "node cannot be started";
-    },
-    async publish(artifact, ctx) {
-      const file = join(ctx.workdir, artifact.filename);
-      await writeFile(file, await collect(artifact.content.stream()));
-      const ran = await run("put", `${ctx.registry}/${artifact.name}/${artifact.version}/${artifact.filename}`, file, ctx);
-      return { accepted: ran.code === 0, output: ran.output };
-    },
-    async install(name, version, ctx) {
-      const file = join(ctx.workdir, `${name}-${version}.got`);
-      const ran = await run("get", `${ctx.registry}/${name}/${version}/${name}-${version}.bin`, file, ctx);
-      if (ran.code !== 0) throw new Error(`node-fetch could not download ${name}@${version}: ${ran.output}`);
-      return { digests: (await digestOf(await readFile(file))).digests, output: ran.output };
-    },
-  };
-}
-
-const ABSENT = "regkit-absent-client";
-const absentClient: ClientDriver<ExampleProfile> = {
-  name: ABSENT,
-  async unavailable() {
-    return (await probeTool(ABSENT, ["--version"])) ? undefined : `${ABSENT} not found on PATH`;
-  },
-  async install() {
-    throw new Error(`${ABSENT} is not installed: it never runs`);
-  },
-};
 
 describe("real runs fill the matrix", () => {
   const kit = { ...exampleKit, drivers: [nodeClient(), absentClient] };

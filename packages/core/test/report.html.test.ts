@@ -22,28 +22,23 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   badgeReporter,
-  collect,
-  digestOf,
   htmlReporter,
   junitReporter,
   markdownReporter,
   parseSettingPairs,
-  probeTool,
   renderConsole,
   renderHtml,
   renderMarkdown,
   resolveTarget,
   runConformance,
-  runTool,
   settingsOf,
-  type ClientDriver,
-  type DriverContext,
   type RunReport,
   type ScenarioResult,
 } from "@regkit/core";
 import { createReferenceRegistry, type ReferenceRegistry } from "@regkit/registry";
 import { corruptBody, startFaultyProxy, type Fault } from "@regkit/registry/faults";
 import { exampleKit, exampleReference } from "@regkit/testkit";
+import { ABSENT, absentClient, nodeClient } from "./example-clients.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const MiB = 1024 * 1024;
@@ -51,66 +46,7 @@ const SEED = 77;
 /** Where CI keeps what the test run leaves for people to look at (vitest's JUnit file is there too). */
 const SCREENSHOT = fileURLToPath(new URL("../../../regkit-report/report-screenshot.png", import.meta.url));
 
-type ExampleProfile = (typeof exampleKit.profiles)[string];
-
-// A real client for the example format: a separate node process that uploads
-// and downloads over HTTP through the recording proxy, as npm or twine would
-// for theirs. Credentials travel in its environment, never on its command line.
-const CLIENT_SCRIPT = `
-const fs = require("node:fs");
-const [mode, url, file] = process.argv.slice(1);
-const headers = JSON.parse(process.env.REGKIT_CLIENT_HEADERS || "{}");
-(async () => {
-  const res = mode === "put" ? await fetch(url, { method: "PUT", headers, body: fs.readFileSync(file) }) : await fetch(url, { headers });
-  console.log(mode, res.status);
-  if (!res.ok) process.exit(1);
-  if (mode === "get") fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()));
-})().catch((e) => { console.error(String(e)); process.exit(2); });
-`;
-
-function nodeClient(): ClientDriver<ExampleProfile> {
-  const run = async (mode: "put" | "get", url: string, file: string, ctx: DriverContext<ExampleProfile>) =>
-    runTool({
-      command: process.execPath,
-      args: ["-e", CLIENT_SCRIPT, mode, url, file],
-      env: { REGKIT_CLIENT_HEADERS: JSON.stringify(ctx.target.profile.authHeaders(ctx.credential)) },
-      secrets: ctx.secrets,
-      signal: ctx.signal,
-      timeoutMs: 30_000,
-    });
-  return {
-    name: "node-fetch",
-    async unavailable() {
-      return (await probeTool(process.execPath, ["--version"])) ? undefined : "node cannot be started";
-    },
-    async publish(artifact, ctx) {
-      const file = join(ctx.workdir, artifact.filename);
-      await writeFile(file, await collect(artifact.content.stream()));
-      const ran = await run("put", `${ctx.registry}/${artifact.name}/${artifact.version}/${artifact.filename}`, file, ctx);
-      return { accepted: ran.code === 0, output: ran.output };
-    },
-    async install(name, version, ctx) {
-      const file = join(ctx.workdir, `${name}-${version}.got`);
-      const ran = await run("get", `${ctx.registry}/${name}/${version}/${name}-${version}.bin`, file, ctx);
-      if (ran.code !== 0) throw new Error(`node-fetch could not download ${name}@${version}: ${ran.output}`);
-      return { digests: (await digestOf(await readFile(file))).digests, output: ran.output };
-    },
-  };
-}
-
-/** A client that is really not on this machine: its probe finds nothing on PATH. */
-const ABSENT = "regkit-absent-client";
-const absentClient: ClientDriver<ExampleProfile> = {
-  name: ABSENT,
-  async unavailable() {
-    return (await probeTool(ABSENT, ["--version"])) ? undefined : `${ABSENT} not found on PATH`;
-  },
-  async install() {
-    throw new Error(`${ABSENT} is not installed: it never runs`);
-  },
-};
-
-const clientsKit = { ...exampleKit, drivers: [nodeClient(), absentClient] };
+const clientsKit = { ...exampleKit, drivers: [nodeClient({ echoStatus: true }), absentClient] };
 const noClientKit = { ...exampleKit, drivers: [absentClient] };
 
 let registry: ReferenceRegistry;

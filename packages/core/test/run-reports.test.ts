@@ -7,29 +7,19 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect } from "vitest";
-import { type ClientDriver, RUN_REPORTS_ENV, buildCompatibilityMatrix, probeTool, readRunReports, reportJsonSchema } from "@regkit/core";
+import { RUN_REPORTS_ENV, buildCompatibilityMatrix, readRunReports, reportJsonSchema } from "@regkit/core";
 import { describeConformance } from "@regkit/core/vitest";
 import { createReferenceRegistry } from "@regkit/registry";
 import { exampleKit, exampleReference } from "@regkit/testkit";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import * as ajvFormats from "ajv-formats";
+import { ABSENT, absentClient } from "./example-clients.js";
 
-type ExampleProfile = (typeof exampleKit.profiles)[string];
 
 const registry = await createReferenceRegistry({ formats: [exampleReference] });
 const dir = await mkdtemp(join(tmpdir(), "regkit-run-reports-"));
 const envDir = join(dir, "from-env");
-const ABSENT = "regkit-absent-client";
-const absent: ClientDriver<ExampleProfile> = {
-  name: ABSENT,
-  async unavailable() {
-    return (await probeTool(ABSENT, ["--version"])) ? undefined : `${ABSENT} not found on PATH`;
-  },
-  async install() {
-    throw new Error("never runs");
-  },
-};
-const kit = { ...exampleKit, drivers: [absent] };
+const kit = { ...exampleKit, drivers: [absentClient] };
 const target = { registry: registry.registries.example!, credentials: { personal: registry.tokens.personal } };
 
 describeConformance(kit, target, { scenarios: ["push.small", "clients.roundtrip"], tokenKinds: ["personal"], reportDir: dir, label: "reference" });

@@ -13,15 +13,13 @@ afterAll(async () => {
   await registry.close();
 });
 
-// The reference registry's Packages API lists every version with status
-// "default" and serves no /packages/:id/package_files (see docs/generic.md,
-// "The reference registry"): the two checks that need them are off here and
-// pinned by their own tests when the registry has them.
-const gaps = { hiddenUnlisted: false, packageFilesApi: false };
-const settings = { manyVersions: 15, manyPackages: 5, largeSize: "3MiB", numRuns: 3, maxCommands: 8, ...gaps };
+// The profiles' defaults otherwise: the reference's Packages API leaves hidden
+// versions out of its list and serves /packages/:id/package_files, so
+// generic.hidden and generic.package-file run in full.
+const settings = { manyVersions: 15, manyPackages: 5, largeSize: "3MiB", numRuns: 3, maxCommands: 8 };
 
-describeConformance(genericKit, referenceTarget(registry, "generic", { settings }));
-describeConformance(genericKit, referenceTarget(registry, "generic", { profile: "gitlab-basic", settings }));
+describeConformance(genericKit, referenceTarget(registry, "generic", { settings }), { label: "reference" });
+describeConformance(genericKit, referenceTarget(registry, "generic", { profile: "gitlab-basic", settings }), { label: "reference" });
 
 // A group that forbids duplicates, with an exception pattern (GitLab's
 // generic_duplicate_exception_regex): the duplicate scenarios under both,

@@ -70,6 +70,10 @@ pinFacts(genericGitLabFacts, {
     expect(body).toMatchObject({ file_name: "b.bin", size: 8, file_sha256: sha256("selected") });
     expect(typeof body.id).toBe("number");
     expect(typeof body.package_id).toBe("number");
+    // The same file, under the same id, in the Packages API's package files.
+    const files = await call(`${registry.url}/api/v4/projects/1/packages/${String(body.package_id)}/package_files`);
+    expect(files.status).toBe(200);
+    expect((JSON.parse(files.text) as Record<string, unknown>[]).find((f) => f.file_name === "b.bin")).toMatchObject({ id: body.id, size: 8, file_sha256: sha256("selected") });
   },
   async selectValues(fact) {
     const name = fresh();
@@ -89,9 +93,21 @@ pinFacts(genericGitLabFacts, {
     expect(fact.value.downloadable).toBe(true);
     expect(got.status).toBe(200);
     expect(got.text).toBe("hidden");
-    // The listing half (listedByDefault: false) is the Packages API's: the
-    // reference registry's does not model package statuses yet (docs/generic.md).
+    // The listing half is the registry's Packages API: left out by default, listed with status=hidden.
+    const list = async (query: string) => {
+      const res = await call(`${registry.url}/api/v4/projects/1/packages?package_name=${name}${query}`);
+      expect(res.status).toBe(200);
+      return (JSON.parse(res.text) as { version: string; status: string }[]).map((p) => `${p.version}:${p.status}`);
+    };
     expect(fact.value.listedByDefault).toBe(false);
+    expect(await list("")).toEqual([]);
+    expect(fact.value.listedWith).toBe("status=hidden");
+    expect(await list("&status=hidden")).toEqual(["1.0.0:hidden"]);
+    // A later upload without a status keeps it hidden; one with status=default shows it again.
+    expect((await put(`/${name}/1.0.0/b.bin`, "b")).status).toBe(201);
+    expect(await list("")).toEqual([]);
+    expect((await put(`/${name}/1.0.0/c.bin?status=default`, "c")).status).toBe(201);
+    expect(await list("")).toEqual(["1.0.0:default"]);
   },
   async nameRule(fact) {
     for (const good of ["my.pkg", "A_b-c+d", "x"]) {

@@ -30,7 +30,7 @@ test("no secret in any form in the reports of a run against a registry that echo
   const secrets = [...h.registry.secrets];
   const reports: RunReport[] = [];
   for (const profile of ["gitlab", "gitlab-basic"]) {
-    reports.push(await h.run(echo, { scenarios: ["push.small", "clients.roundtrip", "auth.matrix", "generic.package-file"], tokenKinds: ALL_TOKEN_KINDS, profile, settings: { hiddenUnlisted: false, packageFilesApi: false } }));
+    reports.push(await h.run(echo, { scenarios: ["push.small", "clients.roundtrip", "auth.matrix", "generic.package-file"], tokenKinds: ALL_TOKEN_KINDS, profile }));
   }
   // The echo did its job: curl's refused uploads and the refused reads are failures with evidence.
   for (const report of reports) {

@@ -34,7 +34,7 @@ if (!nginx) {
     options: { manyVersions: 12, manyPackages: 12, largeSize: 9 * 1024 * 1024, numRuns: 3, maxCommands: 8 },
   };
 
-  describeConformance(mavenKit, target, { exclude: await exclusionsFor(nginx.url) });
+  describeConformance(mavenKit, target, { exclude: await exclusionsFor(nginx.url), label: "nginx" });
 
   const mvnReason = await mvnDriver.unavailable();
   describe.skipIf(mvnReason !== undefined)(`mvn against nginx${mvnReason ? ` (skipped: ${mvnReason})` : ""}`, () => {

@@ -24,14 +24,16 @@ afterAll(async () => {
 
 const exclude = await exclusionsFor(main.registry.url);
 
-describeConformance(mavenKit, main.target({ limits: { maxFileSize: LIMIT }, options }), { exclude });
+describeConformance(mavenKit, main.target({ limits: { maxFileSize: LIMIT }, options }), { exclude, label: "reference" });
 
 describeConformance(mavenKit, main.target({ profile: "gitlab-basic", options }), {
   scenarios: ["push.small", "pull.package", "auth.matrix", "clients.roundtrip", "maven.snapshots"],
   exclude,
+  label: "reference",
 });
 
 describeConformance(mavenKit, rejecting.target({ policies: { duplicates: "reject" }, options }), {
   scenarios: ["push.duplicate", "pull.duplicate", "model.random-ops", "maven.snapshots", "maven.checksums"],
   tokenKinds: ["personal"],
+  label: "reference-reject",
 });

@@ -26,7 +26,7 @@ const PINNED = "packages/npm/test/gitlab-facts.test.ts";
 const at = (commit: string): string => `GitLab 18.x, commit ${commit}`;
 
 const PROJECT = { file: "lib/api/npm_project_packages.rb", version: at("800235c") };
-const ENDPOINTS = { file: "lib/api/concerns/packages/npm_endpoints.rb", version: "GitLab 18.x, newest stored copy (index id 1112576132; commit not reported)" };
+const ENDPOINTS = { file: "lib/api/concerns/packages/npm_endpoints.rb", version: "GitLab 18.x, commit c0ef148" };
 const CREATE = { file: "app/services/packages/npm/create_package_service.rb", version: at("e6d27fc") };
 const METADATA = { file: "app/services/packages/npm/generate_metadata_service.rb", version: at("4dbbab7") };
 const HELPERS = { file: "lib/api/helpers/packages/npm.rb", version: at("301db28") };
@@ -73,7 +73,7 @@ const facts = {
     behaviour: "the default npm file size limit (plan limit `npm_max_file_size`)",
     gitlab: "524288000 bytes (500 MiB); an administrator changes it per plan",
     value: 524_288_000,
-    source: { file: "db/structure.sql", at: "table plan_limits, npm_max_file_size bigint DEFAULT 524288000 NOT NULL", version: "GitLab 18.x, newest stored copy (index id 53131093219)" },
+    source: { file: "db/structure.sql", at: "table plan_limits, npm_max_file_size bigint DEFAULT 524288000 NOT NULL", version: "GitLab 18.x, commit 92de056" },
     pinnedBy: PINNED,
   },
   nameRule: {

@@ -10,7 +10,7 @@ import { createReferenceRegistry, referenceTarget } from "@regkit/registry";
 
 const MiB = 1024 * 1024;
 const registry = await createReferenceRegistry({ formats: [npmReference], limits: { npm: { maxFileSize: 24 * MiB } } });
-describeConformance(npmKit, referenceTarget(registry, "npm", { options: { manyVersions: 60, manyPackages: 60, largeSize: 16 * MiB, numRuns: 5, maxCommands: 12 } }));
+describeConformance(npmKit, referenceTarget(registry, "npm", { options: { manyVersions: 60, manyPackages: 60, largeSize: 16 * MiB, numRuns: 5, maxCommands: 12 } }), { label: "reference" });
 
 afterAll(async () => {
   await registry.close();

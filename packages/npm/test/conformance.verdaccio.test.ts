@@ -24,7 +24,7 @@ const target = {
 };
 
 const results: ScenarioResult[] = [];
-describeConformance(npmKit, target, { onResult: (r) => results.push(r) });
+describeConformance(npmKit, target, { onResult: (r) => results.push(r), label: "verdaccio" });
 
 describe("Verdaccio's recorded deviations", () => {
   test("the JSON-only packument and the lenient names are deviations with their record, not passes", () => {

@@ -1,12 +1,9 @@
 // The npm CLI against a registry that accepts connections and never answers:
 // the driver must end on npm's own request timeout, with one attempt per
 // request (no retries to multiply the wait), and say why.
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type BlackHole, startBlackHole } from "@regkit/testkit";
-import { resolveTarget, type Credential } from "@regkit/core";
+import { describe, expect, test } from "vitest";
+import { expectNoRepeats, timed, timedFailure, useBlackHole } from "@regkit/testkit";
+import type { Credential } from "@regkit/core";
 import { npmKit } from "@regkit/npm";
 import { NPM_CLI_LIMITS, createBun, createNpmCli, createPnpm, createYarn } from "../src/drivers.js";
 
@@ -21,37 +18,11 @@ const BOUND_MS = 60_000;
 
 const driver = createNpmCli(limits);
 const why = await driver.unavailable();
-let hole: BlackHole;
-let workdir: string;
+const bench = useBlackHole("regkit-npm-bounds-");
+const credential: Credential = { kind: "personal", token: TOKEN };
 
-beforeAll(async () => {
-  hole = await startBlackHole();
-  workdir = await mkdtemp(join(tmpdir(), "regkit-npm-bounds-"));
-});
-afterAll(async () => {
-  await hole?.close();
-  await rm(workdir, { recursive: true, force: true });
-});
-
-async function context(name: string) {
-  await mkdir(join(workdir, name), { recursive: true });
-  const registry = `${hole.url}/api/v4/projects/1/packages/npm`;
-  const credential: Credential = { kind: "personal", token: TOKEN };
-  return {
-    registry,
-    target: resolveTarget(npmKit, { registry, credentials: { personal: TOKEN } }),
-    credential,
-    secrets: [TOKEN],
-    workdir: join(workdir, name),
-    // Longer than the driver's own limit: what ends the run must be the driver, not this signal.
-    signal: AbortSignal.timeout(limits.totalMs + 60_000),
-  };
-}
-
-/** No request went out twice: npm made one attempt at each. */
-function expectNoRepeats(requests: readonly string[]): void {
-  expect(requests.length).toBeGreaterThan(0);
-  expect(requests.filter((r, i) => requests.indexOf(r) !== i), `requests: ${requests.join("; ")}`).toEqual([]);
+function context(name: string) {
+  return bench.context(npmKit, { name, registry: `${bench.hole.url}/api/v4/projects/1/packages/npm`, credential, totalMs: limits.totalMs });
 }
 
 test("the kit's npm driver keeps its whole run within 240 s", () => {
@@ -62,37 +33,30 @@ test("the kit's npm driver keeps its whole run within 240 s", () => {
 describe.skipIf(why !== undefined)(`npm CLI against a registry that never answers${why ? ` (${why})` : ""}`, () => {
   test("publish ends on npm's own timeout, one attempt per request, not accepted, and says why", async () => {
     const ctx = await context("publish");
-    hole.requests.length = 0;
+    bench.hole.requests.length = 0;
     const artifact = await npmKit.build({ name: "regkit-blackhole", version: "1.0.0" });
-    const started = performance.now();
-    const result = await driver.publish!(artifact, ctx);
-    const elapsed = performance.now() - started;
+    const { value: result, elapsedMs: elapsed } = await timed(() => driver.publish!(artifact, ctx));
     expect(result.accepted).toBe(false);
     expect(result.output).toMatch(/network timeout|ETIMEDOUT|FETCH_ERROR/);
     // npm gave up by itself: the driver's time limit did not have to kill it.
     expect(result.output).not.toMatch(/did not finish within/);
     expect(elapsed).toBeLessThan(BOUND_MS);
-    expect(hole.requests.some((r) => r.startsWith("PUT "))).toBe(true);
-    expectNoRepeats(hole.requests);
+    expect(bench.hole.requests.some((r) => r.startsWith("PUT "))).toBe(true);
+    expectNoRepeats(bench.hole.requests);
     expect(result.output).not.toContain(TOKEN);
   }, 120_000);
 
   test("install ends on npm's own timeout, one attempt per request, and throws with npm's output", async () => {
     const ctx = await context("install");
-    hole.requests.length = 0;
-    const started = performance.now();
-    const error = await driver.install!("regkit-blackhole", "1.0.0", ctx).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    const elapsed = performance.now() - started;
+    bench.hole.requests.length = 0;
+    const { error, elapsedMs: elapsed } = await timedFailure(() => driver.install!("regkit-blackhole", "1.0.0", ctx));
     expect(error).toBeInstanceOf(Error);
     const message = (error as Error).message;
     expect(message).toMatch(/npm pack regkit-blackhole@1\.0\.0 failed \(exit \d+\): [\s\S]*(network timeout|ETIMEDOUT|FETCH_ERROR)/);
     expect(message).not.toMatch(/did not finish within/);
     expect(elapsed).toBeLessThan(BOUND_MS);
-    expect(hole.requests.some((r) => r.startsWith("GET "))).toBe(true);
-    expectNoRepeats(hole.requests);
+    expect(bench.hole.requests.some((r) => r.startsWith("GET "))).toBe(true);
+    expectNoRepeats(bench.hole.requests);
     expect(message).not.toContain(TOKEN);
   }, 120_000);
 });
@@ -109,18 +73,16 @@ for (const [make, ownTimeout] of [
   describe.skipIf(reason !== undefined)(`${other.name} against a registry that never answers${reason ? ` (${reason})` : ""}`, () => {
     test("install ends on the client's own timeout, one attempt per request, and throws naming the client", async () => {
       const ctx = await context(`${other.name}-install`);
-      hole.requests.length = 0;
-      const started = performance.now();
-      const error = await other.install!("regkit-blackhole", "1.0.0", ctx).then(() => undefined, (e: unknown) => e);
-      const elapsed = performance.now() - started;
+      bench.hole.requests.length = 0;
+      const { error, elapsedMs: elapsed } = await timedFailure(() => other.install!("regkit-blackhole", "1.0.0", ctx));
       expect(error).toBeInstanceOf(Error);
       const message = (error as Error).message;
       expect(message).toMatch(new RegExp(`^${other.name} could not install regkit-blackhole@1\\.0\\.0 \\(exit \\d+\\): `));
       expect(message).toMatch(ownTimeout);
       expect(message).not.toMatch(/did not finish within/);
       expect(elapsed).toBeLessThan(BOUND_MS);
-      expect(hole.requests.some((r) => r.startsWith("GET "))).toBe(true);
-      expectNoRepeats(hole.requests);
+      expect(bench.hole.requests.some((r) => r.startsWith("GET "))).toBe(true);
+      expectNoRepeats(bench.hole.requests);
       expect(message).not.toContain(TOKEN);
     }, 120_000);
   });
@@ -131,9 +93,7 @@ const bunReason = await shortBun.unavailable();
 describe.skipIf(bunReason !== undefined)(`bun against a registry that never answers${bunReason ? ` (${bunReason})` : ""}`, () => {
   test("install is killed at the driver's limit, and the error says so", async () => {
     const ctx = await context("bun-install");
-    const started = performance.now();
-    const error = await shortBun.install!("regkit-blackhole", "1.0.0", ctx).then(() => undefined, (e: unknown) => e);
-    const elapsed = performance.now() - started;
+    const { error, elapsedMs: elapsed } = await timedFailure(() => shortBun.install!("regkit-blackhole", "1.0.0", ctx));
     expect((error as Error).message).toMatch(/^bun could not install regkit-blackhole@1\.0\.0 \(exit 124\): [\s\S]*did not finish within 15 s and was killed/);
     expect(elapsed).toBeLessThan(BOUND_MS);
     expect((error as Error).message).not.toContain(TOKEN);

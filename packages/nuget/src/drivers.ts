@@ -83,6 +83,12 @@ export function createNugetExe(limits: NuGetExeLimits = NUGET_EXE_LIMITS): Clien
       if (!nugetExePath()) return "the nuget-exe npm package is not installed";
       return (await probeTool("mono", ["--version"])) ? undefined : "mono not found on PATH (Debian package mono-complete)";
     },
+    // NuGet.exe's own version (its help starts "NuGet Version: 5.8.1.7021"), not mono's.
+    async version() {
+      const exe = nugetExePath();
+      const line = exe ? await probeTool("mono", [exe, "help"]) : undefined;
+      return line?.replace(/^NuGet Version:\s*/i, "NuGet.exe ");
+    },
     async publish(artifact: Artifact, ctx: DriverContext<NuGetProfile>) {
       const file = join(ctx.workdir, artifact.filename);
       await pipeline(Readable.from(artifact.content.stream()), createWriteStream(file));

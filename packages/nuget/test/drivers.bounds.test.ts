@@ -3,13 +3,10 @@
 // them, so against a registry that answers nothing the driver's time limit
 // must end it; the push request itself is bounded by NuGet's own -Timeout,
 // shown against a registry that serves its service index and then hangs.
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { type IncomingMessage, type ServerResponse, createServer as createHttpServer } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type BlackHole, startBlackHole } from "@regkit/testkit";
-import { resolveTarget, type Credential } from "@regkit/core";
+import { timed, timedFailure, useBlackHole } from "@regkit/testkit";
+import type { Credential } from "@regkit/core";
 import { nugetKit } from "@regkit/nuget";
 import { NUGET_EXE_LIMITS, createNugetExe } from "../src/drivers.js";
 
@@ -55,34 +52,20 @@ const SILENT_BOUND_MS = 45_000;
 const PUSH_BOUND_MS = 60_000;
 
 const why = await createNugetExe().unavailable();
-let hole: BlackHole;
+const bench = useBlackHole("regkit-nuget-bounds-");
 let feed: Awaited<ReturnType<typeof startHangingFeed>>;
-let workdir: string;
 
 beforeAll(async () => {
-  hole = await startBlackHole();
   feed = await startHangingFeed();
-  workdir = await mkdtemp(join(tmpdir(), "regkit-nuget-bounds-"));
 });
 afterAll(async () => {
-  await hole?.close();
   await feed?.close();
-  await rm(workdir, { recursive: true, force: true });
 });
 
-async function context(origin: string, name: string, totalMs: number) {
-  await mkdir(join(workdir, name), { recursive: true });
-  const registry = `${origin}/api/v4/projects/1/packages/nuget`;
-  const credential: Credential = { kind: "personal", token: TOKEN, username: "regkit-user" };
-  return {
-    registry,
-    target: resolveTarget(nugetKit, { registry, credentials: { personal: TOKEN, personalUsername: "regkit-user" } }),
-    credential,
-    secrets: [TOKEN],
-    workdir: join(workdir, name),
-    // Longer than the driver's own limit: what ends the run must be the driver, not this signal.
-    signal: AbortSignal.timeout(totalMs + 60_000),
-  };
+const credential: Credential = { kind: "personal", token: TOKEN, username: "regkit-user" };
+
+function context(origin: string, name: string, totalMs: number) {
+  return bench.context(nugetKit, { name, registry: `${origin}/api/v4/projects/1/packages/nuget`, credential, credentials: { personal: TOKEN, personalUsername: "regkit-user" }, totalMs });
 }
 
 test("the kit's NuGet.exe driver keeps its whole run within 240 s", () => {
@@ -93,34 +76,27 @@ test("the kit's NuGet.exe driver keeps its whole run within 240 s", () => {
 describe.skipIf(why !== undefined)(`NuGet.exe against registries that never answer${why ? ` (${why})` : ""}`, () => {
   test("push to a registry that answers nothing is ended by the driver's limit, not accepted, and says so", async () => {
     const driver = createNugetExe(silentLimits);
-    const ctx = await context(hole.url, "push-silent", silentLimits.totalMs);
-    hole.requests.length = 0;
+    const ctx = await context(bench.hole.url, "push-silent", silentLimits.totalMs);
+    bench.hole.requests.length = 0;
     const artifact = await nugetKit.build({ name: "Regkit.BlackHole", version: "1.0.0" });
-    const started = performance.now();
-    const result = await driver.publish!(artifact, ctx);
-    const elapsed = performance.now() - started;
+    const { value: result, elapsedMs: elapsed } = await timed(() => driver.publish!(artifact, ctx));
     expect(result.accepted).toBe(false);
     expect(result.output).toMatch(/mono did not finish within 15 s and was killed/);
     expect(elapsed).toBeLessThan(SILENT_BOUND_MS);
-    expect(hole.requests).toEqual(["GET /api/v4/projects/1/packages/nuget/index.json HTTP/1.1"]);
+    expect(bench.hole.requests).toEqual(["GET /api/v4/projects/1/packages/nuget/index.json HTTP/1.1"]);
     expect(result.output).not.toContain(TOKEN);
   }, 120_000);
 
   test("install from a registry that answers nothing is ended by the driver's limit and throws with NuGet's output", async () => {
     const driver = createNugetExe(silentLimits);
-    const ctx = await context(hole.url, "install-silent", silentLimits.totalMs);
-    hole.requests.length = 0;
-    const started = performance.now();
-    const error = await driver.install!("Regkit.BlackHole", "1.0.0", ctx).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    const elapsed = performance.now() - started;
+    const ctx = await context(bench.hole.url, "install-silent", silentLimits.totalMs);
+    bench.hole.requests.length = 0;
+    const { error, elapsedMs: elapsed } = await timedFailure(() => driver.install!("Regkit.BlackHole", "1.0.0", ctx));
     expect(error).toBeInstanceOf(Error);
     const message = (error as Error).message;
     expect(message).toMatch(/^nuget install Regkit\.BlackHole 1\.0\.0 failed \(exit 124\): [\s\S]*mono did not finish within 15 s and was killed/);
     expect(elapsed).toBeLessThan(SILENT_BOUND_MS);
-    expect(hole.requests.length).toBeGreaterThan(0);
+    expect(bench.hole.requests.length).toBeGreaterThan(0);
     expect(message).not.toContain(TOKEN);
   }, 120_000);
 
@@ -129,9 +105,7 @@ describe.skipIf(why !== undefined)(`NuGet.exe against registries that never answ
     const ctx = await context(feed.url, "push-hanging", pushLimits.totalMs);
     feed.requests.length = 0;
     const artifact = await nugetKit.build({ name: "Regkit.BlackHole", version: "1.0.0" });
-    const started = performance.now();
-    const result = await driver.publish!(artifact, ctx);
-    const elapsed = performance.now() - started;
+    const { value: result, elapsedMs: elapsed } = await timed(() => driver.publish!(artifact, ctx));
     expect(result.accepted).toBe(false);
     expect(result.output).toMatch(/Pushing took too long/);
     expect(result.output).not.toMatch(/did not finish within/);

@@ -7,10 +7,10 @@ import { defineGitLabFacts } from "@regkit/core";
 // Sources of the registry-side facts (reference registry's OCI routes and token realm).
 const JWT = { file: "app/controllers/jwt_controller.rb", version: "GitLab source, commit 5bc58ba" };
 const REGISTRY_AUTH = { file: "app/services/auth/container_registry_authentication_service.rb", version: "GitLab 17.x/18.x, commit de09f03" };
-const AUTH = { file: "lib/gitlab/auth.rb", version: "GitLab 18.x, newest stored copy (index id 458597443)" };
+const AUTH = { file: "lib/gitlab/auth.rb", version: "GitLab 18.x, commit 1f75a14" };
 const PATH = { file: "lib/container_registry/path.rb", version: "GitLab 18.x, commit 4dbbab7" };
-const REGEX = { file: "lib/gitlab/regex.rb", version: "GitLab 16.x+, index id 814651577" };
-const REFERENCE_PINNED = "packages/oci/test/reference.test.ts";
+const REGEX = { file: "lib/gitlab/regex.rb", version: "GitLab 16.x+, commit 5d1088c" };
+const REFERENCE_PINNED = "packages/oci/test/gitlab-facts.test.ts";
 
 export const ociGitLabFacts = defineGitLabFacts("oci", {
   // Registry side: what the reference registry's /v2/ routes and /jwt/auth realm model.
@@ -77,7 +77,7 @@ export const ociGitLabFacts = defineGitLabFacts("oci", {
     source: {
       file: "lib/gitlab/ci/variables/builder/project.rb",
       at: "container_registry_variables: CI_REGISTRY = Gitlab.config.registry.host_port, CI_REGISTRY_IMAGE = project.container_registry_url",
-      version: "GitLab 16.x+, index id 36469712455",
+      version: "GitLab 16.x+, commit 70c5d79",
     },
     pinnedBy: REFERENCE_PINNED,
   },
@@ -87,7 +87,7 @@ export const ociGitLabFacts = defineGitLabFacts("oci", {
     gitlab:
       "the realm grants `registry:catalog:*` to instance administrators only (`return unless current_user&.admin?`); any other caller's token lacks it, so project members, deploy and job tokens have no `_catalog`: the gitlab profile has no search",
     value: { scope: "registry:catalog:*", grantedTo: "admin" },
-    source: { file: "app/services/auth/container_registry_authentication_service.rb", at: "process_scope, process_registry_access", version: "GitLab 17.x/18.x, newest stored copy (index id 1318475274)" },
+    source: { file: "app/services/auth/container_registry_authentication_service.rb", at: "process_scope, process_registry_access", version: "GitLab 17.x/18.x, commit de09f03" },
     pinnedBy: "packages/oci/test/gitlab-facts.test.ts",
   },
   tagProtection: {

@@ -62,6 +62,13 @@ async function pushManifest(ctx: Ctx, name: string, reference: string, blobs: re
   return { bytes, digest: sha256Digest(bytes), put };
 }
 
+/** pushManifest under a tag, then tracks the tag so that cleanup deletes it (and finds the repository). */
+async function pushTagged(ctx: Ctx, name: string, tag: string, blobs: readonly Uint8Array[], manifest: unknown, mediaType: string): Promise<{ bytes: Uint8Array; digest: string; put: Answer }> {
+  const pushed = await pushManifest(ctx, name, tag, blobs, manifest, mediaType);
+  ctx.track(name, tag);
+  return pushed;
+}
+
 /** A tiny image (config + one layer of random bytes), not yet pushed. */
 function tinyImage(extra: { artifactType?: string; subject?: Descriptor } = {}): { blobs: Uint8Array[]; manifest: ImageManifest } {
   const layer = new Uint8Array(randomBytes(64));
@@ -155,8 +162,7 @@ const chunkedUpload: OciScenario = {
     ctx.note(`${bytes.byteLength} bytes in 3 chunks, pulled back as ${got.size}`);
     // Tagged so that cleanup finds the repository.
     const image = tinyImage();
-    await pushManifest(ctx, name, "chunked", image.blobs, image.manifest, MEDIA.manifest);
-    ctx.track(name, "chunked");
+    await pushTagged(ctx, name, "chunked", image.blobs, image.manifest, MEDIA.manifest);
   },
 };
 
@@ -228,8 +234,7 @@ const accept: OciScenario = {
     const other = tinyImage();
     const child = await pushManifest(ctx, name, sha256Digest(jsonBytes(other.manifest)), other.blobs, other.manifest, MEDIA.manifest);
     const index = imageIndex([{ ...describe(MEDIA.manifest, child.bytes), platform: { architecture: "amd64", os: "linux" } }]);
-    const pushed = await pushManifest(ctx, name, "index", [], index, MEDIA.index);
-    ctx.track(name, "index");
+    const pushed = await pushTagged(ctx, name, "index", [], index, MEDIA.index);
     const cases: [string, string, string, string][] = [
       ["image", MEDIA.manifest, MEDIA.manifest, digest],
       ["image", CLIENT_ACCEPT, MEDIA.manifest, digest],
@@ -266,8 +271,7 @@ const imageIndexScenario: OciScenario = {
       await pushManifest(ctx, name, sha256Digest(bytes), image.blobs, image.manifest, MEDIA.manifest);
       children.push({ ...describe(MEDIA.manifest, bytes), platform });
     }
-    const pushed = await pushManifest(ctx, name, "multi", [], imageIndex(children), MEDIA.index);
-    ctx.track(name, "multi");
+    const pushed = await pushTagged(ctx, name, "multi", [], imageIndex(children), MEDIA.index);
     const got = await ctx.client.getManifest(name, "multi", MEDIA.index);
     if (!got) fail("pulling the index by tag", "status 200", "404", ctx.exchanges().slice(-1));
     if (got.digest !== pushed.digest) fail("the index pulled back has other bytes", pushed.digest, got.digest, [got.exchange]);
@@ -322,8 +326,7 @@ const referrers: OciScenario = {
     const before = await ctx.client.getManifest(name, tag, MEDIA.index);
     const existing = before?.index?.manifests ?? [];
     const entry: Descriptor = { ...describe(MEDIA.manifest, bytes), artifactType };
-    await pushManifest(ctx, name, tag, [], imageIndex([...existing, entry]), MEDIA.index);
-    ctx.track(name, tag);
+    await pushTagged(ctx, name, tag, [], imageIndex([...existing, entry]), MEDIA.index);
     const after = await ctx.client.getManifest(name, tag, MEDIA.index);
     if (!after) fail("the referrers tag pushed is not served", `${tag} served`, "404", ctx.exchanges().slice(-1));
     expectEntry(new TextDecoder().decode(after.bytes), `the referrers tag ${tag}`, { status: 200, headers: {}, body: "", codes: [], exchange: after.exchange });
@@ -454,8 +457,7 @@ const deletes: OciScenario = {
     const goneBlob = await ctx.client.ask({ method: "GET", path: ctx.client.path(name, `blobs/${described.digest}`) }, repo, ["pull"]);
     mustAnswer(goneBlob, [404], "pulling the deleted blob", ["BLOB_UNKNOWN"]);
     const image = tinyImage();
-    await pushManifest(ctx, name, "keep", image.blobs, image.manifest, MEDIA.manifest);
-    ctx.track(name, "keep");
+    await pushTagged(ctx, name, "keep", image.blobs, image.manifest, MEDIA.manifest);
     mustAnswer(await ctx.client.putManifest(name, "drop", jsonBytes(image.manifest), MEDIA.manifest), [201], "tagging drop");
     ctx.track(name, "drop");
     const untag = await ctx.client.ask({ method: "DELETE", path: ctx.client.path(name, "manifests/drop") }, repo, ["delete"]);
@@ -498,8 +500,7 @@ const badDigest: OciScenario = {
       const head = await ctx.client.ask({ method: "HEAD", path: ctx.client.path(name, `blobs/${digest}`) }, repo, ["pull"]);
       mustAnswer(head, [404], "the blob of a refused upload");
     }
-    await pushManifest(ctx, name, "ok", [], image.manifest, MEDIA.manifest);
-    ctx.track(name, "ok");
+    await pushTagged(ctx, name, "ok", [], image.manifest, MEDIA.manifest);
   },
 };
 
@@ -517,8 +518,7 @@ const blobUnknown: OciScenario = {
     const put = await ctx.client.putManifest(name, "broken", jsonBytes(image.manifest), MEDIA.manifest);
     mustAnswer(put, [400], "pushing a manifest whose layer was never uploaded", ["MANIFEST_BLOB_UNKNOWN"]);
     if (await ctx.client.getManifest(name, "broken")) fail("a manifest refused for a missing blob is served", "404", "status 200", ctx.exchanges().slice(-1));
-    await pushManifest(ctx, name, "ok", image.blobs, image.manifest, MEDIA.manifest);
-    ctx.track(name, "ok");
+    await pushTagged(ctx, name, "ok", image.blobs, image.manifest, MEDIA.manifest);
   },
 };
 
@@ -551,8 +551,7 @@ const uploadCut: OciScenario = {
     const head = await ctx.client.ask({ method: "HEAD", path: ctx.client.path(name, `blobs/${digest}`) }, repo, ["pull"]);
     mustAnswer(head, [404], "the blob whose upload was cut off");
     const image = tinyImage();
-    await pushManifest(ctx, name, "ok", image.blobs, image.manifest, MEDIA.manifest);
-    ctx.track(name, "ok");
+    await pushTagged(ctx, name, "ok", image.blobs, image.manifest, MEDIA.manifest);
   },
 };
 
@@ -576,8 +575,7 @@ const badManifest: OciScenario = {
     for (const tag of ["notjson", "unknowntype"]) {
       if (await ctx.client.getManifest(name, tag)) fail(`the refused manifest ${tag} is served`, "404", "status 200", ctx.exchanges().slice(-1));
     }
-    await pushManifest(ctx, name, "ok", [], image.manifest, MEDIA.manifest);
-    ctx.track(name, "ok");
+    await pushTagged(ctx, name, "ok", [], image.manifest, MEDIA.manifest);
   },
 };
 
@@ -621,8 +619,7 @@ const tokenFlow: OciScenario = {
       if (refused.status === 401 && !/insufficient_scope/.test(refused.headers["www-authenticate"] ?? "")) ctx.note(`the refusal of a pull-only token does not say error="insufficient_scope" (${refused.headers["www-authenticate"] ?? "no challenge"})`);
     }
     const image = tinyImage();
-    await pushManifest(ctx, name, "ok", image.blobs, image.manifest, MEDIA.manifest);
-    ctx.track(name, "ok");
+    await pushTagged(ctx, name, "ok", image.blobs, image.manifest, MEDIA.manifest);
   },
 };
 
@@ -644,8 +641,7 @@ const manifestProperties: OciScenario = {
       }
       const top = generated.index ?? generated.images[0]!.manifest;
       const mediaType = generated.index ? MEDIA.index : MEDIA.manifest;
-      const pushed = await pushManifest(ctx, name, tagName, [], top, mediaType);
-      ctx.track(name, tagName);
+      const pushed = await pushTagged(ctx, name, tagName, [], top, mediaType);
       for (const reference of [tagName, pushed.digest]) {
         const got = await ctx.client.getManifest(name, reference, mediaType);
         if (!got) fail(`a generated manifest pushed as ${tagName} is not served by ${reference}`, "status 200", "404", ctx.exchanges().slice(-1));

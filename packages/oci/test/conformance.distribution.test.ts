@@ -22,7 +22,7 @@ const target = registry && {
 
 const results: ScenarioResult[] = [];
 if (target) {
-  describeConformance(ociKit, target, { onResult: (r) => results.push(r) });
+  describeConformance(ociKit, target, { onResult: (r) => results.push(r), label: "docker-registry" });
 
   describe("what docker-registry 2.8 lacks, as the distribution profile records it", () => {
     test("tags/list without pagination is the recorded deviation, observed", () => {

@@ -12,7 +12,7 @@ import { ociReference } from "@regkit/oci/reference";
 const MiB = 1024 * 1024;
 // A blob limit (GitLab's registry has none by default) so that push.over-limit runs: 413 SIZE_INVALID past it.
 const registry = await createReferenceRegistry({ formats: [ociReference], limits: { oci: { maxFileSize: 32 * MiB } } });
-describeConformance(ociKit, referenceTarget(registry, "oci", { options: { manyVersions: 40, manyPackages: 20, largeSize: 24 * MiB, numRuns: 3, maxCommands: 10 } }));
+describeConformance(ociKit, referenceTarget(registry, "oci", { options: { manyVersions: 40, manyPackages: 20, largeSize: 24 * MiB, numRuns: 3, maxCommands: 10 } }), { label: "reference" });
 
 afterAll(async () => {
   await registry.close();

@@ -2,12 +2,9 @@
 // answers: skopeo must end on its own command timeout; crane and oras, which
 // have no timeout setting, must be ended by the driver's time limit; every run
 // says why, within a bound, without the token.
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { resolveTarget, type ClientDriver, type Credential, type DriverContext } from "@regkit/core";
-import { type BlackHole, startBlackHole } from "@regkit/testkit";
+import { describe, expect, test } from "vitest";
+import type { ClientDriver, Credential, DriverContext } from "@regkit/core";
+import { timed, timedFailure, useBlackHole } from "@regkit/testkit";
 import { OCI_TOOL_LIMITS, createCrane, createOras, createSkopeo } from "../src/drivers.js";
 import { ociKit } from "../src/kit.js";
 import { buildOciPackage } from "../src/package.js";
@@ -31,29 +28,11 @@ const drivers: readonly { driver: ClientDriver<OciProfile>; limits: typeof skope
 const why = new Map<string, string | undefined>();
 for (const { driver } of drivers) why.set(driver.name, await driver.unavailable());
 
-let hole: BlackHole;
-let workdir: string;
-beforeAll(async () => {
-  hole = await startBlackHole();
-  workdir = await mkdtemp(join(tmpdir(), "regkit-oci-bounds-"));
-});
-afterAll(async () => {
-  await hole?.close();
-  await rm(workdir, { recursive: true, force: true });
-});
+const bench = useBlackHole("regkit-oci-bounds-");
+const credential: Credential = { kind: "personal", token: TOKEN, username: "regkit" };
 
-async function context(name: string, totalMs: number): Promise<DriverContext<OciProfile>> {
-  await mkdir(join(workdir, name), { recursive: true });
-  const credential: Credential = { kind: "personal", token: TOKEN, username: "regkit" };
-  return {
-    registry: hole.url,
-    target: resolveTarget(ociKit, { registry: hole.url, credentials: { personal: TOKEN } }),
-    credential,
-    secrets: [TOKEN],
-    workdir: join(workdir, name),
-    // Longer than the driver's own limit: what ends the run must be the driver or the tool, not this signal.
-    signal: AbortSignal.timeout(totalMs + 60_000),
-  };
+function context(name: string, totalMs: number): Promise<DriverContext<OciProfile>> {
+  return bench.context(ociKit, { name, registry: bench.hole.url, credential, totalMs });
 }
 
 test("the kit's drivers keep a whole run within 240 s, and skopeo's own timeout comes first", () => {
@@ -66,10 +45,8 @@ for (const { driver, limits, ends } of drivers) {
   describe.skipIf(unavailable !== undefined)(`${driver.name} against a registry that never answers${unavailable ? ` (skipped: ${unavailable})` : ""}`, () => {
     test("push is refused in bounded time and says why", async () => {
       const ctx = await context(`${driver.name}-push`, limits.totalMs);
-      hole.requests.length = 0;
-      const started = performance.now();
-      const result = await driver.publish!(await buildOciPackage({ name: "regkit-blackhole", version: "1.0.0" }), ctx);
-      const elapsed = performance.now() - started;
+      bench.hole.requests.length = 0;
+      const { value: result, elapsedMs: elapsed } = await timed(async () => driver.publish!(await buildOciPackage({ name: "regkit-blackhole", version: "1.0.0" }), ctx));
       expect(result.accepted).toBe(false);
       expect(result.output).toMatch(ends);
       expect(elapsed).toBeLessThan(BOUND_MS);
@@ -77,25 +54,20 @@ for (const { driver, limits, ends } of drivers) {
       // tries TLS first on an insecure registry and may spend its timeout there: its
       // own message above says which request it was waiting for.)
       if (driver.name !== "skopeo") {
-        expect(hole.requests.length).toBeGreaterThan(0);
-        expect(hole.requests.every((r) => / \/v2\//.test(r))).toBe(true);
+        expect(bench.hole.requests.length).toBeGreaterThan(0);
+        expect(bench.hole.requests.every((r) => / \/v2\//.test(r))).toBe(true);
       }
       expect(result.output).not.toContain(TOKEN);
     }, 120_000);
 
     test("pull throws in bounded time and says why", async () => {
       const ctx = await context(`${driver.name}-pull`, limits.totalMs);
-      hole.requests.length = 0;
-      const started = performance.now();
-      const error = await driver.install!("regkit-blackhole", "1.0.0", ctx).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      const elapsed = performance.now() - started;
+      bench.hole.requests.length = 0;
+      const { error, elapsedMs: elapsed } = await timedFailure(() => driver.install!("regkit-blackhole", "1.0.0", ctx));
       expect(error).toBeInstanceOf(Error);
       expect((error as Error).message).toMatch(ends);
       expect(elapsed).toBeLessThan(BOUND_MS);
-      if (driver.name !== "skopeo") expect(hole.requests.length).toBeGreaterThan(0);
+      if (driver.name !== "skopeo") expect(bench.hole.requests.length).toBeGreaterThan(0);
       expect((error as Error).message).not.toContain(TOKEN);
     }, 120_000);
   });

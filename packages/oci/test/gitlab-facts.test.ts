@@ -3,14 +3,14 @@
 // the fact's id: the registry-side ones (the token realm, its claims and
 // refusals, the actions per credential, repository paths and tag names) over
 // plain HTTP, the client kit's ones (catalog, tag protection) through the kit.
-import { createHash, randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, test } from "vitest";
 import { runConformance } from "@regkit/core";
 import { gitlab, ociGitLabFacts, ociKit } from "@regkit/oci";
-import { MANIFEST_TYPES, ociReference } from "@regkit/oci/reference";
+import { ociReference } from "@regkit/oci/reference";
 import type { ReferenceRegistry } from "@regkit/registry";
 import { pinFacts, resultOf, useFaultHarness } from "@regkit/testkit";
 import { bearerChallenge, tokenAccess } from "../src/auth.js";
+import { bearer, errorCode, ociHelpers, type Who } from "./helpers.js";
 
 const harness = useFaultHarness(ociKit, ociReference);
 const publicHarness = useFaultHarness(ociKit, ociReference, { registry: { visibility: "public" } });
@@ -24,92 +24,7 @@ beforeAll(() => {
   open = publicHarness().registry;
 });
 
-type Json = Record<string, any>;
-type Who = "personal" | "developer" | "deploy" | "readonly" | "job" | "otherJob" | "anonymous";
-
-/** Basic credentials as a registry client sends them to the realm. */
-function basic(who: Who, reg: ReferenceRegistry = registry): string | undefined {
-  const t = reg.tokens;
-  const pairs: Record<Who, string | undefined> = {
-    personal: `${t.personalUsername}:${t.personal}`,
-    developer: `regkit-developer:${t.developer}`,
-    deploy: `${t.deployUsername}:${t.deploy}`,
-    readonly: `${t.readonlyDeployUsername}:${t.readonlyDeploy}`,
-    job: `gitlab-ci-token:${t.job}`,
-    otherJob: `gitlab-ci-token:${t.other.job}`,
-    anonymous: undefined,
-  };
-  const pair = pairs[who];
-  return pair === undefined ? undefined : `Basic ${Buffer.from(pair).toString("base64")}`;
-}
-
-/** Asks the realm for a token; returns the status, body and decoded claims. */
-async function realm(who: Who | { authorization: string }, scopes: readonly string[], reg: ReferenceRegistry = registry, service = "container_registry") {
-  const query = new URLSearchParams({ service });
-  for (const scope of scopes) query.append("scope", scope);
-  const authorization = typeof who === "string" ? basic(who, reg) : who.authorization;
-  const res = await fetch(`${reg.url}/jwt/auth?${query}`, { headers: authorization ? { authorization } : {} });
-  const text = await res.text();
-  const body: Json = text === "" ? {} : JSON.parse(text);
-  const claims: Json | undefined = typeof body.token === "string" ? JSON.parse(Buffer.from(body.token.split(".")[1]!, "base64url").toString()) : undefined;
-  const header: Json | undefined = typeof body.token === "string" ? JSON.parse(Buffer.from(body.token.split(".")[0]!, "base64url").toString()) : undefined;
-  return { status: res.status, body, claims, header, token: body.token as string | undefined };
-}
-
-/** A token for `name` with `actions`, from `who`. */
-async function tokenFor(who: Who, name: string, actions = "pull,push,delete", reg: ReferenceRegistry = registry): Promise<string> {
-  const answer = await realm(who, [`repository:${name}:${actions}`], reg);
-  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-  return answer.token!;
-}
-
-const bearer = (token: string, extra: Record<string, string> = {}): Record<string, string> => ({ authorization: `Bearer ${token}`, ...extra });
-const sha = (bytes: Uint8Array): string => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
-
-/** The spec's error body: its first code. */
-async function errorCode(res: Response): Promise<string | undefined> {
-  const body = (await res.json()) as Json;
-  return body.errors?.[0]?.code;
-}
-
-async function pushBlob(name: string, token: string, bytes: Uint8Array, reg: ReferenceRegistry = registry): Promise<string> {
-  const digest = sha(bytes);
-  const res = await fetch(`${reg.url}/v2/${name}/blobs/uploads/?digest=${digest}`, {
-    method: "POST",
-    headers: bearer(token, { "content-type": "application/octet-stream" }),
-    body: bytes,
-  });
-  expect(res.status, `POST /v2/${name}/blobs/uploads/?digest=: ${await res.clone().text()}`).toBe(201);
-  return digest;
-}
-
-function descriptor(mediaType: string, bytes: Uint8Array): Json {
-  return { mediaType, digest: sha(bytes), size: bytes.byteLength };
-}
-
-/** Pushes a config and one layer, and an image manifest naming them; returns the manifest and its digest. */
-async function pushImage(name: string, token: string, tag: string, seed = tag, extra: Json = {}) {
-  const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", seed }));
-  const layer = randomBytes(2048);
-  await pushBlob(name, token, config);
-  await pushBlob(name, token, layer);
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MANIFEST_TYPES.ociManifest,
-      config: descriptor("application/vnd.oci.image.config.v1+json", config),
-      layers: [descriptor("application/vnd.oci.image.layer.v1.tar", layer)],
-      ...extra,
-    }),
-  );
-  const res = await putManifest(name, tag, token, manifest);
-  expect(res.status, `PUT /v2/${name}/manifests/${tag}: ${await res.clone().text()}`).toBe(201);
-  return { manifest, digest: sha(manifest), layer, config };
-}
-
-function putManifest(name: string, reference: string, token: string, bytes: Uint8Array, mediaType: string = MANIFEST_TYPES.ociManifest, reg: ReferenceRegistry = registry) {
-  return fetch(`${reg.url}/v2/${name}/manifests/${reference}`, { method: "PUT", headers: bearer(token, { "content-type": mediaType }), body: bytes });
-}
+const { realm, tokenFor, putManifest, pushImage } = ociHelpers(() => registry);
 
 describe("GitLab facts of the OCI kit", () => {
   // The whole facts object: pinFacts wants a test for every key, so a fact added to src/gitlab.ts without one does not compile.
@@ -157,7 +72,7 @@ describe("GitLab facts of the OCI kit", () => {
     },
     registryActions: async () => {
       const scope = ["repository:regkit/demo/actions:pull,push,delete,*"];
-      const granted = async (who: Who) => ((await realm(who, scope)).claims?.access[0]?.actions ?? []) as string[];
+      const granted = async (who: Who) => ((await realm(who, scope)).claims?.access[0]?.actions ?? []);
       expect(await granted("personal")).toEqual(["pull", "push", "delete", "*"]);
       expect(await granted("developer")).toEqual(["pull", "push"]);
       expect(await granted("deploy")).toEqual(["pull", "push"]);
@@ -180,7 +95,7 @@ describe("GitLab facts of the OCI kit", () => {
       expect((await realm(as(t.deployUsername, t.deploy), scope)).claims!.sub).toBeUndefined();
     },
     repositoryPath: async () => {
-      const names = async (...paths: string[]) => ((await realm("personal", paths.map((p) => `repository:${p}:pull`))).claims!.access as Json[]).map((a) => a.name);
+      const names = async (...paths: string[]) => ((await realm("personal", paths.map((p) => `repository:${p}:pull`))).claims!.access).map((a) => a.name);
       // Up to two levels below the project; deeper or malformed paths name no project.
       expect(await names("regkit/demo", "regkit/demo/a", "regkit/demo/a/b", "regkit/demo/a/b/c", "regkit/demo/-bad", "regkit/demo//x")).toEqual([
         "regkit/demo",

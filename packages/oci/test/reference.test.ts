@@ -11,10 +11,11 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { runTool } from "@regkit/core";
+import { runTool, type ToolResult } from "@regkit/core";
 import { MANIFEST_TYPES, ociReference } from "@regkit/oci/reference";
 import { createReferenceRegistry, type ReferenceRegistry } from "@regkit/registry";
 import { corruptBody, startFaultyProxy } from "@regkit/registry/faults";
+import { bearer, descriptor, errorCode, ociHelpers, sha, type Catalog, type Claims, type Descriptor, type ErrorBody, type ImageIndex, type ImageManifest, type TagList } from "./helpers.js";
 
 const MiB = 1024 * 1024;
 let registry: ReferenceRegistry;
@@ -30,92 +31,7 @@ afterAll(async () => {
   await Promise.all([registry.close(), open.close()]);
 });
 
-type Json = Record<string, any>;
-type Who = "personal" | "developer" | "deploy" | "readonly" | "job" | "otherJob" | "anonymous";
-
-/** Basic credentials as a registry client sends them to the realm. */
-function basic(who: Who, reg: ReferenceRegistry = registry): string | undefined {
-  const t = reg.tokens;
-  const pairs: Record<Who, string | undefined> = {
-    personal: `${t.personalUsername}:${t.personal}`,
-    developer: `regkit-developer:${t.developer}`,
-    deploy: `${t.deployUsername}:${t.deploy}`,
-    readonly: `${t.readonlyDeployUsername}:${t.readonlyDeploy}`,
-    job: `gitlab-ci-token:${t.job}`,
-    otherJob: `gitlab-ci-token:${t.other.job}`,
-    anonymous: undefined,
-  };
-  const pair = pairs[who];
-  return pair === undefined ? undefined : `Basic ${Buffer.from(pair).toString("base64")}`;
-}
-
-/** Asks the realm for a token; returns the status, body and decoded claims. */
-async function realm(who: Who | { authorization: string }, scopes: readonly string[], reg: ReferenceRegistry = registry, service = "container_registry") {
-  const query = new URLSearchParams({ service });
-  for (const scope of scopes) query.append("scope", scope);
-  const authorization = typeof who === "string" ? basic(who, reg) : who.authorization;
-  const res = await fetch(`${reg.url}/jwt/auth?${query}`, { headers: authorization ? { authorization } : {} });
-  const text = await res.text();
-  const body: Json = text === "" ? {} : JSON.parse(text);
-  const claims: Json | undefined = typeof body.token === "string" ? JSON.parse(Buffer.from(body.token.split(".")[1]!, "base64url").toString()) : undefined;
-  const header: Json | undefined = typeof body.token === "string" ? JSON.parse(Buffer.from(body.token.split(".")[0]!, "base64url").toString()) : undefined;
-  return { status: res.status, body, claims, header, token: body.token as string | undefined };
-}
-
-/** A token for `name` with `actions`, from `who`. */
-async function tokenFor(who: Who, name: string, actions = "pull,push,delete", reg: ReferenceRegistry = registry): Promise<string> {
-  const answer = await realm(who, [`repository:${name}:${actions}`], reg);
-  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-  return answer.token!;
-}
-
-const bearer = (token: string, extra: Record<string, string> = {}): Record<string, string> => ({ authorization: `Bearer ${token}`, ...extra });
-const sha = (bytes: Uint8Array): string => `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
-
-/** The spec's error body: its first code. */
-async function errorCode(res: Response): Promise<string | undefined> {
-  const body = (await res.json()) as Json;
-  return body.errors?.[0]?.code;
-}
-
-async function pushBlob(name: string, token: string, bytes: Uint8Array, reg: ReferenceRegistry = registry): Promise<string> {
-  const digest = sha(bytes);
-  const res = await fetch(`${reg.url}/v2/${name}/blobs/uploads/?digest=${digest}`, {
-    method: "POST",
-    headers: bearer(token, { "content-type": "application/octet-stream" }),
-    body: bytes,
-  });
-  expect(res.status, `POST /v2/${name}/blobs/uploads/?digest=: ${await res.clone().text()}`).toBe(201);
-  return digest;
-}
-
-function descriptor(mediaType: string, bytes: Uint8Array): Json {
-  return { mediaType, digest: sha(bytes), size: bytes.byteLength };
-}
-
-/** Pushes a config and one layer, and an image manifest naming them; returns the manifest and its digest. */
-async function pushImage(name: string, token: string, tag: string, seed = tag, extra: Json = {}) {
-  const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", seed }));
-  const layer = randomBytes(2048);
-  await pushBlob(name, token, config);
-  await pushBlob(name, token, layer);
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MANIFEST_TYPES.ociManifest,
-      config: descriptor("application/vnd.oci.image.config.v1+json", config),
-      layers: [descriptor("application/vnd.oci.image.layer.v1.tar", layer)],
-      ...extra,
-    }),
-  );
-  const res = await putManifest(name, tag, token, manifest);
-  expect(res.status, `PUT /v2/${name}/manifests/${tag}: ${await res.clone().text()}`).toBe(201);
-  return { manifest, digest: sha(manifest), layer, config };
-}
-
-function putManifest(name: string, reference: string, token: string, bytes: Uint8Array, mediaType: string = MANIFEST_TYPES.ociManifest, reg: ReferenceRegistry = registry) {
-  return fetch(`${reg.url}/v2/${name}/manifests/${reference}`, { method: "PUT", headers: bearer(token, { "content-type": mediaType }), body: bytes });
-}
+const { realm, tokenFor, pushBlob, putManifest, pushImage } = ociHelpers(() => registry);
 
 // The GitLab facts of src/gitlab.ts, the registry-side ones included, are pinned in gitlab-facts.test.ts.
 
@@ -128,8 +44,8 @@ describe("token scopes at the registry", () => {
     expect(push.headers.get("www-authenticate")).toBe(
       `Bearer realm="${registry.url}/jwt/auth",service="container_registry",scope="repository:${name}:pull,push",error="insufficient_scope"`,
     );
-    const body = (await push.json()) as Json;
-    expect(body.errors[0]).toMatchObject({ code: "UNAUTHORIZED", detail: [{ Type: "repository", Name: name, Action: "pull" }, { Type: "repository", Name: name, Action: "push" }] });
+    const body = (await push.json()) as ErrorBody;
+    expect(body.errors?.[0]).toMatchObject({ code: "UNAUTHORIZED", detail: [{ Type: "repository", Name: name, Action: "pull" }, { Type: "repository", Name: name, Action: "push" }] });
     // No token at all: the challenge without error=.
     const none = await fetch(`${registry.url}/v2/${name}/tags/list`);
     expect(none.headers.get("www-authenticate")).toBe(`Bearer realm="${registry.url}/jwt/auth",service="container_registry",scope="repository:${name}:pull"`);
@@ -139,8 +55,8 @@ describe("token scopes at the registry", () => {
     // A token tampered with, or from another registry, is invalid.
     const personal = await tokenFor("personal", name);
     const [h, p, s] = personal.split(".");
-    const claims = JSON.parse(Buffer.from(p!, "base64url").toString());
-    claims.access[0].name = "regkit/demo/stolen";
+    const claims = JSON.parse(Buffer.from(p!, "base64url").toString()) as Claims;
+    claims.access[0]!.name = "regkit/demo/stolen";
     const forged = `${h}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.${s}`;
     for (const bad of [forged, await tokenFor("personal", name, "pull", open), "not-a-jwt"]) {
       const res = await fetch(`${registry.url}/v2/${name}/tags/list`, { headers: bearer(bad) });
@@ -405,8 +321,8 @@ describe("bad input answered with the spec's error codes", () => {
     await fetch(`${registry.url}${location}`, { method: "PATCH", headers: bearer(token), body: bytes.subarray(0, 500) });
     const cut = await fetch(`${registry.url}${location}?digest=${sha(bytes)}`, { method: "PUT", headers: bearer(token) });
     expect(cut.status).toBe(400);
-    const body = (await cut.json()) as Json;
-    expect(body.errors[0]).toMatchObject({ code: "DIGEST_INVALID", detail: { expected: sha(bytes), actual: sha(bytes.subarray(0, 500)), size: 500 } });
+    const body = (await cut.json()) as ErrorBody;
+    expect(body.errors?.[0]).toMatchObject({ code: "DIGEST_INVALID", detail: { expected: sha(bytes), actual: sha(bytes.subarray(0, 500)), size: 500 } });
     const after = await fetch(`${registry.url}${location}`, { headers: bearer(token) });
     expect(after.status).toBe(404);
     expect(await errorCode(after)).toBe("BLOB_UPLOAD_UNKNOWN");
@@ -426,7 +342,7 @@ describe("bad input answered with the spec's error codes", () => {
     const token = await tokenFor("personal", name);
     const config = Buffer.from('{"os":"linux"}');
     await pushBlob(name, token, config);
-    const manifest = (layers: Json[]) => Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MANIFEST_TYPES.ociManifest, config: descriptor("application/vnd.oci.image.config.v1+json", config), layers }));
+    const manifest = (layers: Descriptor[]) => Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MANIFEST_TYPES.ociManifest, config: descriptor("application/vnd.oci.image.config.v1+json", config), layers }));
     const unknownType = await putManifest(name, "t1", token, Buffer.from(JSON.stringify({ schemaVersion: 2 })), "application/vnd.example.unknown+json");
     expect(unknownType.status).toBe(400);
     expect(await errorCode(unknownType)).toBe("MANIFEST_INVALID");
@@ -435,14 +351,14 @@ describe("bad input answered with the spec's error codes", () => {
     const missing = randomBytes(100);
     const dangling = await putManifest(name, "t3", token, manifest([descriptor("application/vnd.oci.image.layer.v1.tar", missing)]));
     expect(dangling.status).toBe(400);
-    const body = (await dangling.json()) as Json;
-    expect(body.errors[0]).toMatchObject({ code: "MANIFEST_BLOB_UNKNOWN", detail: [{ digest: sha(missing) }] });
+    const body = (await dangling.json()) as ErrorBody;
+    expect(body.errors?.[0]).toMatchObject({ code: "MANIFEST_BLOB_UNKNOWN", detail: [{ digest: sha(missing) }] });
     const orphanIndex = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MANIFEST_TYPES.ociIndex, manifests: [descriptor(MANIFEST_TYPES.ociManifest, randomBytes(50))] }));
     const index = await putManifest(name, "t4", token, orphanIndex, MANIFEST_TYPES.ociIndex);
     expect(await errorCode(index)).toBe("MANIFEST_BLOB_UNKNOWN");
     // None of them left a tag behind.
     const tags = await fetch(`${registry.url}/v2/${name}/tags/list`, { headers: bearer(token) });
-    expect(((await tags.json()) as Json).tags).toEqual([]);
+    expect(((await tags.json()) as TagList).tags).toEqual([]);
     // Over the manifest size limit.
     const huge = await putManifest(name, "t5", token, Buffer.alloc(4 * MiB + 1, 0x20));
     expect(huge.status).toBe(413);
@@ -476,14 +392,14 @@ describe("discovery", () => {
       await Promise.all(tags.slice(i, i + 25).map(async (tag) => expect((await putManifest(name, tag, token, manifest)).status).toBe(201)));
     }
     const all = await fetch(`${registry.url}/v2/${name}/tags/list`, { headers: bearer(token) });
-    expect(((await all.json()) as Json).tags).toEqual(tags);
+    expect(((await all.json()) as TagList).tags).toEqual(tags);
     expect(all.headers.get("link")).toBeNull();
     const seen: string[] = [];
     let next: string | undefined = `/v2/${name}/tags/list?n=100`;
     let pages = 0;
     while (next) {
       const res = await fetch(`${registry.url}${next}`, { headers: bearer(token) });
-      const body = (await res.json()) as Json;
+      const body = (await res.json()) as TagList;
       expect(body.name).toBe(name);
       seen.push(...body.tags);
       pages++;
@@ -492,7 +408,7 @@ describe("discovery", () => {
     expect(pages).toBe(3);
     expect(seen).toEqual(tags);
     const after = await fetch(`${registry.url}/v2/${name}/tags/list?n=2&last=tag-247`, { headers: bearer(token) });
-    expect(((await after.json()) as Json).tags).toEqual(["tag-248", "tag-249"]);
+    expect(((await after.json()) as TagList).tags).toEqual(["tag-248", "tag-249"]);
   });
 
   test("referrers API: artifacts naming a subject, filtered by artifactType; an empty index for none", async () => {
@@ -513,14 +429,14 @@ describe("discovery", () => {
     const all = await fetch(`${registry.url}/v2/${name}/referrers/${image.digest}`, { headers: bearer(token) });
     expect(all.status).toBe(200);
     expect(all.headers.get("content-type")).toBe(MANIFEST_TYPES.ociIndex);
-    const index = (await all.json()) as Json;
+    const index = (await all.json()) as ImageIndex;
     expect(index).toMatchObject({ schemaVersion: 2, mediaType: MANIFEST_TYPES.ociIndex });
-    expect(index.manifests.map((m: Json) => m.digest).sort()).toEqual([sig, sbom].sort());
+    expect(index.manifests.map((m) => m.digest).sort()).toEqual([sig, sbom].sort());
     const filtered = await fetch(`${registry.url}/v2/${name}/referrers/${image.digest}?artifactType=application/vnd.example.sbom`, { headers: bearer(token) });
     expect(filtered.headers.get("oci-filters-applied")).toBe("artifactType");
-    expect(((await filtered.json()) as Json).manifests).toEqual([{ mediaType: MANIFEST_TYPES.ociManifest, digest: sbom, size: expect.any(Number), artifactType: "application/vnd.example.sbom" }]);
+    expect(((await filtered.json()) as ImageIndex).manifests).toEqual([{ mediaType: MANIFEST_TYPES.ociManifest, digest: sbom, size: expect.any(Number), artifactType: "application/vnd.example.sbom" }]);
     const none = await fetch(`${registry.url}/v2/${name}/referrers/${sha(Buffer.from("none"))}`, { headers: bearer(token) });
-    expect(((await none.json()) as Json).manifests).toEqual([]);
+    expect(((await none.json()) as ImageIndex).manifests).toEqual([]);
   });
 
   test("_catalog for an administrator's registry:catalog:* token only", async () => {
@@ -530,7 +446,7 @@ describe("discovery", () => {
     expect(admin.claims!.access).toEqual([{ type: "registry", name: "catalog", actions: ["*"] }]);
     const res = await fetch(`${registry.url}/v2/_catalog`, { headers: bearer(admin.token!) });
     expect(res.status).toBe(200);
-    expect(((await res.json()) as Json).repositories).toContain(name);
+    expect(((await res.json()) as Catalog).repositories).toContain(name);
     const developer = await realm("developer", ["registry:catalog:*"]);
     expect(developer.claims!.access).toEqual([]);
     const refused = await fetch(`${registry.url}/v2/_catalog`, { headers: bearer(developer.token!) });
@@ -547,7 +463,7 @@ describe("management", () => {
     await putManifest(name, "v2", token, image.manifest);
     const url = (path: string) => `${registry.url}/v2/${name}/${path}`;
     expect((await fetch(url("manifests/v2"), { method: "DELETE", headers: bearer(token) })).status).toBe(202);
-    expect(((await (await fetch(url("tags/list"), { headers: bearer(token) })).json()) as Json).tags).toEqual(["v1"]);
+    expect(((await (await fetch(url("tags/list"), { headers: bearer(token) })).json()) as TagList).tags).toEqual(["v1"]);
     expect((await fetch(url(`manifests/${image.digest}`), { headers: bearer(token) })).status).toBe(200);
     expect((await fetch(url(`manifests/${image.digest}`), { method: "DELETE", headers: bearer(token) })).status).toBe(202);
     for (const ref of ["v1", image.digest]) {
@@ -637,7 +553,7 @@ describe("hostile input at the OCI routes", () => {
         const text = await res.text();
         expect(res.status, `${m} ${path} -> ${res.status} ${text.slice(0, 300)}`).toBeLessThan(500);
         if (res.status >= 400 && m !== "HEAD" && text !== "") {
-          const parsed = JSON.parse(text) as Json;
+          const parsed = JSON.parse(text) as ErrorBody;
           // The spec's body from the OCI routes and the realm; GitLab's {"message"} from the registry's own guards.
           expect(Array.isArray(parsed.errors) || typeof parsed.message === "string", `${m} ${path}: ${text.slice(0, 300)}`).toBe(true);
         }
@@ -706,7 +622,7 @@ describe.skipIf(toolsMissing !== undefined)(`skopeo and umoci against the refere
       ["job", `gitlab-ci-token:${registry.tokens.job}`],
     ];
     const original = await blobsOf("layout");
-    const index = JSON.parse(await readFile(join(work, "layout", "index.json"), "utf8")) as Json;
+    const index = JSON.parse(await readFile(join(work, "layout", "index.json"), "utf8")) as ImageIndex;
     for (const [kind, creds] of credentials) {
       const ref = `docker://${host()}/regkit/demo/skopeo-${kind}:v1`;
       const push = await copy(["--dest-tls-verify=false", "--dest-creds", creds, "oci:layout:v1", ref]);
@@ -714,12 +630,12 @@ describe.skipIf(toolsMissing !== undefined)(`skopeo and umoci against the refere
       const back = `back-${kind}`;
       const pull = await copy(["--src-tls-verify=false", "--src-creds", creds, ref, `oci:${back}:v1`]);
       expect(pull.code, `skopeo copy from ${ref} (${kind}): ${pull.output}`).toBe(0);
-      const copied = JSON.parse(await readFile(join(work, back, "index.json"), "utf8")) as Json;
-      expect(copied.manifests[0].digest).toBe(index.manifests[0].digest);
+      const copied = JSON.parse(await readFile(join(work, back, "index.json"), "utf8")) as ImageIndex;
+      expect(copied.manifests[0]?.digest).toBe(index.manifests[0]?.digest);
       // Every blob the image names came back, each identical to the original.
-      const manifestDigest = (index.manifests[0].digest as string).slice("sha256:".length);
-      const manifest = JSON.parse(original.get(manifestDigest)!.toString("utf8")) as Json;
-      const named = [manifestDigest, ...[manifest.config, ...manifest.layers].map((d: Json) => (d.digest as string).slice("sha256:".length))];
+      const manifestDigest = index.manifests[0]!.digest.slice("sha256:".length);
+      const manifest = JSON.parse(original.get(manifestDigest)!.toString("utf8")) as ImageManifest;
+      const named = [manifestDigest, ...[manifest.config, ...manifest.layers].map((d) => d.digest.slice("sha256:".length))];
       const blobs = await blobsOf(back);
       expect([...blobs.keys()].sort()).toEqual([...named].sort());
       for (const [digest, bytes] of blobs) expect(bytes.equals(original.get(digest)!), digest).toBe(true);
@@ -762,39 +678,52 @@ function onPath(name: string): string | undefined {
 
 const conformance = onPath("oci-conformance");
 
+/**
+ * Runs the conformance suite in a fresh working folder (it writes its report
+ * to results/junit.xml there) as the personal token's user, hands the outcome
+ * and the folder to `check`, then removes the folder.
+ */
+async function runSuite(prefix: string, env: Record<string, string>, check: (result: ToolResult, work: string) => Promise<void>): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), prefix));
+  try {
+    const result = await runTool({
+      command: conformance!,
+      args: [],
+      cwd: work,
+      secrets: [...registry.secrets],
+      timeoutMs: 180_000,
+      env: { OCI_USERNAME: registry.tokens.personalUsername, OCI_PASSWORD: registry.tokens.personal, ...env },
+    });
+    await check(result, work);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
 describe.skipIf(conformance === undefined)(
   `the distribution spec's conformance suite against the reference${conformance ? "" : " (skipped: oci-conformance is not installed; bash tooling/ci/install-tools.sh oci builds it)"}`,
   () => {
     test("pull, push, content discovery and content management all pass, sha256 and sha512", async () => {
-      const work = await mkdtemp(join(tmpdir(), "regkit-oci-conformance-"));
-      try {
-        const result = await runTool({
-          command: conformance!,
-          args: [],
-          cwd: work,
-          secrets: [...registry.secrets],
-          timeoutMs: 180_000,
-          env: {
-            OCI_ROOT_URL: registry.url,
-            OCI_NAMESPACE: "regkit/demo/conformance",
-            OCI_CROSSMOUNT_NAMESPACE: "regkit/demo/conformance-mount",
-            OCI_USERNAME: registry.tokens.personalUsername,
-            OCI_PASSWORD: registry.tokens.personal,
-            OCI_TEST_PULL: "1",
-            OCI_TEST_PUSH: "1",
-            OCI_TEST_CONTENT_DISCOVERY: "1",
-            OCI_TEST_CONTENT_MANAGEMENT: "1",
-          },
-        });
-        const junit = await readFile(join(work, "results", "junit.xml"), "utf8").catch(() => "");
-        const failed = [...junit.matchAll(/<testcase name="([^"]*)"[^>]*status="failure">/g)].map((m) => m[1]);
-        expect(failed, `failing conformance cases:\n${failed.join("\n")}\n${result.output.slice(-4000)}`).toEqual([]);
-        expect(result.code, result.output.slice(-4000)).toBe(0);
-        // It ran the workflows rather than skipping them.
-        expect(/<testsuites[^>]*tests="(\d+)"/.exec(junit)?.[1]).toMatch(/^[1-9]\d{2,}$/);
-      } finally {
-        await rm(work, { recursive: true, force: true });
-      }
+      await runSuite(
+        "regkit-oci-conformance-",
+        {
+          OCI_ROOT_URL: registry.url,
+          OCI_NAMESPACE: "regkit/demo/conformance",
+          OCI_CROSSMOUNT_NAMESPACE: "regkit/demo/conformance-mount",
+          OCI_TEST_PULL: "1",
+          OCI_TEST_PUSH: "1",
+          OCI_TEST_CONTENT_DISCOVERY: "1",
+          OCI_TEST_CONTENT_MANAGEMENT: "1",
+        },
+        async (result, work) => {
+          const junit = await readFile(join(work, "results", "junit.xml"), "utf8").catch(() => "");
+          const failed = [...junit.matchAll(/<testcase name="([^"]*)"[^>]*status="failure">/g)].map((m) => m[1]);
+          expect(failed, `failing conformance cases:\n${failed.join("\n")}\n${result.output.slice(-4000)}`).toEqual([]);
+          expect(result.code, result.output.slice(-4000)).toBe(0);
+          // It ran the workflows rather than skipping them.
+          expect(/<testsuites[^>]*tests="(\d+)"/.exec(junit)?.[1]).toMatch(/^[1-9]\d{2,}$/);
+        },
+      );
     });
 
     test("the suite fails a registry that answers a finished blob upload with 200 instead of 201", async () => {
@@ -802,29 +731,15 @@ describe.skipIf(conformance === undefined)(
         upstream: registry.url,
         fault: (ex) => (ex.method === "PUT" && ex.path.includes("/blobs/uploads/") ? { response: (res) => (res.status === 201 ? { status: 200 } : undefined) } : undefined),
       });
-      const work = await mkdtemp(join(tmpdir(), "regkit-oci-conformance-fault-"));
       try {
-        const result = await runTool({
-          command: conformance!,
-          args: [],
-          cwd: work,
-          secrets: [...registry.secrets],
-          timeoutMs: 180_000,
-          env: {
-            OCI_ROOT_URL: proxy.url,
-            OCI_NAMESPACE: "regkit/demo/conformance-fault",
-            OCI_USERNAME: registry.tokens.personalUsername,
-            OCI_PASSWORD: registry.tokens.personal,
-            OCI_TEST_PUSH: "1",
-          },
+        await runSuite("regkit-oci-conformance-fault-", { OCI_ROOT_URL: proxy.url, OCI_NAMESPACE: "regkit/demo/conformance-fault", OCI_TEST_PUSH: "1" }, async (result, work) => {
+          expect(result.code, result.output.slice(-2000)).not.toBe(0);
+          const junit = await readFile(join(work, "results", "junit.xml"), "utf8");
+          expect(junit).toMatch(/status="failure"/);
+          expect(junit).toContain("expected one of [201], received 200");
         });
-        expect(result.code, result.output.slice(-2000)).not.toBe(0);
-        const junit = await readFile(join(work, "results", "junit.xml"), "utf8");
-        expect(junit).toMatch(/status="failure"/);
-        expect(junit).toContain("expected one of [201], received 200");
       } finally {
         await proxy.close();
-        await rm(work, { recursive: true, force: true });
       }
     });
   },

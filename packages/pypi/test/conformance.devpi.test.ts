@@ -33,7 +33,7 @@ describe.skipIf(why !== undefined)(`devpi${why ? ` (skipped: ${why})` : ""}`, as
   };
 
   const results: ScenarioResult[] = [];
-  describeConformance(pypiKit, target, { onResult: (r) => results.push(r) });
+  describeConformance(pypiKit, target, { onResult: (r) => results.push(r), label: "devpi" });
 
   test("devpi's recorded deviation is seen as one, with its record, and nothing else deviates", () => {
     const negotiation = results.find((r) => r.scenario === "pypi.content-negotiation" && r.tokenKind === "personal");

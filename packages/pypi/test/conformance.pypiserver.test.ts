@@ -37,10 +37,10 @@ describe.skipIf(why !== undefined)(`pypiserver${why ? ` (skipped: ${why})` : ""}
 
   const results: ScenarioResult[] = [];
   describe("reads open", () => {
-    describeConformance(pypiKit, target(open), { onResult: (r) => results.push(r) });
+    describeConformance(pypiKit, target(open), { onResult: (r) => results.push(r), label: "pypiserver" });
   });
   describe("reads closed", () => {
-    describeConformance(pypiKit, target(closed, { anonymousRead: false, invalidTokenRead: false }), { scenarios: ["auth.matrix", "clients.roundtrip", "pull"] });
+    describeConformance(pypiKit, target(closed, { anonymousRead: false, invalidTokenRead: false }), { scenarios: ["auth.matrix", "clients.roundtrip", "pull"], label: "pypiserver-closed" });
   });
 
   test("pypiserver shows no deviation: nothing is recorded and nothing ended as one", () => {

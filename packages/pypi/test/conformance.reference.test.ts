@@ -10,7 +10,7 @@ import { createReferenceRegistry, referenceTarget } from "@regkit/registry";
 
 const MiB = 1024 * 1024;
 const registry = await createReferenceRegistry({ formats: [pypiReference], limits: { pypi: { maxFileSize: 12 * MiB } } });
-describeConformance(pypiKit, referenceTarget(registry, "pypi", { options: { manyVersions: 40, manyPackages: 40, largeSize: 6 * MiB, numRuns: 3, maxCommands: 10 } }));
+describeConformance(pypiKit, referenceTarget(registry, "pypi", { options: { manyVersions: 40, manyPackages: 40, largeSize: 6 * MiB, numRuns: 3, maxCommands: 10 } }), { label: "reference" });
 
 afterAll(async () => {
   await registry.close();

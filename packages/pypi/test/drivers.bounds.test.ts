@@ -2,12 +2,9 @@
 // answers: pip must end on its own request timeout with one attempt per
 // request; twine, which has no timeout and no retry setting, must be ended by
 // the driver's time limit; both say why.
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type BlackHole, startBlackHole } from "@regkit/testkit";
-import { resolveTarget, type Credential } from "@regkit/core";
+import { describe, expect, test } from "vitest";
+import { timed, timedFailure, useBlackHole } from "@regkit/testkit";
+import type { Credential } from "@regkit/core";
 import { pypiKit } from "@regkit/pypi";
 import { PYTHON_TOOL_LIMITS, createPip, createPoetry, createTwine, createUv } from "../src/drivers.js";
 
@@ -26,31 +23,11 @@ const pip = createPip(pipLimits);
 const twine = createTwine(twineLimits);
 const whyPip = await pip.unavailable();
 const whyTwine = await twine.unavailable();
-let hole: BlackHole;
-let workdir: string;
+const bench = useBlackHole("regkit-pypi-bounds-");
+const credential: Credential = { kind: "personal", token: TOKEN };
 
-beforeAll(async () => {
-  hole = await startBlackHole();
-  workdir = await mkdtemp(join(tmpdir(), "regkit-pypi-bounds-"));
-});
-afterAll(async () => {
-  await hole?.close();
-  await rm(workdir, { recursive: true, force: true });
-});
-
-async function context(name: string, totalMs: number) {
-  await mkdir(join(workdir, name), { recursive: true });
-  const registry = `${hole.url}/api/v4/projects/1/packages/pypi`;
-  const credential: Credential = { kind: "personal", token: TOKEN };
-  return {
-    registry,
-    target: resolveTarget(pypiKit, { registry, credentials: { personal: TOKEN } }),
-    credential,
-    secrets: [TOKEN],
-    workdir: join(workdir, name),
-    // Longer than the driver's own limit: what ends the run must be the driver, not this signal.
-    signal: AbortSignal.timeout(totalMs + 60_000),
-  };
+function context(name: string, totalMs: number) {
+  return bench.context(pypiKit, { name, registry: `${bench.hole.url}/api/v4/projects/1/packages/pypi`, credential, totalMs });
 }
 
 test("the kit's twine and pip drivers keep their whole runs within 240 s", () => {
@@ -61,13 +38,8 @@ test("the kit's twine and pip drivers keep their whole runs within 240 s", () =>
 describe.skipIf(whyPip !== undefined)(`pip against a registry that never answers${whyPip ? ` (${whyPip})` : ""}`, () => {
   test("install ends on pip's own timeout, one attempt per request, and throws naming the timeout", async () => {
     const ctx = await context("pip", pipLimits.totalMs);
-    hole.requests.length = 0;
-    const started = performance.now();
-    const error = await pip.install!("regkit-blackhole", "1.0.0", ctx).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    const elapsed = performance.now() - started;
+    bench.hole.requests.length = 0;
+    const { error, elapsedMs: elapsed } = await timedFailure(() => pip.install!("regkit-blackhole", "1.0.0", ctx));
     expect(error).toBeInstanceOf(Error);
     const message = (error as Error).message;
     // The client and its version come first (every driver result carries them).
@@ -76,7 +48,7 @@ describe.skipIf(whyPip !== undefined)(`pip against a registry that never answers
     expect(message).toMatch(/pip's log: .*Read timed out/);
     expect(message).not.toMatch(/did not finish within/);
     expect(elapsed).toBeLessThan(PIP_BOUND_MS);
-    expect(hole.requests).toEqual(["GET /api/v4/projects/1/packages/pypi/simple/regkit-blackhole/ HTTP/1.1"]);
+    expect(bench.hole.requests).toEqual(["GET /api/v4/projects/1/packages/pypi/simple/regkit-blackhole/ HTTP/1.1"]);
     expect(message).not.toContain(TOKEN);
   }, 120_000);
 });
@@ -84,17 +56,15 @@ describe.skipIf(whyPip !== undefined)(`pip against a registry that never answers
 describe.skipIf(whyTwine !== undefined)(`twine against a registry that never answers${whyTwine ? ` (${whyTwine})` : ""}`, () => {
   test("upload is ended by the driver's time limit, not accepted, and says so", async () => {
     const ctx = await context("twine", twineLimits.totalMs);
-    hole.requests.length = 0;
+    bench.hole.requests.length = 0;
     const artifact = await pypiKit.build({ name: "regkit-blackhole", version: "1.0.0" });
-    const started = performance.now();
-    const result = await twine.publish!(artifact, ctx);
-    const elapsed = performance.now() - started;
+    const { value: result, elapsedMs: elapsed } = await timed(() => twine.publish!(artifact, ctx));
     expect(result.accepted).toBe(false);
     expect(result.output).toMatch(/twine did not finish within 10 s and was killed/);
     expect(elapsed).toBeGreaterThanOrEqual(twineLimits.totalMs - 1_000);
     expect(elapsed).toBeLessThan(TWINE_BOUND_MS);
-    expect(hole.requests.length).toBeGreaterThan(0);
-    expect(hole.requests.every((r) => r.startsWith("POST "))).toBe(true);
+    expect(bench.hole.requests.length).toBeGreaterThan(0);
+    expect(bench.hole.requests.every((r) => r.startsWith("POST "))).toBe(true);
     expect(result.output).not.toContain(TOKEN);
   }, 120_000);
 });
@@ -121,7 +91,7 @@ describe.skipIf(whyUv !== undefined)(`uv against a registry that never answers${
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toMatch(/^uv \d+\.\d+\S*: uv pip install regkit-blackhole==1\.0\.0 failed \(exit \d+\)/);
     const artifact = await pypiKit.build({ name: "regkit-blackhole", version: "1.0.0" });
-    const published = await uvDriver.publish!(artifact, { ...ctx, workdir: join(workdir, "uv") });
+    const published = await uvDriver.publish!(artifact, ctx);
     expect(published.accepted).toBe(false);
     expect(performance.now() - started).toBeLessThan(2 * OTHER_BOUND_MS);
     expect(`${(error as Error).message}${published.output}`).not.toContain(TOKEN);
@@ -132,11 +102,10 @@ describe.skipIf(whyPoetry !== undefined)(`poetry against a registry that never a
   test("publish ends within the bound, is not accepted, and says so", async () => {
     const ctx = await context("poetry", uvLimits.totalMs);
     const artifact = await pypiKit.build({ name: "regkit-blackhole", version: "1.0.0" });
-    const started = performance.now();
-    const published = await poetryDriver.publish!(artifact, ctx);
+    const { value: published, elapsedMs } = await timed(() => poetryDriver.publish!(artifact, ctx));
     expect(published.accepted).toBe(false);
     expect(published.output).toMatch(/^poetry \d+\.\d+/);
-    expect(performance.now() - started).toBeLessThan(OTHER_BOUND_MS);
+    expect(elapsedMs).toBeLessThan(OTHER_BOUND_MS);
     expect(published.output).not.toContain(TOKEN);
   }, 180_000);
 });

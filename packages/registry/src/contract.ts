@@ -147,6 +147,13 @@ export interface ReferenceRequest {
   readonly visibility: "private" | "public";
   /** The id GitLab's Packages API lists a version of this project's format under. */
   packageId(name: string, version: string): number;
+  /**
+   * The id GitLab's package files endpoint (`/projects/:id/packages/:package_id/package_files`)
+   * lists a stored file of a version under: derived from the project, format,
+   * version, file name and the file's creation time, so it is the same after a
+   * restart and a replaced file gets a new one (GitLab creates a new record).
+   */
+  packageFileId(name: string, version: string, file: Pick<StoredFile, "filename" | "createdAt">): number;
 }
 
 /** What a route answers. A plain object or array `body` is sent as JSON. */
@@ -178,6 +185,19 @@ export interface ReferenceRoute {
   handle(req: ReferenceRequest): Promise<ReferenceReply>;
 }
 
+/** A stored version as GitLab's Packages API shows it (see {@link ReferenceFormat.listed}). */
+export interface ListedVersion {
+  readonly name: string;
+  /** Null for a versionless record (Maven's artifact-level metadata). */
+  readonly version: string | null;
+  /**
+   * GitLab's package status (`default`, `hidden`, `processing`, `error`,
+   * `pending_destruction`, `deprecated`); absent: `default`. The list leaves
+   * out all but `default`, `error` and `deprecated` unless asked for one status.
+   */
+  readonly status?: string | undefined;
+}
+
 /** A format as the reference registry serves it. */
 export interface ReferenceFormat {
   /** Path segment: `/api/v4/projects/:id/packages/<segment>`. */
@@ -206,9 +226,16 @@ export interface ReferenceFormat {
   /**
    * How a stored version appears in GitLab's Packages API (`/projects/:id/packages`):
    * its listed name, and its version (null for a versionless record, such as
-   * Maven's artifact-level metadata). Default: the stored name and version.
+   * Maven's artifact-level metadata) and status. Default: the stored name
+   * and version, status `default`.
    */
-  readonly listed?: ((pkg: StoredPackage, version: string) => { readonly name: string; readonly version: string | null }) | undefined;
+  readonly listed?: ((pkg: StoredPackage, version: string) => ListedVersion) | undefined;
+  /**
+   * Which checksums the package files endpoint shows for this format's files;
+   * the others are null, as GitLab leaves the columns its format's service
+   * does not fill (Generic sets only `file_sha256`). Default: all three.
+   */
+  readonly packageFileChecksums?: readonly ("md5" | "sha1" | "sha256")[] | undefined;
   /**
    * Routes served at the host root rather than under the Packages API (the
    * OCI distribution API at `/v2/` and GitLab's token realm at `/jwt/auth`),

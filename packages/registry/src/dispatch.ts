@@ -18,6 +18,7 @@ import { featureFlag, graphql, packagesApi, planLimits } from "./gitlab-api.js";
 import { messageReply, sendReply } from "./reply.js";
 import { type Template, matchPath, pathProblem, rawSegments, safeDecode } from "./router.js";
 import { type Grant, type Place, type Refusal, grantRoute, unknownPlaceChallenge } from "./scope.js";
+import { fileId } from "./package-index.js";
 import { type RegistryState, type Served, findGroup, findProject, packageId } from "./state.js";
 
 /** A reply, and whether to send its headers only (a HEAD that a GET route answered). */
@@ -41,7 +42,7 @@ type Target =
   | { readonly kind: "graphql" }
   | { readonly kind: "planLimits" }
   | { readonly kind: "feature"; readonly rawName: string }
-  | { readonly kind: "packagesApi"; readonly rawProject: string; readonly rawId: string | undefined }
+  | { readonly kind: "packagesApi"; readonly rawProject: string; readonly rawId: string | undefined; readonly files?: { readonly rawFileId: string | undefined } | undefined }
   | FormatTarget
   | { readonly kind: "unknown" };
 
@@ -105,7 +106,7 @@ async function dispatch(state: RegistryState, call: Call, hostRoutes: readonly M
     case "feature":
       return plain(await featureFlag(state, call, target.rawName));
     case "packagesApi":
-      return plain(await packagesApi(state, call, target.rawProject, target.rawId));
+      return plain(await packagesApi(state, call, target.rawProject, target.rawId, target.files));
     case "format":
       return serveFormat(state, call, target);
     case "unknown":
@@ -166,6 +167,11 @@ function parseTarget(rawPath: string): Target {
   // `/projects/:id/packages[/:package_id]` is the Packages API; anything longer is a format's.
   if (area === "projects" && tail[0] === "packages" && (tail.length === 1 || (tail.length === 2 && /^\d+$/.test(tail[1]!)))) {
     return { kind: "packagesApi", rawProject: id, rawId: tail[1] };
+  }
+  // `/projects/:id/packages/:package_id/package_files[/:package_file_id]` is the
+  // Packages API's too (lib/api/package_files.rb): a numeric segment is never a format's.
+  if (area === "projects" && tail[0] === "packages" && /^\d+$/.test(tail[1] ?? "") && tail[2] === "package_files" && (tail.length === 3 || (tail.length === 4 && /^\d+$/.test(tail[3]!)))) {
+    return { kind: "packagesApi", rawProject: id, rawId: tail[1], files: { rawFileId: tail[3] } };
   }
   if (area === "projects" && tail[0] === "packages" && tail[1] !== undefined) {
     return { kind: "format", level: "project", rawId: id, rawSegment: tail[1], rest: tail.slice(2) };
@@ -257,6 +263,7 @@ function routeRequest(
     features: { ...state.features },
     visibility: grant.visibility,
     packageId: (name, version) => packageId(state, grant.project.id, segment, name, version),
+    packageFileId: (name, version, file) => fileId(grant.project.id, segment, name, version, file),
   };
 }
 

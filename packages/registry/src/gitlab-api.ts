@@ -11,7 +11,7 @@ import { type Call, readSmallBody } from "./exchange.js";
 import { messageReply } from "./reply.js";
 import { safeDecode } from "./router.js";
 import { adminRefusal, restApiAccess } from "./scope.js";
-import type { IndexedVersion } from "./package-index.js";
+import { type IndexedVersion, fileId } from "./package-index.js";
 import { GROUP, type ReferenceProject, type RegistryState, type Served, packageIndexOf, storeOf } from "./state.js";
 
 /** GraphQL request bodies are small; anything bigger is not one. */
@@ -22,6 +22,30 @@ const MAX_SETTINGS_BODY = 64 * 1024;
 const FEATURE_NAME = /^[a-z][a-z0-9_]*$/;
 /** Formats GitLab has a group duplicates setting for. */
 const GROUP_DUPLICATE_SETTINGS: readonly string[] = GITLAB_FACTS.groupSettings.value;
+
+/**
+ * GitLab's package statuses (the `status` enum of app/models/packages/package.rb,
+ * GitLab 18.x source, commit 017a6c1): the only values `?status=` takes
+ * (lib/api/project_packages.rb, `optional :status, values: Packages::Package.statuses.keys`;
+ * anything else is Grape's 400).
+ */
+const PACKAGE_STATUSES: readonly string[] = ["default", "hidden", "processing", "error", "pending_destruction", "deprecated"];
+/**
+ * What the list shows without `?status=` (`DISPLAYABLE_STATUSES`, package.rb
+ * commit 017a6c1; app/finders/packages/finder_helper.rb #filter_by_status:
+ * `packages.displayable` unless `params[:status].present?`, else `with_status`).
+ * One package by id (`Packages::PackageFinder#execute`, commit 0c4afb9) is
+ * looked up in `.displayable` too: a hidden one is 404 there, in its delete and
+ * in its package files.
+ */
+const DISPLAYABLE_STATUSES: readonly string[] = ["default", "error", "deprecated"];
+/**
+ * What `GET /projects/:id/packages/:package_id` shows (lib/api/project_packages.rb,
+ * commit 00c41e9 of its spec / the route's `render_api_error!('Package not found', 404)
+ * unless package.detailed_info?`; DETAILED_INFO_STATUSES in package.rb): an
+ * `error` package is listed but 404 by id (spec 'when package has no default status').
+ */
+const DETAILED_INFO_STATUSES: readonly string[] = ["default", "deprecated"];
 
 /** A package version as GitLab's Packages API shows it, and where it is stored. */
 interface ListedPackage {
@@ -39,9 +63,16 @@ interface ListedPackage {
  * package_type, package_name (fuzzy), package_version, include_versionless;
  * paginated) and `GET|DELETE /projects/:id/packages/:package_id`.
  */
-export async function packagesApi(state: RegistryState, call: Call, rawProject: string, rawId: string | undefined): Promise<ReferenceReply> {
+export async function packagesApi(
+  state: RegistryState,
+  call: Call,
+  rawProject: string,
+  rawId: string | undefined,
+  files?: { readonly rawFileId: string | undefined },
+): Promise<ReferenceReply> {
   const granted = restApiAccess(state, call.headers, rawProject);
   if ("refused" in granted) return granted.refused;
+  if (rawId !== undefined && files) return packageFiles(state, call, granted, rawId, files.rawFileId);
   if (rawId !== undefined) return onePackage(state, call, granted, rawId);
   if (call.method !== "GET" && call.method !== "HEAD") return messageReply(405, "405 Method Not Allowed", { allow: "GET" });
   return listPackages(state, call.query, granted.project);
@@ -79,7 +110,7 @@ async function listedOf(state: RegistryState, projectId: number, entry: IndexedV
     name: shown.name,
     version: shown.version,
     package_type: entry.segment,
-    status: "default",
+    status: shown.status ?? "default",
     created_at: entry.createdAt,
     store: { segment: entry.segment, name: entry.name, version: entry.version },
   };
@@ -89,18 +120,27 @@ async function listedOf(state: RegistryState, projectId: number, entry: IndexedV
 async function listPackages(state: RegistryState, q: URLSearchParams, project: ReferenceProject): Promise<ReferenceReply> {
   const version = q.get("package_version");
   const versionless = q.get("include_versionless") === "true";
+  // An empty `status` is not `present?` in Rails: the displayable ones, as with none.
+  const status = q.get("status") || null;
+  if (status !== null && !PACKAGE_STATUSES.includes(status)) return { status: 400, body: { error: "status does not have a valid value" } };
+  const shows = (s: string): boolean => (status === null ? DISPLAYABLE_STATUSES.includes(s) : s === status);
   const listed = await listedPackages(state, project.id, { type: q.get("package_type"), name: q.get("package_name")?.toLowerCase() });
-  const chosen = listed.filter((p) => (version === null || p.version === version) && (versionless || p.version !== null));
+  const chosen = listed.filter((p) => (version === null || p.version === version) && (versionless || p.version !== null) && shows(p.status));
+  return paginated(q, chosen.map(({ store: _store, ...shown }) => shown));
+}
+
+/** One page of `items` with GitLab's pagination parameters (`page`, `per_page` up to 100) and headers. */
+function paginated<T extends object>(q: URLSearchParams, items: readonly T[]): ReferenceReply {
   const perPage = Math.min(100, Math.max(1, Number(q.get("per_page") ?? 20) || 20));
   const page = Math.max(1, Number(q.get("page") ?? 1) || 1);
-  const pages = Math.max(1, Math.ceil(chosen.length / perPage));
-  const body = chosen.slice((page - 1) * perPage, page * perPage).map(({ store: _store, ...shown }) => shown);
+  const pages = Math.max(1, Math.ceil(items.length / perPage));
+  const body = items.slice((page - 1) * perPage, page * perPage);
   return {
     status: 200,
     headers: {
       "x-page": String(page),
       "x-per-page": String(perPage),
-      "x-total": String(chosen.length),
+      "x-total": String(items.length),
       "x-total-pages": String(pages),
       "x-next-page": page < pages ? String(page + 1) : "",
       "x-prev-page": page > 1 ? String(page - 1) : "",
@@ -119,9 +159,11 @@ async function onePackage(
   const { project, access } = granted;
   // One index lookup: a cleanup deletes hundreds of versions, each by id.
   const indexed = packageIndexOf(state).find(project.id, Number(rawId));
-  const target = indexed && String(indexed.id) === rawId ? await listedOf(state, project.id, indexed) : undefined;
+  const found = indexed && String(indexed.id) === rawId ? await listedOf(state, project.id, indexed) : undefined;
+  // PackageFinder looks in `.displayable`: a hidden version is not found by id.
+  const target = found && DISPLAYABLE_STATUSES.includes(found.status) ? found : undefined;
   if (call.method === "GET" || call.method === "HEAD") {
-    if (!target) return messageReply(404, "404 Package Not Found");
+    if (!target || !DETAILED_INFO_STATUSES.includes(target.status)) return messageReply(404, "404 Package Not Found");
     const { store: _store, ...shown } = target;
     return { status: 200, body: shown };
   }
@@ -130,6 +172,56 @@ async function onePackage(
   if (access !== "maintain") return messageReply(403, "403 Forbidden");
   if (!target) return messageReply(404, "404 Package Not Found");
   await storeOf(state, project.id, target.store.segment).remove(target.store.name, target.store.version);
+  return { status: 204 };
+}
+
+/**
+ * GitLab's package files endpoint (lib/api/package_files.rb, GitLab 18.x source;
+ * commit e8a31d8 and the current one read): `GET /projects/:id/packages/:package_id/package_files`
+ * (`paginate(package.installable_package_files...order_id_asc)`: oldest file
+ * first, which is the order a version keeps its files in here) and
+ * `DELETE .../package_files/:package_file_id` (`authorize_destroy_package!`,
+ * then the package, then the file in it, each `not_found!` when absent; 204;
+ * the file is marked `pending_destruction` and so leaves the list: here it is removed).
+ * A file shows lib/api/entities/package_file.rb's fields: id, package_id,
+ * created_at, file_name, size, file_md5, file_sha1, file_sha256 (`pipelines`
+ * only when a CI build made it, which the reference has none of).
+ */
+async function packageFiles(
+  state: RegistryState,
+  call: Call,
+  granted: { readonly project: ReferenceProject; readonly access: Access | "guest" },
+  rawId: string,
+  rawFileId: string | undefined,
+): Promise<ReferenceReply> {
+  const { project, access } = granted;
+  const listing = rawFileId === undefined;
+  if (listing && call.method !== "GET" && call.method !== "HEAD") return messageReply(405, "405 Method Not Allowed", { allow: "GET" });
+  if (!listing && call.method !== "DELETE") return messageReply(405, "405 Method Not Allowed", { allow: "DELETE" });
+  // The delete checks who may destroy before it looks anything up, as the package delete does.
+  if (!listing && access !== "maintain") return messageReply(403, "403 Forbidden");
+  const indexed = packageIndexOf(state).find(project.id, Number(rawId));
+  const found = indexed && String(indexed.id) === rawId ? await listedOf(state, project.id, indexed) : undefined;
+  // Packages::PackageFinder looks in `.displayable` (see DISPLAYABLE_STATUSES).
+  if (!indexed || !found || !DISPLAYABLE_STATUSES.includes(found.status)) return messageReply(404, "404 Package Not Found");
+  const store = storeOf(state, project.id, indexed.segment);
+  const version = (await store.get(indexed.name))?.versions.find((v) => v.version === indexed.version);
+  if (!version) return messageReply(404, "404 Package Not Found");
+  const checksums = state.served.get(indexed.segment)?.format.packageFileChecksums ?? ["md5", "sha1", "sha256"];
+  const shown = version.files.map((file) => ({
+    id: fileId(project.id, indexed.segment, indexed.name, indexed.version, file),
+    package_id: indexed.id,
+    created_at: file.createdAt,
+    file_name: file.filename,
+    size: file.size,
+    file_md5: checksums.includes("md5") ? file.digests.md5 : null,
+    file_sha1: checksums.includes("sha1") ? file.digests.sha1 : null,
+    file_sha256: checksums.includes("sha256") ? file.digests.sha256 : null,
+  }));
+  if (listing) return paginated(call.query, shown);
+  const doomed = shown.find((f) => String(f.id) === rawFileId);
+  if (!doomed) return messageReply(404, "404 Not found");
+  if (!(await store.removeFile(indexed.name, indexed.version, doomed.file_name))) return messageReply(404, "404 Not found");
   return { status: 204 };
 }
 

@@ -29,6 +29,18 @@ export function versionId(project: number, segment: string, name: string, versio
   return Number.parseInt(createHash("sha256").update(key).digest("hex").slice(0, 12), 16);
 }
 
+/**
+ * A stable id for a stored file of a version: 48 bits of a hash of where it
+ * is and when it was created, so the upload's `select=package_file` answer and
+ * the package files endpoint agree, and a restart with --data-dir keeps it.
+ * The creation time is part of it because GitLab gives a replaced file (a
+ * duplicate upload where duplicates are allowed) a new record and id.
+ */
+export function fileId(project: number, segment: string, name: string, version: string, file: { readonly filename: string; readonly createdAt: string }): number {
+  const key = `file\u0000${project}\u0000${segment}\u0000${name}\u0000${version}\u0000${file.filename}\u0000${file.createdAt}`;
+  return Number.parseInt(createHash("sha256").update(key).digest("hex").slice(0, 12), 16);
+}
+
 /** GitLab's list order: oldest first, ties by id. */
 function before(a: IndexedVersion, b: IndexedVersion): boolean {
   return a.createdAt < b.createdAt || (a.createdAt === b.createdAt && a.id < b.id);

@@ -312,6 +312,27 @@ export class FilePackageStore implements PackageStore {
     );
   }
 
+  /**
+   * Removes one file of a version (GitLab's `DELETE .../package_files/:id`);
+   * the version stays, with the files it has left, as GitLab keeps the package
+   * record. False when the version or the file is absent.
+   */
+  async removeFile(name: string, version: string, filename: string): Promise<boolean> {
+    return this.#packageLocks.run(name, () =>
+      this.#blobLock.run(async () => {
+        const current = this.#packages.get(name);
+        const target = current?.versions.find((v) => v.version === version);
+        const file = target?.files.find((f) => f.filename === filename);
+        if (!current || !target || !file) return false;
+        const kept: StoredVersion = { ...target, files: target.files.filter((f) => f !== file) };
+        const versions = current.versions.map((v) => (v === target ? kept : v));
+        await this.#publish({ ...current, versions, revision: ++this.#revision, updatedAt: new Date().toISOString() });
+        await this.#collect([file.digests.sha256]);
+        return true;
+      }),
+    );
+  }
+
   /** Removes every staged file (at close). */
   async discardAll(): Promise<void> {
     await Promise.all([...this.#staged.keys()].map((id) => this.discard({ id })));

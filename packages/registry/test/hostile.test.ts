@@ -368,7 +368,11 @@ function nested(depth: number): string {
 describe("every route of every format, and GitLab's API routes", () => {
   test("the route table covers every format and API route, at every level", () => {
     const segments = new Set(FORMAT_ENDPOINTS.map((e) => e.prefix.split("/").at(-1)));
-    expect([...segments].sort()).toEqual(Object.keys(referenceFormats).sort());
+    // Formats served only at the host root (OCI's /v2/) have no Packages-API routes to walk;
+    // every format that has some must be in the table, and there must be some.
+    const withRoutes = Object.values(referenceFormats).filter((f) => f.routes.length > 0).map((f) => f.segment);
+    expect(withRoutes.length).toBeGreaterThan(0);
+    expect([...segments].sort()).toEqual(withRoutes.sort());
     expect(FORMAT_ENDPOINTS.some((e) => e.level === "group") && FORMAT_ENDPOINTS.some((e) => e.level === "instance")).toBe(true);
     expect(API_ENDPOINTS.map((e) => e.prefix)).toEqual(expect.arrayContaining(["/api/graphql", "/api/v4/application/plan_limits", "/api/v4/projects/1/packages"]));
   });

@@ -12,6 +12,8 @@ export type { FaultHarness, HarnessRun } from "./harness.js";
 export { useFaultHarness } from "./vitest.js";
 export { startBlackHole } from "./black-hole.js";
 export type { BlackHole } from "./black-hole.js";
+export { expectNoRepeats, timed, timedFailure, useBlackHole } from "./bounds.js";
+export type { BlackHoleBench, BoundsContextOptions } from "./bounds.js";
 export * from "@regkit/registry/faults";
 export { describeConformance, formatFailure, pinFacts } from "@regkit/core/vitest";
 export type { DescribeConformanceOptions } from "@regkit/core/vitest";

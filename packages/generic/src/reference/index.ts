@@ -13,9 +13,11 @@
  *   duplicate, refused with 400 where the group forbids duplicates, and
  *   `duplicateExceptionRegex` (GitLab's `generic_duplicate_exception_regex`)
  *   inverts the setting for packages whose name or version it matches.
- * - `status=hidden` is kept per version; hidden versions are still served.
- *   (Leaving them out of the Packages API's list is the registry's Packages
- *   API to do: see the kit's docs.)
+ * - `status=hidden` is kept per version; hidden versions are still served,
+ *   and `listed` hands the status to the registry's Packages API, which
+ *   leaves them out of its list unless asked for with `?status=hidden`.
+ * - The `select=package_file` answer's `id` is the registry's package file id,
+ *   the one `/packages/:id/package_files` lists the file under.
  * - A file under a directory path is stored as one file named by the
  *   URL-encoded path, as GitLab stores it.
  *
@@ -63,9 +65,6 @@ function checkParams(params: Fields, fileName: string): ReferenceReply | undefin
 function isTooLarge(error: unknown): boolean {
   return error instanceof ReferenceHttpError && error.status === 413;
 }
-
-/** A package file id for `select=package_file` answers: unique in the process. */
-let nextFileId = 1;
 
 type Statuses = Record<string, string>;
 
@@ -127,21 +126,23 @@ function putRoute(matchesException: (name: string, version: string) => boolean) 
     }
     if (select !== "package_file") return { status: facts.uploadStatus.value.created, body: { message: facts.uploadStatus.value.message } };
     const file = await req.store.open(name, version, stored);
-    const now = new Date().toISOString();
+    // Only a delete that ran between the commit and this lookup leaves no file to describe.
+    if (!file) return { status: facts.download.value.missing, body: { message: "404 Not found" } };
     return {
       status: facts.uploadStatus.value.selected,
       body: {
-        id: nextFileId++,
+        // The registry's id for the stored file, as its package files endpoint lists it.
+        id: req.packageFileId(name, version, file),
         package_id: req.packageId(name, version),
-        created_at: file?.createdAt ?? now,
-        updated_at: now,
-        size: file?.size ?? staged.size,
+        created_at: file.createdAt,
+        updated_at: file.createdAt,
+        size: file.size,
         file_store: 1,
         file_md5: null,
         file_sha1: null,
         file_name: stored,
-        file: { url: `/${(file?.digests ?? staged.digests).sha256.slice(0, 2)}/${stored}` },
-        file_sha256: (file?.digests ?? staged.digests).sha256,
+        file: { url: `/${file.digests.sha256.slice(0, 2)}/${stored}` },
+        file_sha256: file.digests.sha256,
         status: "default",
       },
     };
@@ -175,6 +176,10 @@ export function createGenericReference(options: GenericReferenceOptions = {}): R
     basicUsernames: "ignored",
     policies: { duplicates: facts.duplicatesDefault.value, duplicateStatus: [facts.duplicateRefusal.value.status] },
     limits: { maxFileSize: facts.maxFileSize.value },
+    // The version's status, as GitLab's Packages API shows and filters it.
+    listed: (pkg, v) => ({ name: pkg.name, version: v, status: statusOf(pkg.metadata, v) }),
+    // GitLab's Generic upload fills only `file_sha256` (Packages::Generic::CreatePackageFileService#create_package_file).
+    packageFileChecksums: ["sha256"],
     routes: [
       { method: "PUT", path: "/:name/:version/*file", access: "write", levels: levels.put, handle: putRoute(exceptionMatcher(options.duplicateExceptionRegex)) },
       { method: "GET", path: "/:name/:version/*file", access: "read", levels: levels.get, handle: get },

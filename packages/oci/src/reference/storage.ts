@@ -65,6 +65,28 @@ export class TooLarge extends Error {
 /** The digests this registry verifies: sha256 (every client's), sha512 (the spec's other registered algorithm). */
 export const DIGEST = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
 
+/**
+ * Runs `step` once `previous` has settled; returns the step's result and the
+ * gate the next step must wait behind (open when this one ends, however it
+ * ends). The caller stores the gate synchronously, so steps queued in the same
+ * tick still run one after another.
+ */
+function queueBehind<T>(previous: Promise<void>, step: () => Promise<T>): { gate: Promise<void>; result: Promise<T> } {
+  let done!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  const result = (async () => {
+    try {
+      await previous;
+      return await step();
+    } finally {
+      done();
+    }
+  })();
+  return { gate, result };
+}
+
 export class OciStorage {
   readonly #dir: string;
   readonly #durable: boolean;
@@ -183,18 +205,10 @@ export class OciStorage {
   }
 
   /** Runs `step` when the session's earlier requests are done. */
-  async inSession<T>(session: UploadSession, step: () => Promise<T>): Promise<T> {
-    const previous = session.queue;
-    let done!: () => void;
-    session.queue = new Promise<void>((resolve) => {
-      done = resolve;
-    });
-    try {
-      await previous;
-      return await step();
-    } finally {
-      done();
-    }
+  inSession<T>(session: UploadSession, step: () => Promise<T>): Promise<T> {
+    const { gate, result } = queueBehind(session.queue, step);
+    session.queue = gate;
+    return result;
   }
 
   /**
@@ -359,18 +373,10 @@ export class OciStorage {
     return this.#dirs;
   }
 
-  async #locked<T>(step: () => Promise<T>): Promise<T> {
-    const previous = this.#lock;
-    let done!: () => void;
-    this.#lock = new Promise<void>((resolve) => {
-      done = resolve;
-    });
-    try {
-      await previous;
-      return await step();
-    } finally {
-      done();
-    }
+  #locked<T>(step: () => Promise<T>): Promise<T> {
+    const { gate, result } = queueBehind(this.#lock, step);
+    this.#lock = gate;
+    return result;
   }
 
   /** Renames a staged file to the blob's content address (an existing copy holds the same bytes and stays). */
