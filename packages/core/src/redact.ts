@@ -54,9 +54,27 @@ function computeForms(secret: string): string[] {
   return [...forms].filter((f) => f.length >= 4).sort((a, b) => b.length - a.length);
 }
 
-/** Replaces every occurrence of every secret (raw, URL-encoded, base64) with `[REDACTED]`. */
+/**
+ * Credentials a registry issues during a run, which no list of secrets can
+ * hold in advance: JSON Web Tokens (an OCI token realm's Bearer tokens, GitLab's
+ * job tokens) wherever they appear, and the value of a JSON `token`,
+ * `access_token`, `refresh_token` or `id_token` field (a token endpoint's or a
+ * login's answer recorded as evidence).
+ */
+const JWT = /\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
+const TOKEN_FIELD = /("(?:access_|refresh_|id_)?token"\s*:\s*)"(?:[^"\\]|\\.)*"/gi;
+
+function redactIssued(text: string): string {
+  return text.replace(JWT, REDACTED).replace(TOKEN_FIELD, `$1"${REDACTED}"`);
+}
+
+/**
+ * Replaces every occurrence of every secret (raw, URL-encoded, base64) with
+ * `[REDACTED]`, and every credential the registry issued ({@link redactIssued}).
+ */
 export function redact(text: string, secrets: readonly string[]): string {
   const usable = secrets.filter((s) => s && s.length >= 4);
+  text = redactIssued(text);
   if (usable.length === 0) return text;
   // Base64 words that decode to something holding a secret (Basic `user:token`).
   let out = text.replace(/[A-Za-z0-9+/]{8,}={0,2}/g, (word) => {

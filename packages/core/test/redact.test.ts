@@ -2,7 +2,7 @@
 // any whose name says so, so a new format's own credential header is blanked
 // in every recorded exchange without a change in core.
 import { describe, expect, test } from "vitest";
-import { isCredentialHeader, redactHeaders } from "@regkit/core";
+import { isCredentialHeader, redact, redactHeaders } from "@regkit/core";
 
 describe("isCredentialHeader", () => {
   test("the credential headers of the formats and of GitLab, in any case", () => {
@@ -48,5 +48,29 @@ describe("isCredentialHeader", () => {
       accept: "application/json",
       location: "https://x.example/?key=[REDACTED]",
     });
+  });
+});
+
+describe("credentials the registry issues during a run", () => {
+  // A token realm's answer and a Bearer token echoed into an error: no list of
+  // secrets holds them in advance, and each is a working credential while it lasts.
+  const jwt = `${Buffer.from('{"alg":"RS256","typ":"JWT"}').toString("base64url")}.${Buffer.from('{"iss":"gitlab-issuer","access":[]}').toString("base64url")}.c2lnbmF0dXJl`;
+
+  test("a JSON Web Token is redacted wherever it appears, with no secrets given", () => {
+    const out = redact(`denied: you sent Bearer ${jwt} (expired)`, []);
+    expect(out).toBe("denied: you sent Bearer [REDACTED] (expired)");
+  });
+
+  test("token fields of a JSON answer are redacted, other fields kept", () => {
+    const body = JSON.stringify({ token: "opaque-issued-value", access_token: "another-one", expires_in: 300, issued_at: "2026-12-01T00:00:00Z" });
+    const out = redact(body, ["unrelated-secret"]);
+    expect(out).not.toContain("opaque-issued-value");
+    expect(out).not.toContain("another-one");
+    expect(JSON.parse(out)).toEqual({ token: "[REDACTED]", access_token: "[REDACTED]", expires_in: 300, issued_at: "2026-12-01T00:00:00Z" });
+  });
+
+  test("text without issued credentials is unchanged", () => {
+    const text = 'GET /v2/regkit/demo/tags/list answered 200 {"name":"regkit/demo","tags":["1.0.0"]} eyJ-not-a-token';
+    expect(redact(text, [])).toBe(text);
   });
 });
