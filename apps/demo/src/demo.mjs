@@ -11,6 +11,7 @@
 // regkit-report/demo-timings.json (the benchmark reports it).
 import { readFile, mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
+import { delimiter } from "node:path";
 import { fileURLToPath } from "node:url";
 import { kits, referenceFormats } from "@regkit/cli";
 import { badgeReporter, consoleReporter, htmlReporter, jsonReporter, junitReporter, markdownReporter, runConformance } from "@regkit/core";
@@ -24,6 +25,10 @@ const MiB = 1024 * 1024;
 const DEMO_LIMIT = 72 * MiB;
 
 const outDir = fileURLToPath(new URL("../../../regkit-report/", import.meta.url));
+// The clients `pnpm tools` installed (tooling/ci/install-tools.sh) take part
+// as they do in the tests; without them, those clients skip with the reason.
+process.env.REGKIT_TOOLS ??= fileURLToPath(new URL("../../../.regkit-tools", import.meta.url));
+process.env.PATH = `${process.env.REGKIT_TOOLS}/bin${delimiter}${process.env.PATH ?? ""}`;
 const timingsFile = `${outDir}demo-timings.json`;
 await mkdir(outDir, { recursive: true });
 
