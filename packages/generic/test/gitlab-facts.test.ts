@@ -3,7 +3,7 @@
 // answer here. Plain fetch, so what is pinned is the wire, not the adapter.
 import { createHash } from "node:crypto";
 import { type ReferenceRegistry, createReferenceRegistry } from "@regkit/registry";
-import { pinFacts } from "@regkit/testkit";
+import { pinFacts, referenceCaller } from "@regkit/testkit";
 import { afterAll, beforeAll, expect } from "vitest";
 import { genericGitLabFacts } from "@regkit/generic";
 import { createGenericReference, genericReference } from "@regkit/generic/reference";
@@ -25,19 +25,8 @@ afterAll(async () => {
 const sha256 = (data: string) => createHash("sha256").update(data).digest("hex");
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 
-interface Answer {
-  readonly status: number;
-  readonly text: string;
-  readonly headers: Headers;
-}
-
-/** A request to `path` under the generic endpoint of `on` (default: the private registry), as the personal token unless `headers` say otherwise. */
-async function call(path: string, init: { method?: string; body?: string; headers?: Record<string, string>; on?: ReferenceRegistry } = {}): Promise<Answer> {
-  const on = init.on ?? registry;
-  const url = /^https?:/.test(path) ? path : `${on.registries.generic}${path}`;
-  const res = await fetch(url, { method: init.method ?? "GET", body: init.body, headers: init.headers ?? { "private-token": on.tokens.personal } });
-  return { status: res.status, text: await res.text(), headers: res.headers };
-}
+/** A request under the generic endpoint of `on` (default: the private registry), as the personal token unless `headers` say otherwise. */
+const call = referenceCaller("generic", () => registry);
 
 const put = (path: string, body: string, init: { headers?: Record<string, string>; on?: ReferenceRegistry } = {}) => call(path, { ...init, method: "PUT", body });
 

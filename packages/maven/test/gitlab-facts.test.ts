@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { ALL_TOKEN_KINDS, GITLAB_FACTS, type ScenarioResult } from "@regkit/core";
 import { type ReferenceRegistry, createReferenceRegistry } from "@regkit/registry";
-import { type Fault, type HarnessRun, pinFacts, useFaultHarness } from "@regkit/testkit";
+import { type Fault, type HarnessRun, pinFacts, referenceCaller, useFaultHarness } from "@regkit/testkit";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MD5_CHECKSUMS_DEVIATION, mavenGitLabFacts, mavenKit } from "@regkit/maven";
 import { mavenReference } from "@regkit/maven/reference";
@@ -23,20 +23,8 @@ let rejecting: ReferenceRegistry;
 const sha = (algorithm: string, data: string | Uint8Array) => createHash(algorithm).update(data).digest("hex");
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 
-interface Answer {
-  readonly status: number;
-  readonly text: string;
-  readonly headers: Headers;
-}
-
-/** A request to `url`, relative to the project endpoint of `on` unless absolute; the personal token unless `headers` say otherwise. */
-async function call(path: string, init: { method?: string; body?: string; headers?: Record<string, string>; on?: ReferenceRegistry } = {}): Promise<Answer> {
-  const on = init.on ?? registry;
-  const url = /^https?:/.test(path) ? path : `${on.registries.maven}${path}`;
-  const res = await fetch(url, { method: init.method ?? "GET", body: init.body, headers: init.headers ?? { "private-token": on.tokens.personal } });
-  const text = init.method === "HEAD" ? "" : await res.text();
-  return { status: res.status, text, headers: res.headers };
-}
+/** A request under the maven endpoint of `on` (default: the private registry), as the personal token unless `headers` say otherwise. */
+const call = referenceCaller("maven", () => registry);
 
 const put = (path: string, body: string, init: { headers?: Record<string, string>; on?: ReferenceRegistry } = {}) => call(path, { ...init, method: "PUT", body });
 

@@ -14,6 +14,8 @@ export { startBlackHole } from "./black-hole.js";
 export type { BlackHole } from "./black-hole.js";
 export { expectNoRepeats, timed, timedFailure, useBlackHole } from "./bounds.js";
 export type { BlackHoleBench, BoundsContextOptions } from "./bounds.js";
+export { referenceCaller } from "./reference-call.js";
+export type { ReferenceAnswer, ReferenceCallInit } from "./reference-call.js";
 export * from "@regkit/registry/faults";
 export { describeConformance, formatFailure, pinFacts } from "@regkit/core/vitest";
 export type { DescribeConformanceOptions } from "@regkit/core/vitest";
