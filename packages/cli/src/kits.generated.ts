@@ -10,13 +10,19 @@ import { pypiKit } from "@regkit/pypi";
 import { pypiReference } from "@regkit/pypi/reference";
 import { nugetKit } from "@regkit/nuget";
 import { nugetReference } from "@regkit/nuget/reference";
+import { conanKit } from "@regkit/conan";
+import { conanReference } from "@regkit/conan/reference";
 import { genericKit } from "@regkit/generic";
 import { genericReference } from "@regkit/generic/reference";
+import { helmKit } from "@regkit/helm";
+import { helmReference } from "@regkit/helm/reference";
 import { ociKit } from "@regkit/oci";
 import { ociReference } from "@regkit/oci/reference";
+import { terraformKit } from "@regkit/terraform";
+import { terraformReference } from "@regkit/terraform/reference";
 
 /** Every format kit of the workspace, in order. */
-export const kits: readonly FormatKit[] = [npmKit, mavenKit, pypiKit, nugetKit, genericKit, ociKit];
+export const kits: readonly FormatKit[] = [npmKit, mavenKit, pypiKit, nugetKit, conanKit, genericKit, helmKit, ociKit, terraformKit];
 
 /** The reference registry's routes of each kit that has them, by format. */
-export const referenceFormats: Readonly<Record<string, ReferenceFormat>> = { "npm": npmReference, "maven": mavenReference, "pypi": pypiReference, "nuget": nugetReference, "generic": genericReference, "oci": ociReference };
+export const referenceFormats: Readonly<Record<string, ReferenceFormat>> = { "npm": npmReference, "maven": mavenReference, "pypi": pypiReference, "nuget": nugetReference, "conan": conanReference, "generic": genericReference, "helm": helmReference, "oci": ociReference, "terraform": terraformReference };

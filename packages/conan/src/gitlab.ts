@@ -1,0 +1,7 @@
+import { defineGitLabFacts } from "@regkit/core";
+
+/**
+ * GitLab's behaviours this kit relies on, each read from GitLab's source with
+ * its file, route or method, and version (test/gitlab-facts.test.ts pins each).
+ */
+export const conanGitLabFacts = defineGitLabFacts("conan", {});
