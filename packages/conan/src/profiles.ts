@@ -1,17 +1,84 @@
-import { defineProfile, gitlabApiHeaders, type Profile } from "@regkit/core";
+/**
+ * Registry flavours the Conan kit knows. The gitlab profile reads every
+ * GitLab number, status and rule from the facts in `gitlab.ts`.
+ *
+ * @module
+ */
+import { ALL_TOKEN_KINDS, type Credential, type Profile, defineProfile, gitlabBasicAuth, gitlabVisibility } from "@regkit/core";
+import { conanGitLabFacts as facts } from "./gitlab.js";
 
-/** The kit's profile type: add own capability keys as Profile<"key" | ...>. */
-export type ConanProfile = Profile<never>;
+/** Capability: `users/authenticate` hands out a token the other routes take as `Authorization: Bearer` (the Conan client's login). */
+export const TOKEN_LOGIN = "tokenLogin";
+/** The Conan kit's own capability keys, on top of core's. */
+export type ConanCapability = typeof TOKEN_LOGIN;
+/** A profile of the Conan kit. */
+export type ConanProfile = Profile<ConanCapability>;
 
-/** GitLab: every token kind, credentials in GitLab's headers (replace with the format's own rules, cited in ./gitlab.ts). */
-const gitlab: ConanProfile = defineProfile({
+/** The deviation id the gitlab profile records for GitLab's empty-file rule (conanGitLabFacts.emptyFiles). */
+export const EMPTY_FILES_DEVIATION = "conan.empty-files";
+
+/** GitLab's default maximum size of one Conan file: 3 GiB. */
+export const GITLAB_CONAN_LIMIT: number = facts.maxFileSize.value.bytes;
+
+function basic(username: string, password: string): Record<string, string> {
+  return { authorization: `Basic ${Buffer.from(`${username}:${password}`, "utf8").toString("base64")}` };
+}
+
+/**
+ * GitLab's project-level Conan v2 endpoint: Basic credentials (any username
+ * with a personal access token, a deploy token, `gitlab-ci-token` with a job
+ * token) exchanged at `users/authenticate` for the token the client then sends
+ * as Bearer; GitLab reads no PRIVATE-TOKEN, DEPLOY-TOKEN or JOB-TOKEN headers here.
+ */
+export const gitlabProfile: ConanProfile = defineProfile<ConanCapability>({
   name: "gitlab",
-  description: "GitLab's Conan registry",
-  tokenKinds: ["personal", "deploy", "job", "readonly", "anonymous", "invalid"],
-  capabilities: { delete: false },
-  policies: { duplicates: "reject", duplicateStatus: [] },
-  limits: { maxFileSize: 0 },
-  authHeaders: (credential) => gitlabApiHeaders(credential),
+  description: `GitLab's Conan v2 registry (/api/v4/projects/:id/packages/conan, v2 routes; 18.3+, or the conan_package_revisions_support flag before): Basic credentials exchanged at users/authenticate for a Bearer token, every token kind (deploy tokens included), recipes as name/version (user and channel _), revisions upserted (re-uploads accepted: a new recipe revision is Conan's way to republish), search by pattern, revisions deleted with DELETE (a Maintainer). ${GITLAB_CONAN_LIMIT / 1024 ** 3} GiB per file.`,
+  tokenKinds: ALL_TOKEN_KINDS,
+  capabilities: {
+    search: true,
+    listVersions: true,
+    delete: true,
+    distTags: false,
+    anonymousRead: false,
+    invalidTokenRead: false,
+    [TOKEN_LOGIN]: true,
+  },
+  policies: { duplicates: facts.duplicates.value, duplicateStatus: [] },
+  limits: { maxFileSize: GITLAB_CONAN_LIMIT },
+  authHeaders: (credential: Credential) => gitlabBasicAuth(credential),
+  settings: { visibility: gitlabVisibility({ invalidBasicReadsAsAnonymous: true }) },
+  deviations: {
+    [EMPTY_FILES_DEVIATION]: {
+      summary: `an empty file (Conan 2's conaninfo.txt for a recipe with no settings, options or requirements) is answered ${facts.emptyFiles.value.status} but not stored, so conan install of such a package fails with "no conaninfo.txt"`,
+      source: `${facts.emptyFiles.source.file} ${facts.emptyFiles.source.at} (${facts.emptyFiles.source.version})`,
+    },
+  },
 });
 
-export const conanProfiles: Readonly<Record<string, ConanProfile>> = { gitlab };
+/**
+ * Conan's own server (`conan_server`, from PyPI) with its own users: the
+ * personal credential is a user of its `[users]` section (REGKIT_PERSONAL_USERNAME,
+ * REGKIT_PERSONAL_TOKEN as the password); anyone reads (its default
+ * `[read_permissions]` of all recipes for everyone), only that user writes; re-uploads overwrite.
+ */
+export const conanServerProfile: ConanProfile = defineProfile<ConanCapability>({
+  name: "conan-server",
+  description:
+    "Conan's own server (conan_server 2, from PyPI): its own users (REGKIT_PERSONAL_USERNAME and REGKIT_PERSONAL_TOKEN as the password), Basic exchanged at users/authenticate for a Bearer token, anonymous reads, re-uploads overwrite, search by fnmatch pattern, DELETE of revisions.",
+  tokenKinds: ["personal", "anonymous", "invalid"],
+  capabilities: {
+    search: true,
+    listVersions: true,
+    delete: true,
+    distTags: false,
+    anonymousRead: true,
+    invalidTokenRead: false,
+    [TOKEN_LOGIN]: true,
+  },
+  policies: { duplicates: "allow", duplicateStatus: [] },
+  limits: { maxFileSize: 0 },
+  personalUsername: "required",
+  authHeaders: (credential: Credential) => (credential.token === undefined ? {} : basic(credential.username ?? "regkit", credential.token)),
+});
+
+export const conanProfiles: Readonly<Record<string, ConanProfile>> = { gitlab: gitlabProfile, "conan-server": conanServerProfile };

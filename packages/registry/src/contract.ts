@@ -202,6 +202,13 @@ export interface ListedVersion {
 export interface ReferenceFormat {
   /** Path segment: `/api/v4/projects/:id/packages/<segment>`. */
   readonly segment: string;
+  /**
+   * The `package_type` GitLab's Packages API shows and filters this format's
+   * packages by, where it is not the segment (Terraform modules:
+   * `terraform_module`, the `package_type` enum of GitLab's
+   * app/models/packages/package.rb). Default: the segment.
+   */
+  readonly packageType?: string | undefined;
   /** Ways credentials may travel for this format (GitLab's rules). */
   readonly auth: readonly AuthScheme[];
   /**

@@ -87,7 +87,7 @@ export async function packagesApi(
 async function listedPackages(state: RegistryState, projectId: number, only: { type?: string | null; name?: string | undefined } = {}): Promise<ListedPackage[]> {
   const all: ListedPackage[] = [];
   for (const entry of packageIndexOf(state).list(projectId)) {
-    if (only.type && only.type !== entry.segment) continue;
+    if (only.type && only.type !== (state.served.get(entry.segment)?.format.packageType ?? entry.segment)) continue;
     // A format that lists its stored names is filtered before its store is read (cleanup filters by name).
     if (only.name && !state.served.get(entry.segment)?.format.listed && !entry.name.toLowerCase().includes(only.name)) continue;
     const shown = await listedOf(state, projectId, entry);
@@ -109,7 +109,7 @@ async function listedOf(state: RegistryState, projectId: number, entry: IndexedV
     id: entry.id,
     name: shown.name,
     version: shown.version,
-    package_type: entry.segment,
+    package_type: served.format.packageType ?? entry.segment,
     status: shown.status ?? "default",
     created_at: entry.createdAt,
     store: { segment: entry.segment, name: entry.name, version: entry.version },

@@ -1,14 +1,402 @@
-// The Conan routes of the embedded reference registry: server side, apart
-// from the client kit (only @regkit/registry/contract and the kit's shared helpers).
-import type { ReferenceFormat } from "@regkit/registry/contract";
+/**
+ * Conan routes of the embedded reference registry, answering as GitLab's
+ * Conan v2 API does (every status, rule and limit from the facts in
+ * `../gitlab.ts`), at project level: `v1/ping`, `v2/users/authenticate`,
+ * `v2/users/check_credentials`, `v2/conans/search`, and the recipe and package
+ * revision routes under `v2/conans/:name/:version/:user/:channel`.
+ *
+ * - A recipe `name/version@user/channel` is a store package `name` whose
+ *   version is `version` (`version@user/channel` when user and channel are
+ *   not `_`). Its files are stored as `<rrev>/<file>` and
+ *   `<rrev>/<pkgid>/<prev>/<file>`; the revisions, in creation order, are kept
+ *   in the package's metadata, so `latest` is the first created of the newest,
+ *   and re-uploading a revision neither duplicates nor reorders it (GitLab's
+ *   upsert). Uploads are never refused as duplicates (conanGitLabFacts.duplicates).
+ * - Deleting a revision hides it at once; the last one removes the version.
+ * - `users/authenticate` answers the credential it was sent rather than a
+ *   signed JWT wrapping it (the registry's Bearer check compares tokens); the
+ *   docs page records this.
+ *
+ * @module
+ */
+import { type ReferenceFormat, type ReferenceReply, type ReferenceRequest, type ReferenceRoute, ReferenceHttpError, type StoredPackage } from "@regkit/registry/contract";
+import { conanGitLabFacts as facts } from "../gitlab.js";
 
-/** The format as the reference registry serves it at /api/v4/projects/:id/packages/conan. */
+const NONE = facts.userChannelRule.value.none;
+
+interface Revision {
+  readonly revision: string;
+  readonly time: string;
+}
+interface VersionRevisions {
+  recipe: Revision[];
+  /** `<rrev>:<pkgid>` → package revisions, oldest first. */
+  packages: Record<string, Revision[]>;
+}
+type RevisionIndex = Record<string, VersionRevisions>;
+
+function message(status: number, text: string): ReferenceReply {
+  return { status, body: { message: text } };
+}
+
+const notFound = (what: string): ReferenceReply => message(404, `404 ${what} Not Found`);
+
+/** GitLab's time format for revisions: `2024-12-17T09:16:40.334+0000`. */
+function conanTime(date = new Date()): string {
+  return date.toISOString().replace("Z", "+0000");
+}
+
+function indexOf(metadata: Readonly<Record<string, unknown>>): RevisionIndex {
+  const value = metadata.revisions;
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (JSON.parse(JSON.stringify(value)) as RevisionIndex) : {};
+}
+
+function versionKey(params: Readonly<Record<string, string>>): string {
+  const { version, user, channel } = params as Record<string, string>;
+  return user === NONE && channel === NONE ? version! : `${version}@${user}/${channel}`;
+}
+
+function reference(params: Readonly<Record<string, string>>): string {
+  return `${params.name}/${params.version}@${params.user}/${params.channel}`;
+}
+
+/** Grape's parameter validation, then GitLab's user/channel rule: the first problem, or undefined. */
+function checkParams(params: Readonly<Record<string, string>>): ReferenceReply | undefined {
+  if (params.name === undefined) return undefined;
+  const invalid: string[] = [];
+  if (!facts.componentRule.value.test(params.name ?? "")) invalid.push("package_name");
+  if (!facts.componentRule.value.test(params.version ?? "")) invalid.push("package_version");
+  if (!facts.userChannelRule.value.rule.test(params.user ?? "")) invalid.push("package_username");
+  if (!facts.userChannelRule.value.rule.test(params.channel ?? "")) invalid.push("package_channel");
+  if (params.rrev !== undefined && !(facts.revisionRule.value.test(params.rrev) || params.rrev === "0")) invalid.push("recipe_revision");
+  if (params.pkgid !== undefined && !facts.packageReferenceRule.value.test(params.pkgid)) invalid.push("conan_package_reference");
+  if (params.prev !== undefined && !(facts.revisionRule.value.test(params.prev) || params.prev === "0")) invalid.push("package_revision");
+  if (invalid.length > 0) return { status: 400, body: { error: invalid.map((p) => `${p} is invalid`).join(", ") } };
+  if (params.file !== undefined) {
+    const files: readonly string[] = [...facts.fileNames.value.recipe, ...facts.fileNames.value.package];
+    if (!files.includes(params.file)) return { status: facts.fileNames.value.invalid, body: { error: "file_name does not have a valid value" } };
+  }
+  // Packages::Conan::Metadatum.validate_username_and_channel: both `_` or neither.
+  if ((params.user === NONE) !== (params.channel === NONE)) {
+    return message(facts.userChannelRule.value.mixedNone, `400 Bad request - ${params.user === NONE ? "username" : "channel"} can't be solely blank`);
+  }
+  return undefined;
+}
+
+/** A route whose params are checked first. */
+function route(method: string, path: string, access: ReferenceRoute["access"], handle: (req: ReferenceRequest) => Promise<ReferenceReply>, anonymous: 401 | 404 = access === "read" ? 404 : 401): ReferenceRoute {
+  return {
+    method,
+    path,
+    access,
+    // A private project is hidden from anonymous readers (conanGitLabFacts.anonymousRead); writes and users/* answer 401 (authenticate_non_get!, authenticate!).
+    anonymous,
+    levels: facts.routes.value.levels,
+    async handle(req) {
+      return checkParams(req.params) ?? handle(req);
+    },
+  };
+}
+
+interface Found {
+  readonly pkg: StoredPackage;
+  readonly key: string;
+  readonly revisions: VersionRevisions;
+}
+
+async function findRecipe(req: ReferenceRequest): Promise<Found | undefined> {
+  const pkg = await req.store.get(req.params.name!);
+  const key = versionKey(req.params);
+  if (!pkg || !pkg.versions.some((v) => v.version === key)) return undefined;
+  const revisions = indexOf(pkg.metadata)[key] ?? { recipe: [], packages: {} };
+  return { pkg, key, revisions };
+}
+
+function newestFirst(list: readonly Revision[]): Revision[] {
+  return [...list].reverse();
+}
+
+function hasRecipeRevision(found: Found, rrev: string): boolean {
+  return found.revisions.recipe.some((r) => r.revision === rrev);
+}
+
+function packageRevisionsOf(found: Found, rrev: string, pkgid: string): readonly Revision[] {
+  return hasRecipeRevision(found, rrev) ? (found.revisions.packages[`${rrev}:${pkgid}`] ?? []) : [];
+}
+
+/** The stored name of a file: `<rrev>/<file>` or `<rrev>/<pkgid>/<prev>/<file>`. */
+function storedName(params: Readonly<Record<string, string>>): string {
+  return params.pkgid === undefined ? `${params.rrev}/${params.file}` : `${params.rrev}/${params.pkgid}/${params.prev}/${params.file}`;
+}
+
+function isTooLarge(error: unknown): boolean {
+  return error instanceof ReferenceHttpError && error.status === 413;
+}
+
+/** `PUT …/files/:file`: stores the raw body, creating the recipe and its revisions on the first file. */
+async function upload(req: ReferenceRequest): Promise<ReferenceReply> {
+  const { params } = req;
+  let staged;
+  try {
+    staged = await req.store.stage(req.body, req.limits.maxFileSize);
+  } catch (error) {
+    if (isTooLarge(error)) return message(facts.maxFileSize.value.status, facts.maxFileSize.value.message);
+    throw error;
+  }
+  // GitLab skips empty files: the Conan client's first, empty request of an upload (api_helpers.rb #create_package_file_with_type).
+  if (staged.size === 0) {
+    await req.store.discard(staged);
+    return { status: facts.upload.value.status, body: "null", headers: { "content-type": "application/json" } };
+  }
+  const key = versionKey(params);
+  const filename = storedName(params);
+  const now = conanTime();
+  await req.store.commit({
+    name: params.name!,
+    version: key,
+    files: [{ filename, staged }],
+    metadata: { reference: reference(params) },
+    duplicates: "allow",
+    fileDuplicates: "allow",
+    update: (metadata) => {
+      const index = indexOf(metadata);
+      const entry = (index[key] ??= { recipe: [], packages: {} });
+      // Upserts: a revision already stored keeps its place and time.
+      if (!entry.recipe.some((r) => r.revision === params.rrev)) entry.recipe.push({ revision: params.rrev!, time: now });
+      if (params.pkgid !== undefined) {
+        const list = (entry.packages[`${params.rrev}:${params.pkgid}`] ??= []);
+        if (!list.some((r) => r.revision === params.prev)) list.push({ revision: params.prev!, time: now });
+      }
+      return { ...metadata, revisions: index };
+    },
+  });
+  const file = await req.store.open(params.name!, key, filename);
+  if (!file) return notFound("Package");
+  return {
+    status: facts.upload.value.status,
+    body: {
+      id: req.packageFileId(params.name!, key, file),
+      package_id: req.packageId(params.name!, key),
+      created_at: file.createdAt,
+      updated_at: file.createdAt,
+      size: file.size,
+      file_store: 1,
+      file_md5: file.digests.md5,
+      file_sha1: file.digests.sha1,
+      file_name: params.file,
+      file_sha256: null,
+      status: "default",
+      project_id: req.project.id,
+    },
+  };
+}
+
+async function download(req: ReferenceRequest): Promise<ReferenceReply> {
+  const found = await findRecipe(req);
+  if (!found) return notFound("Package");
+  const { params } = req;
+  const live = params.pkgid === undefined ? hasRecipeRevision(found, params.rrev!) : packageRevisionsOf(found, params.rrev!, params.pkgid).some((r) => r.revision === params.prev);
+  const file = live ? await req.store.open(params.name!, found.key, storedName(params)) : undefined;
+  if (!file) return notFound("Package file");
+  return {
+    status: 200,
+    headers: { "content-type": "application/octet-stream", "content-length": String(file.size), "content-disposition": `attachment; filename="${params.file}"` },
+    body: file.stream(),
+  };
+}
+
+async function listFiles(req: ReferenceRequest): Promise<ReferenceReply> {
+  const found = await findRecipe(req);
+  if (!found) return notFound("Package");
+  const { params } = req;
+  const version = found.pkg.versions.find((v) => v.version === found.key)!;
+  const live = params.pkgid === undefined ? hasRecipeRevision(found, params.rrev!) : packageRevisionsOf(found, params.rrev!, params.pkgid).some((r) => r.revision === params.prev);
+  const prefix = params.pkgid === undefined ? `${params.rrev}/` : `${params.rrev}/${params.pkgid}/${params.prev}/`;
+  const files: Record<string, Record<string, never>> = {};
+  if (live) {
+    for (const f of version.files) {
+      const rest = f.filename.startsWith(prefix) ? f.filename.slice(prefix.length) : undefined;
+      if (rest !== undefined && !rest.includes("/")) files[rest] = {};
+    }
+  }
+  if (Object.keys(files).length === 0) return notFound(params.pkgid === undefined ? "Recipe files" : "Package files");
+  return { status: facts.files.value.status, body: { files } };
+}
+
+async function latestRecipe(req: ReferenceRequest): Promise<ReferenceReply> {
+  const found = await findRecipe(req);
+  if (!found) return notFound("Package");
+  const last = found.revisions.recipe.at(-1);
+  if (!last) return notFound("Revision");
+  return { status: facts.latest.value.status, body: last };
+}
+
+async function recipeRevisions(req: ReferenceRequest): Promise<ReferenceReply> {
+  const found = await findRecipe(req);
+  if (!found) return notFound("Package");
+  return { status: facts.revisionsList.value.status, body: { reference: reference(req.params), revisions: newestFirst(found.revisions.recipe) } };
+}
+
+async function latestPackage(req: ReferenceRequest): Promise<ReferenceReply> {
+  const found = await findRecipe(req);
+  if (!found) return notFound("Package");
+  const last = packageRevisionsOf(found, req.params.rrev!, req.params.pkgid!).at(-1);
+  if (!last) return notFound("Revision");
+  return { status: facts.latest.value.status, body: last };
+}
+
+async function packageRevisions(req: ReferenceRequest): Promise<ReferenceReply> {
+  const found = await findRecipe(req);
+  if (!found) return notFound("Package");
+  const { params } = req;
+  const list = newestFirst(packageRevisionsOf(found, params.rrev!, params.pkgid!)).slice(0, facts.revisionsList.value.max);
+  return { status: facts.revisionsList.value.status, body: { reference: `${reference(params)}#${params.rrev}:${params.pkgid}`, revisions: list } };
+}
+
+/** The package references of a recipe (or of one of its revisions), as GitLab answers `…/search`. */
+async function packageSearch(req: ReferenceRequest): Promise<ReferenceReply> {
+  const found = await findRecipe(req);
+  if (!found) return notFound("Package");
+  const rrevs = req.params.rrev === undefined ? found.revisions.recipe.map((r) => r.revision) : found.revisions.recipe.some((r) => r.revision === req.params.rrev) ? [req.params.rrev] : undefined;
+  if (!rrevs) return notFound("Revision");
+  const body: Record<string, unknown> = {};
+  for (const key of Object.keys(found.revisions.packages)) {
+    const [rrev, pkgid] = key.split(":");
+    if (rrevs.includes(rrev!) && (found.revisions.packages[key]?.length ?? 0) > 0) body[pkgid!] = { settings: {}, options: {}, requires: {}, recipe_hash: rrev };
+  }
+  return { status: 200, body };
+}
+
+/** Removes a recipe revision (the last one removes the version), or a package revision. */
+async function remove(req: ReferenceRequest): Promise<ReferenceReply> {
+  const found = await findRecipe(req);
+  if (!found) return notFound("Package");
+  const { params } = req;
+  const key = found.key;
+  if (params.pkgid === undefined) {
+    if (!hasRecipeRevision(found, params.rrev!)) return notFound("Revision");
+    if (found.revisions.recipe.length === 1) {
+      await req.store.updateMetadata(params.name!, (metadata) => {
+        const index = indexOf(metadata);
+        delete index[key];
+        return { ...metadata, revisions: index };
+      });
+      await req.store.remove(params.name!, key);
+      return { status: facts.deleteRevision.value.status, body: "" };
+    }
+  } else if (!packageRevisionsOf(found, params.rrev!, params.pkgid).some((r) => r.revision === params.prev)) {
+    return notFound("Package Revision");
+  }
+  await req.store.updateMetadata(params.name!, (metadata) => {
+    const index = indexOf(metadata);
+    const entry = index[key];
+    if (!entry) return metadata;
+    if (params.pkgid === undefined) {
+      entry.recipe = entry.recipe.filter((r) => r.revision !== params.rrev);
+      for (const k of Object.keys(entry.packages)) if (k.startsWith(`${params.rrev}:`)) delete entry.packages[k];
+    } else {
+      const k = `${params.rrev}:${params.pkgid}`;
+      entry.packages[k] = (entry.packages[k] ?? []).filter((r) => r.revision !== params.prev);
+    }
+    return { ...metadata, revisions: index };
+  });
+  return { status: facts.deleteRevision.value.status, body: "" };
+}
+
+/** SQL LIKE (GitLab's `with_name_like`, ILIKE) of a Conan pattern whose `*` is the wildcard. */
+function like(pattern: string): RegExp {
+  const body = pattern
+    .split("*")
+    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+    .join(".*");
+  return new RegExp(`^${body}$`, "i");
+}
+
+/** `GET v2/conans/search?q=` as Packages::Conan::SearchService and PackageFinder answer it. */
+async function search(req: ReferenceRequest): Promise<ReferenceReply> {
+  const rule = facts.search.value;
+  const q = req.query.get("q");
+  if (q === null) return { status: 400, body: { error: "q is missing" } };
+  if (q.length > rule.maxLength) return message(rule.tooMany, `400 Bad request - Search term length must be less than ${rule.maxLength} characters.`);
+  if (q.split(rule.wildcard).length - 1 > rule.maxWildcards) return message(rule.tooMany, `400 Bad request - Too many wildcards in search term. Maximum is ${rule.maxWildcards}.`);
+  if (q === rule.wildcard) return { status: rule.status, body: { results: [] } };
+  const [name, version] = q.split(/[@/]/);
+  if (!name || (name === "*" && version === "*")) return { status: rule.status, body: { results: [] } };
+  const nameLike = like(name);
+  const versionMatch = version === undefined || version === "" ? undefined : version.includes("*") ? like(version) : new RegExp(`^${version.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+  const found: { ref: string; at: string }[] = [];
+  for (const packageName of await req.store.names()) {
+    if (!nameLike.test(packageName)) continue;
+    const pkg = await req.store.get(packageName);
+    for (const v of pkg?.versions ?? []) {
+      const recipeVersion = v.version.split("@")[0]!;
+      if (versionMatch && !versionMatch.test(recipeVersion)) continue;
+      const userChannel = v.version.includes("@") ? v.version.slice(v.version.indexOf("@") + 1) : `${NONE}/${NONE}`;
+      found.push({ ref: `${packageName}/${recipeVersion}@${userChannel}`, at: v.createdAt });
+    }
+  }
+  // The most recent MAX_PACKAGES_COUNT (PackageFinder#limit_recent).
+  found.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+  return { status: rule.status, body: { results: found.slice(0, rule.max).map((f) => f.ref) } };
+}
+
+/** The presented secret: a Basic password or a Bearer token (the registry has checked it already). */
+function presentedToken(req: ReferenceRequest): string | undefined {
+  const header = req.headers.authorization ?? "";
+  const bearer = /^bearer\s+(.+)$/i.exec(header);
+  if (bearer) return bearer[1]!.trim();
+  const basic = /^basic\s+(\S+)$/i.exec(header);
+  if (!basic) return undefined;
+  const decoded = Buffer.from(basic[1]!, "base64").toString("utf8");
+  return decoded.slice(decoded.indexOf(":") + 1);
+}
+
+const RECIPE = "/v2/conans/:name/:version/:user/:channel";
+const RREV = `${RECIPE}/revisions/:rrev`;
+const PKG = `${RREV}/packages/:pkgid`;
+const PREV = `${PKG}/revisions/:prev`;
+
+/** The Conan format as the reference registry serves it at /api/v4/projects/:id/packages/conan. */
 export const conanReference: ReferenceFormat = {
   segment: "conan",
-  auth: ["headers", "basic"],
-  policies: { duplicates: "reject", duplicateStatus: [] },
-  limits: { maxFileSize: 0 },
+  // Basic and the token users/authenticate issued; GitLab's token headers are not read here (conanGitLabFacts.credentials).
+  auth: ["basic", "bearer"],
+  policies: { duplicates: facts.duplicates.value, duplicateStatus: [] },
+  limits: { maxFileSize: facts.maxFileSize.value.bytes },
+  listed: (pkg, version) => ({ name: pkg.name, version: version.split("@")[0]! }),
+  packageFileChecksums: ["md5", "sha1"],
   routes: [
-    // { method: "PUT", path: "/:name/:version", access: "write", async handle(req) { ... } },
+    {
+      method: "GET",
+      path: "/v1/ping",
+      access: "public",
+      async handle() {
+        return { status: facts.ping.value.status, headers: { [facts.ping.value.header]: facts.ping.value.capabilities }, body: "" };
+      },
+    },
+    route("GET", "/v2/users/authenticate", "read", async (req) => {
+      const token = presentedToken(req);
+      if (!token || req.principal.kind === "anonymous") return message(facts.authenticate.value.unauthenticated, "401 Unauthorized");
+      return { status: facts.authenticate.value.status, headers: { "content-type": facts.authenticate.value.contentType }, body: token };
+    }, facts.authenticate.value.unauthenticated),
+    route("GET", "/v2/users/check_credentials", "read", async (req) => {
+      if (req.principal.kind === "anonymous") return message(facts.checkCredentials.value.unauthenticated, "401 Unauthorized");
+      return { status: facts.checkCredentials.value.status, headers: { "content-type": "text/plain" }, body: facts.checkCredentials.value.body };
+    }, facts.checkCredentials.value.unauthenticated),
+    route("GET", "/v2/conans/search", "read", search),
+    route("GET", `${RECIPE}/latest`, "read", latestRecipe),
+    route("GET", `${RECIPE}/revisions`, "read", recipeRevisions),
+    route("GET", `${RECIPE}/search`, "read", packageSearch),
+    route("DELETE", RREV, "destroy", remove),
+    route("GET", `${RREV}/search`, "read", packageSearch),
+    route("GET", `${RREV}/files`, "read", listFiles),
+    route("GET", `${RREV}/files/:file`, "read", download),
+    route("PUT", `${RREV}/files/:file`, "write", upload),
+    route("GET", `${PKG}/latest`, "read", latestPackage),
+    route("GET", `${PKG}/revisions`, "read", packageRevisions),
+    route("DELETE", PREV, "destroy", remove),
+    route("GET", `${PREV}/files`, "read", listFiles),
+    route("GET", `${PREV}/files/:file`, "read", download),
+    route("PUT", `${PREV}/files/:file`, "write", upload),
   ],
 };
