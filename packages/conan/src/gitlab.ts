@@ -13,11 +13,11 @@
 import { defineGitLabFacts } from "@regkit/core";
 
 const PINNED = "packages/conan/test/gitlab-facts.test.ts";
-const V2 = { file: "lib/api/conan/v2/project_packages.rb", version: "GitLab 18.x source, newest stored text (MAX_PACKAGE_REVISIONS_COUNT, v1 revision fallback)" };
+const V2 = { file: "lib/api/conan/v2/project_packages.rb", version: "GitLab 18.x source, commit 63dd125" };
 const SHARED = { file: "lib/api/concerns/packages/conan/shared_endpoints.rb", version: "GitLab 18.x source, commit 017a6c1" };
 const V1 = { file: "lib/api/concerns/packages/conan/v1_endpoints.rb", version: "GitLab 18.x source, commit 04e80ac" };
 const HELPERS = { file: "lib/api/helpers/packages/conan/api_helpers.rb", version: "GitLab 18.x source, commit 093fadf" };
-const REGEX = { file: "lib/gitlab/regex/packages.rb", version: "GitLab 18.x source, newest stored text (conan_revision_regex_v2)" };
+const REGEX = { file: "lib/gitlab/regex/packages.rb", version: "GitLab 18.x source, commit a8eb10f" };
 const METADATUM = { file: "app/models/packages/conan/metadatum.rb", version: "GitLab 18.x source, commit 00a46ce" };
 const SEARCH = { file: "app/services/packages/conan/search_service.rb", version: "GitLab 18.x source, commit 5558389" };
 const FINDER = { file: "app/finders/packages/conan/package_finder.rb", version: "GitLab 18.x source, commit 0872cde" };

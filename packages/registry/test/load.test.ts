@@ -54,7 +54,18 @@ interface LoadTarget {
   readonly target: Target;
   /** The statuses the format answers a duplicate with. */
   readonly duplicateStatus: readonly number[];
+  /** The format never refuses a duplicate (each upload a new revision): every racer wins, one racer's bytes are served. */
+  readonly upserts?: boolean;
 }
+
+/**
+ * Formats whose GitLab never refuses a duplicate, whatever the policy: a
+ * re-upload is a new revision, and the newest is served. Their race expects
+ * every publish accepted, the version listed once, and one racer's bytes whole.
+ */
+const UPSERTS: Readonly<Record<string, string>> = {
+  conan: "GitLab upserts Conan recipe revisions (conanGitLabFacts.duplicates, upsert_recipe_revision_service.rb)",
+};
 
 /**
  * Spellings of project 1 (`regkit/demo`) in its URL: by id, then by path in
@@ -226,6 +237,20 @@ async function duplicateRace(
   const problems = outcomes.flatMap((o) => (o.error ? [o.error] : []));
   const winners = outcomes.filter((o) => o.outcome?.accepted);
   const statuses = outcomes.map((o) => o.outcome?.status ?? 0).join(", ");
+  if (to.upserts) {
+    if (winners.length !== racers) problems.push(`race for ${name}@${version}: expected all ${racers} concurrent publishes accepted (the format upserts), got ${winners.length} (statuses ${statuses})`);
+    const auditor = connect("personal", to.endpoint, "race-auditor");
+    try {
+      problems.push(...listingProblems(name, await auditor.versions(name), { atLeast: [version], atMost: new Set([version]) }));
+      const got = await auditor.download(name, version);
+      if (!artifacts.some((a) => a.content.digests.sha256 === got.digests.sha256)) {
+        problems.push(`race for ${name}@${version}: expected one racer's bytes whole, got nobody's (sha256 ${got.digests.sha256}) from ${describeExchange(got.exchange)}`);
+      }
+    } catch (error) {
+      problems.push(failureOf(`reading ${name}@${version} after the race`, error));
+    }
+    return problems;
+  }
   if (winners.length !== 1) {
     problems.push(`race for ${name}@${version}: expected exactly one 2xx of ${racers} concurrent publishes, got ${winners.length} (statuses ${statuses})`);
   }
@@ -266,7 +291,7 @@ async function startReference(format: string): Promise<ReferenceRegistry> {
 
 function loadTarget(kit: FormatKit, registry: ReferenceRegistry, endpoint = registry.registries[kit.format]!): LoadTarget {
   const target = referenceTarget(registry, kit.format);
-  return { kit, endpoint, target, duplicateStatus: registry.settings(kit.format).policies.duplicateStatus };
+  return { kit, endpoint, target, duplicateStatus: registry.settings(kit.format).policies.duplicateStatus, upserts: UPSERTS[kit.format] !== undefined };
 }
 
 test("every format with reference routes is loaded", () => {

@@ -15,7 +15,7 @@ const NAMESPACE_API = { file: "lib/api/terraform/modules/v1/namespace_packages.r
 const PROJECT_API = { file: "lib/api/terraform/modules/v1/project_packages.rb", version: "GitLab 18.x source, commit 08c811d" };
 const NAMESPACE_SPEC = { file: "spec/requests/api/terraform/modules/v1/namespace_packages_spec.rb", version: "GitLab 18.x source, commit 800235c" };
 const PROJECT_SPEC = { file: "spec/requests/api/terraform/modules/v1/project_packages_spec.rb", version: "GitLab 18.x source, commit 4ec95e2" };
-const CREATE = { file: "app/services/packages/terraform_module/create_package_service.rb", version: "GitLab 18.x source (the ServiceResponse version, newest stored text; its spec spec/services/packages/terraform_module/create_package_service_spec.rb)" };
+const CREATE = { file: "app/services/packages/terraform_module/create_package_service.rb", version: "GitLab 18.x source, commit 2994a84" };
 const REGEX = { file: "lib/gitlab/regex/packages.rb", version: "GitLab 18.x source, commit a8eb10f" };
 
 /** `terraform_module_package_name_regex`: `\A[-a-z0-9]+\/[-a-z0-9]+\z`, the stored name `<module_name>/<module_system>`. */

@@ -1,5 +1,6 @@
-// No secret leaks anywhere: every kit runs against the reference registry
-// (every format) with every token kind, once straight and once through a
+// No secret leaks anywhere (shared by secrets.<n>.test.ts, each over a share
+// of the kits, so the shares run in processes of their own, two at once):
+// every kit runs against the reference registry (every format) with every token kind, once straight and once through a
 // registry that echoes the credentials it receives into its answers (bodies,
 // error messages, headers), with the real clients; every reporter writes its
 // report, the CLI binary runs once too; then all of it (console text, every
@@ -26,9 +27,15 @@ import {
   type RunReport,
   type Target,
 } from "@regkit/core";
-import { kits, referenceFormats } from "@regkit/cli";
+import type { FormatKit } from "@regkit/core";
+import { kits as allKits, referenceFormats } from "@regkit/cli";
 import { createReferenceRegistry, referenceTarget, type ReferenceRegistry } from "@regkit/registry";
 import { startFaultyProxy, type Fault, type FaultExchange, type FaultyProxy } from "@regkit/registry/faults";
+
+/** How many test files share the kits (secrets.<n>.test.ts): each runs its share in a process of its own, so two run at once. */
+export const SECRET_GROUPS = 3;
+/** The kits of this file's share: every SECRET_GROUPS-th kit from `group`, so a new kit lands in a share by itself. */
+let kits: readonly FormatKit[] = allKits;
 
 const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
 const MiB = 1024 * 1024;
@@ -51,13 +58,14 @@ const FILES: Record<Exclude<(typeof REPORTERS)[number], "console">, string> = {
 // is pip, twine-pypi twine); mvn's Wagon is Apache-HttpClient; skopeo sends
 // skopeo/<version>, crane crane/<version> go-containerregistry/<version> (plain
 // go-containerregistry from other ggcr users), oras oras/<version>, the Generic
-// kit's driver curl/<version>.
-const REAL_CLIENT = /^(npm|pnpm|yarn|Bun|twine|pip|uv|poetry|Apache-Maven|Apache-HttpClient|NuGet|skopeo|crane|go-containerregistry|oras|curl)\b/i;
+// kit's driver curl/<version>, conan Conan/<version>, helm Helm/<version>,
+// terraform Terraform/<version> and tofu OpenTofu/<version>.
+const REAL_CLIENT = /^(npm|pnpm|yarn|Bun|twine|pip|uv|poetry|Apache-Maven|Apache-HttpClient|NuGet|skopeo|crane|go-containerregistry|oras|curl|Conan|Helm|Terraform|OpenTofu)\b/i;
 const WRITES = ["PUT", "POST", "PATCH", "DELETE"];
 /**
  * Left out of the echo phase: they send the same credentials as push.small
  * in more and bigger requests, which the straight phase already searches;
- * with six kits and a dozen real clients, each per token kind, they would
+ * with nine kits and a dozen and a half real clients, each per token kind, they would
  * only make the run longer. Everything else, the real clients included, runs
  * in both phases.
  */
@@ -314,6 +322,20 @@ function through(proxy: FaultyProxy, target: Target): Target {
   return { ...target, registry: target.registry.replace(registry.url, proxy.url) };
 }
 
+/**
+ * The whole search for the kits of share `group` (0 to SECRET_GROUPS - 1):
+ * one registry and its proxies, every one of those kits straight and through
+ * the echo, every reporter, the CLI binary once.
+ */
+export function describeSecrets(group: number): void {
+kits = allKits.filter((_, i) => i % SECRET_GROUPS === group);
+
+test(`share ${group} of ${SECRET_GROUPS} holds kits, and the shares hold every kit once`, () => {
+  expect(kits.length).toBeGreaterThan(0);
+  const shares = Array.from({ length: SECRET_GROUPS }, (_, g) => allKits.filter((_, i) => i % SECRET_GROUPS === g).map((k) => k.format));
+  expect(shares.flat().sort()).toEqual(allKits.map((k) => k.format).sort());
+});
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "regkit-secrets-"));
   const references = Object.values(referenceFormats);
@@ -441,7 +463,7 @@ function allSecrets(): string[] {
   return [...new Set([...registry.secrets, ...wire.values])].filter((s) => s.length >= 8 && s !== "regkit-anonymous");
 }
 
-describe("no secret leaks anywhere", () => {
+describe(`no secret leaks anywhere (${kits.map((k) => k.format).join(", ")})`, () => {
   test("the search covers every token the registry issued and the made-up invalid one, and finds them where they are", () => {
     const secrets = allSecrets();
     for (const token of [registry.tokens.personal, registry.tokens.deploy, registry.tokens.job, registry.tokens.readonlyDeploy]) {
@@ -549,3 +571,4 @@ describe("no secret leaks anywhere", () => {
     expect(leaks.length, leaks.slice(0, 20).map((l) => `${l.where}: ${l.form}: ...${l.context}...`).join("\n")).toBe(0);
   });
 });
+}
