@@ -28,3 +28,31 @@ export interface NginxDavOptions {
 }
 
 export declare function startNginxDav(options: NginxDavOptions): Promise<NginxRepository>;
+
+export interface NginxOptions {
+  /** `location` blocks of the server; `${dir}/htpasswd` holds the writer, `${dir}/www` is the root. */
+  locations(dir: string): string;
+  /** Runs once the root exists, before nginx starts (files to serve). */
+  prepare?: ((dir: string) => Promise<unknown>) | undefined;
+  /** MIME types by extension. */
+  readonly types?: Readonly<Record<string, readonly string[]>> | undefined;
+  /** The temporary directory's prefix. */
+  readonly prefix?: string | undefined;
+  /** The writer's username (default `deployer`). */
+  readonly username?: string | undefined;
+  /** Appended to the origin in `url`. */
+  readonly path?: string | undefined;
+  /** Load the dav_ext module where it is installed. */
+  readonly davExt?: boolean | undefined;
+}
+
+/** A running nginx. */
+export interface RunningNginx {
+  readonly url: string;
+  readonly writer: { readonly username: string; readonly token: string };
+  /** Its temporary directory (`www` under it is the root). */
+  readonly dir: string;
+  close(): Promise<void>;
+}
+
+export declare function startNginx(options: NginxOptions): Promise<RunningNginx>;

@@ -1,8 +1,10 @@
-// Starts nginx as a plain WebDAV file server for tests: one location under a
-// temporary root, reads for everyone, writes (and whatever else is not a read)
-// with Basic credentials (limit_except), every path nginx writes kept in that
-// directory. Shared by the Maven kit (PUT only) and the Generic kit (PUT,
-// DELETE and PROPFIND through the dav_ext module).
+// Starts nginx for tests, every path it writes kept in a temporary directory:
+// startNginx with the locations a test gives (the Terraform kit's static
+// module registry), startNginxDav as a plain WebDAV file server, one location,
+// reads for everyone, writes (and whatever else is not a read) with Basic
+// credentials (limit_except). startNginxDav is shared by the Maven kit (PUT
+// only), the Generic kit (PUT, DELETE and PROPFIND through the dav_ext module)
+// and the Helm kit's static chart repository.
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -23,14 +25,13 @@ export function davExtUnavailable() {
   return existsSync(DAV_EXT) ? undefined : `nginx's dav_ext module is not at ${DAV_EXT} (install libnginx-mod-http-dav-ext)`;
 }
 
-function config(dir, port, options) {
+function config(dir, port, { types = {}, locations, davExt }) {
   const user = process.getuid?.() === 0 ? "user root root;" : "";
-  const types = Object.entries(options.types ?? {})
+  const typeLines = Object.entries(types)
     .map(([type, extensions]) => `    ${type} ${extensions.join(" ")};`)
     .join("\n");
-  const ext = options.davExtMethods?.length ? `      dav_ext_methods ${options.davExtMethods.join(" ")};\n` : "";
   return `
-${existsSync(DAV_EXT) ? `load_module ${DAV_EXT};` : ""}
+${davExt && existsSync(DAV_EXT) ? `load_module ${DAV_EXT};` : ""}
 ${user}
 daemon off;
 worker_processes 1;
@@ -45,47 +46,41 @@ http {
   uwsgi_temp_path ${dir}/tmp/uwsgi;
   scgi_temp_path ${dir}/tmp/scgi;
   types {
-${types}
+${typeLines}
   }
   default_type application/octet-stream;
   server {
     listen 127.0.0.1:${port};
     root ${dir}/www;
     client_max_body_size 0;
-    location /${options.location}/ {
-      dav_methods ${options.davMethods.join(" ")};
-${ext}      create_full_put_path on;
-      dav_access user:rw group:r all:r;
-      limit_except ${options.openMethods.join(" ")} {
-        auth_basic "regkit ${options.location}";
-        auth_basic_user_file ${dir}/htpasswd;
-      }
-    }
+${locations}
   }
 }
 `;
 }
 
 /**
- * Starts nginx on a free port of 127.0.0.1 serving `/<location>/`;
- * `close()` stops it and removes everything.
+ * Starts nginx on a free port of 127.0.0.1 with a server of the given
+ * locations (`locations(dir)`: nginx `location` blocks; `${dir}/htpasswd`
+ * holds the writer's Basic credentials, `${dir}/www` is the root, made
+ * before `prepare(dir)` runs); `close()` stops it and removes everything.
  */
-export async function startNginxDav(options) {
+export async function startNginx(options) {
   const reason = nginxUnavailable();
   if (reason) throw new Error(reason);
-  const dir = await mkdtemp(join(tmpdir(), "regkit-nginx-"));
-  await mkdir(join(dir, "www", options.location), { recursive: true });
-  await mkdir(join(dir, "tmp"), { recursive: true });
-  const writer = { username: "deployer", token: `dav-${Math.random().toString(36).slice(2)}${Date.now().toString(36)}` };
-  await writeFile(join(dir, "htpasswd"), `${writer.username}:{PLAIN}${writer.token}\n`, { mode: 0o600 });
-
-  // Most often a failed start is a port taken between freePort and nginx's bind: onFreePort tries another.
+  const dir = await mkdtemp(join(tmpdir(), options.prefix ?? "regkit-nginx-"));
   try {
+    await mkdir(join(dir, "www"), { recursive: true });
+    await mkdir(join(dir, "tmp"), { recursive: true });
+    const writer = { username: options.username ?? "deployer", token: `dav-${Math.random().toString(36).slice(2)}${Date.now().toString(36)}` };
+    await writeFile(join(dir, "htpasswd"), `${writer.username}:{PLAIN}${writer.token}\n`, { mode: 0o600 });
+    await options.prepare?.(dir);
+    // Most often a failed start is a port taken between freePort and nginx's bind: onFreePort tries another.
     return await onFreePort(
       "nginx",
       async (port) => {
-        await writeFile(join(dir, "nginx.conf"), config(dir, port, options));
-        const url = `http://127.0.0.1:${port}/${options.location}`;
+        await writeFile(join(dir, "nginx.conf"), config(dir, port, { types: options.types, locations: options.locations(dir), davExt: options.davExt }));
+        const url = `http://127.0.0.1:${port}${options.path ?? ""}`;
         const server = await startServer({
           label: "nginx",
           command: NGINX,
@@ -102,7 +97,7 @@ export async function startNginxDav(options) {
         return {
           url,
           writer,
-          root: join(dir, "www", options.location),
+          dir,
           close: async () => {
             await server.close();
             await rm(dir, { recursive: true, force: true });
@@ -115,4 +110,28 @@ export async function startNginxDav(options) {
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/**
+ * Starts nginx on a free port of 127.0.0.1 serving `/<location>/`;
+ * `close()` stops it and removes everything.
+ */
+export async function startNginxDav(options) {
+  const ext = options.davExtMethods?.length ? `      dav_ext_methods ${options.davExtMethods.join(" ")};\n` : "";
+  const nginx = await startNginx({
+    types: options.types,
+    davExt: true,
+    path: `/${options.location}`,
+    prepare: (dir) => mkdir(join(dir, "www", options.location), { recursive: true }),
+    locations: (dir) => `    location /${options.location}/ {
+      dav_methods ${options.davMethods.join(" ")};
+${ext}      create_full_put_path on;
+      dav_access user:rw group:r all:r;
+      limit_except ${options.openMethods.join(" ")} {
+        auth_basic "regkit ${options.location}";
+        auth_basic_user_file ${dir}/htpasswd;
+      }
+    }`,
+  });
+  return { url: nginx.url, writer: nginx.writer, root: join(nginx.dir, "www", options.location), close: nginx.close };
 }

@@ -198,7 +198,8 @@ function echoCredentials(wire: Wire, writers: readonly string[]): Fault {
     if (REAL_CLIENT.test(agent) && WRITES.includes(exchange.method)) return refusal(403);
     if (!REAL_CLIENT.test(agent) && exchange.method === "GET") {
       if (SMALL.test(exchange.path)) return refusal(500);
-      if (AUTH.test(exchange.path) && secrets.some((s) => !writers.includes(s))) return refusal(500);
+      // (Helm's auth.matrix reads the channel's index.yaml, whose path names no package.)
+      if ((AUTH.test(exchange.path) || /\/index\.yaml$/.test(exchange.path)) && secrets.some((s) => !writers.includes(s))) return refusal(500);
     }
     return {
       response: (res) => {
@@ -479,7 +480,8 @@ describe(`no secret leaks anywhere (${kits.map((k) => k.format).join(", ")})`, (
     const onTheWire = findLeaks([{ where: "wire", text: wire.raw.join("\n") }], secrets, usernames);
     // OCI's clients sent the registry's own tokens to /v2/ through the proxies (their realm went through them
     // too), and none of those tokens holds a configured credential, in its header or its claims.
-    expect(wire.issued.size, "OCI realm tokens went over the wire").toBeGreaterThan(0);
+    // (Only in the share that holds the OCI kit: no other format's registry issues tokens of its own.)
+    if (kits.some((k) => k.format === "oci")) expect(wire.issued.size, "OCI realm tokens went over the wire").toBeGreaterThan(0);
     const claims = [...wire.issued].map((jwt, n) => ({ where: `issued token #${n}`, text: jwt.split(".").slice(0, 2).map((part) => Buffer.from(part, "base64url").toString("utf8")).join("\n") }));
     expect(claims.every((c) => c.text.includes('"alg"')), "the issued tokens decode").toBe(true);
     expect(findLeaks(claims, secrets, usernames)).toEqual([]);

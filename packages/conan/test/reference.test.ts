@@ -6,7 +6,7 @@ import { type ReferenceRegistry, createReferenceRegistry } from "@regkit/registr
 import { referenceCaller } from "@regkit/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
-import { conanReference } from "@regkit/conan/reference";
+import { conanReference, issueConanToken, readConanToken } from "@regkit/conan/reference";
 
 let registry: ReferenceRegistry;
 let open: ReferenceRegistry;
@@ -40,6 +40,29 @@ describe("the login token", () => {
       expect((await call(`/v2/conans/login-${kind}/1.0.0/_/_/latest`, { headers: bearer })).status).toBe(200);
     });
   }
+
+  it("is a JWT as Gitlab::ConanToken's (HS256, three months), carrying no token in the clear, and the only Bearer value read", async () => {
+    const { tokens } = registry;
+    const login = await call("/v2/users/authenticate", { headers: { authorization: basic(tokens.deployUsername, tokens.deploy) } });
+    const [head, body, signature] = login.text.split(".");
+    expect(JSON.parse(Buffer.from(head!, "base64url").toString())).toEqual({ typ: "JWT", alg: "HS256" });
+    const claims = JSON.parse(Buffer.from(body!, "base64url").toString()) as { exp: number; access_token: string };
+    expect(claims.exp * 1000 - Date.now()).toBeGreaterThan(89 * 24 * 3600 * 1000);
+    expect(login.text).not.toContain(tokens.deploy);
+    expect(Buffer.from(body!, "base64url").toString()).not.toContain(tokens.deploy);
+    const latest = (authorization: string) => call("/v2/conans/login-deploy/1.0.0/_/_/latest", { headers: { authorization } });
+    expect((await latest(`Bearer ${login.text}`)).status).toBe(200);
+    // A raw token as Bearer, a JWT whose signature is not this registry's, one whose claims were changed,
+    // an expired one: no credential at all, so a read of the private project is its anonymous 404.
+    expect((await latest(`Bearer ${tokens.deploy}`)).status).toBe(404);
+    expect((await latest(`Bearer ${head}.${body}.${signature!.slice(0, -2)}xx`)).status).toBe(404);
+    const other = Buffer.from(JSON.stringify({ ...claims, exp: claims.exp + 1 })).toString("base64url");
+    expect((await latest(`Bearer ${head}.${other}.${signature}`)).status).toBe(404);
+    expect((await latest(`Bearer ${issueConanToken(tokens.deploy, tokens.deployUsername, Date.now() - 1000)}`)).status).toBe(404);
+    // A write with it is the anonymous 401 (authenticate_non_get!).
+    expect((await call(`/v2/conans/login-deploy/1.0.0/_/_/revisions/${R1}/files/conanfile.py`, { method: "PUT", body: "x", headers: { authorization: `Bearer ${tokens.deploy}` } })).status).toBe(401);
+    expect(readConanToken(login.text)).toBe(tokens.deploy);
+  });
 });
 
 describe("package revisions", () => {

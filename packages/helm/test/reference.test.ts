@@ -53,10 +53,12 @@ test("the index carries Chart.yaml as uploaded: dependencies, keywords, appVersi
   expect(text).toMatch(/repository: "?@bitnami"?/);
 });
 
-test("deliberate difference: a job token needs the Basic username gitlab-ci-token (GitLab takes any)", async () => {
+test("as GitLab's TokenResolver: a job token under any Basic username, and an unknown password is a 401", async () => {
   const chart = await buildChart({ name: "ref-job", version: "1.0.0" });
   expect((await upload("stable", chart.content.bytes!, basic("gitlab-ci-token", registry.tokens.job))).status).toBe(201);
-  expect((await upload("stable", chart.content.bytes!, basic("someone", registry.tokens.job))).status).toBe(401);
+  const again = await buildChart({ name: "ref-job", version: "1.0.1" });
+  expect((await upload("stable", again.content.bytes!, basic("someone", registry.tokens.job))).status).toBe(201);
+  expect((await upload("stable", again.content.bytes!, basic("someone", "not-a-token-of-this-registry"))).status).toBe(401);
 });
 
 test("regkit serve announces the Helm endpoint in its JSON line (registries.helm)", async () => {

@@ -29,43 +29,9 @@ PIP=26.3
 UV=0.13.9
 POETRY=2.5.1
 
-root=$(cd "$(dirname "$0")/../../.." && pwd)
-tools=${REGKIT_TOOLS:-$root/.regkit-tools}
-bin=$tools/bin
-mkdir -p "$bin" "$tools/venv"
-
-# The Debian interpreter (python3-venv) is what CI has; REGKIT_PYTHON overrides it.
-python=${REGKIT_PYTHON:-}
-if [ -z "$python" ]; then
-  if [ -x /usr/bin/python3 ]; then python=/usr/bin/python3; else python=$(command -v python3); fi
-fi
-echo "pypi tools: python $("$python" --version 2>&1) at $python, into $tools"
-
-# venv NAME "req==1 other==2" -> creates $tools/venv/NAME with exactly those pins,
-# unless a marker file says that set is installed already.
-venv() {
-  local name=$1 reqs=$2 dir=$tools/venv/$1
-  if [ -f "$dir/.regkit-pins" ] && [ "$(cat "$dir/.regkit-pins")" = "$reqs" ]; then
-    echo "pypi tools: $name already at $reqs"
-    return 0
-  fi
-  echo "pypi tools: installing $name ($reqs)"
-  rm -rf "$dir"
-  # Called in an `&&` list, where set -e does not apply: each step returns on failure itself,
-  # so a half-installed venv never gets the marker.
-  "$python" -m venv "$dir" || return 1
-  # shellcheck disable=SC2086 # the pins are a space-separated word list on purpose
-  "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --no-input $reqs || return 1
-  printf '%s' "$reqs" >"$dir/.regkit-pins"
-}
-
-# link VENV EXECUTABLE [LINK NAME]
-link() {
-  local target=$tools/venv/$1/bin/$2 name=${3:-$2}
-  [ -x "$target" ] || { echo "pypi tools: $target missing" >&2; return 1; }
-  ln -sfn "$target" "$bin/$name"
-  echo "pypi tools: $bin/$name -> $target"
-}
+tag="pypi tools"
+# shellcheck source=../../../tooling/ci/venv.sh
+source "$(dirname "$0")/../../../tooling/ci/venv.sh"
 
 status=0
 venv pypiserver "pypiserver==$PYPISERVER passlib==$PASSLIB bcrypt==$BCRYPT waitress==$WAITRESS" && link pypiserver pypi-server || status=1

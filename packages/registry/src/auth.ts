@@ -134,9 +134,11 @@ export type Authentication =
 /** How {@link authenticate} reads credentials. */
 export interface AuthenticateOptions {
   /** `checked`: Basic usernames must name the deploy token or the personal token's owner (GitLab's NuGet). */
-  readonly basicUsernames?: "ignored" | "checked" | undefined;
+  readonly basicUsernames?: "ignored" | "checked" | "any" | undefined;
   /** Whether deploy tokens count at all (GitLab's REST API ignores them). Default true. */
   readonly deployTokens?: boolean | undefined;
+  /** Reads a Bearer value the format issued itself (Conan's JWT) into the token it stands for; see ReferenceFormat.bearerToken. */
+  readonly bearerToken?: ((value: string) => string | undefined) | undefined;
   /** Token kinds Basic auth may carry; default every kind (`readonly` counts with `deploy`). */
   readonly basicKinds?: readonly TokenKind[] | undefined;
 }
@@ -175,7 +177,10 @@ export function authenticate(
     const scheme = (space < 0 ? authorization : authorization.slice(0, space)).toLowerCase();
     const value = space < 0 ? "" : authorization.slice(space + 1).trim();
     if (scheme === "bearer" && schemes.includes("bearer")) {
-      found.push(usable.find((i) => i.token === value));
+      // A format that issues its own Bearer tokens reads only those: one it cannot
+      // read counts as no credential at all (GitLab's Conan: ConanToken.decode gives nil).
+      const token = options.bearerToken ? options.bearerToken(value) : value;
+      if (token !== undefined) found.push(usable.find((i) => i.token === token));
     } else if (scheme === "basic" && schemes.includes("basic")) {
       const kinds = options.basicKinds;
       const basicUsable = kinds ? usable.filter((i) => kinds.includes(i.kind) || (i.kind === "readonly" && kinds.includes("deploy"))) : usable;
@@ -207,13 +212,17 @@ function presentsBasic(authorization: string | undefined): boolean {
   return colon > 0 && colon < decoded.length - 1;
 }
 
-function basic(value: string, identities: readonly Identity[], usernames: "ignored" | "checked"): Identity | "invalid" | "anonymous" {
+function basic(value: string, identities: readonly Identity[], usernames: "ignored" | "checked" | "any"): Identity | "invalid" | "anonymous" {
   const decoded = Buffer.from(value, "base64").toString("utf8");
   const colon = decoded.indexOf(":");
   if (colon < 0) return "anonymous";
   const username = decoded.slice(0, colon);
   const password = decoded.slice(colon + 1);
   if (username === "" || password === "") return "anonymous";
+  // `authenticate_with` with plain token types (GitLab's Helm): TokenResolver
+  // reads the password alone, any kind under any username, and one it cannot
+  // resolve is a 401 (lib/gitlab/api_authentication/token_resolver.rb, commit 41946e6).
+  if (usernames === "any") return identities.find((i) => i.token === password) ?? "invalid";
   // A job token travels only as gitlab-ci-token; a wrong one there is refused outright.
   if (username === JOB_TOKEN_USERNAME) return identities.find((i) => i.kind === "job" && i.token === password) ?? "invalid";
   const identity = identities.find((i) => i.kind !== "job" && i.token === password);

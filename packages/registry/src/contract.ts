@@ -215,15 +215,28 @@ export interface ReferenceFormat {
    * Basic usernames: `ignored` (the default: GitLab reads only the password of
    * a personal or deploy token; a job token still needs `gitlab-ci-token`), or
    * `checked` (GitLab's NuGet: a deploy token's own username, a personal
-   * token's owner's username, else 401).
+   * token's owner's username, else 401), or `any` (GitLab's Helm,
+   * `authenticate_with` with plain token types: any username with any token
+   * kind, a job token included; a password that resolves to nobody is a 401,
+   * public project or not).
    */
-  readonly basicUsernames?: "ignored" | "checked" | undefined;
+  readonly basicUsernames?: "ignored" | "checked" | "any" | undefined;
   /**
    * The format authenticates before it looks the project up (GitLab's NuGet,
    * `authenticate_with`): an anonymous caller gets 401 even for a project
    * that does not exist, an authenticated one 404.
    */
   readonly authenticateFirst?: boolean | undefined;
+  /**
+   * Reads an `Authorization: Bearer` value this format issued itself into the
+   * token it stands for (GitLab's Conan `users/authenticate` JWT wraps a
+   * personal, deploy or job token: Gitlab::ConanToken); undefined when it is
+   * not one the format issued, or has expired: then the request counts as
+   * carrying no credential (GitLab's `ConanToken.decode` rescues to nil, and
+   * `find_oauth_access_token` is overridden to read nothing). A format
+   * without it reads every Bearer value as a plain token.
+   */
+  readonly bearerToken?: ((value: string) => string | undefined) | undefined;
   /** Token kinds Basic auth may carry (GitLab's npm routes read only deploy tokens from Basic); default all. */
   readonly basicKinds?: readonly TokenKind[] | undefined;
   /** The registry's defaults for this format (GitLab's). */

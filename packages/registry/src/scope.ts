@@ -72,7 +72,7 @@ export function grantRoute(state: RegistryState, call: Call, format: ReferenceFo
   const auth =
     route.access === "public"
       ? ({ kind: "anonymous" } as const)
-      : authenticate(call.headers, schemes, state.identities, { basicUsernames: format.basicUsernames, basicKinds: format.basicKinds });
+      : authenticate(call.headers, schemes, state.identities, { basicUsernames: format.basicUsernames, basicKinds: format.basicKinds, bearerToken: format.bearerToken });
   if (auth.kind === "ambiguous") return refusal(messageReply(400, "400 Bad request - Found more than one set of credentials"));
   if (auth.kind === "invalid") return refusal(messageReply(401, "401 Unauthorized", challenge));
   const caller: Caller = {

@@ -15,6 +15,7 @@ export type { BlackHole } from "./black-hole.js";
 export { expectNoRepeats, timed, timedFailure, useBlackHole } from "./bounds.js";
 export type { BlackHoleBench, BoundsContextOptions } from "./bounds.js";
 export { referenceCaller } from "./reference-call.js";
+export { expectNoSecrets } from "./secrets.js";
 export type { ReferenceAnswer, ReferenceCallInit } from "./reference-call.js";
 export * from "@regkit/registry/faults";
 export { describeConformance, formatFailure, pinFacts } from "@regkit/core/vitest";

@@ -13,12 +13,16 @@
  *   and re-uploading a revision neither duplicates nor reorders it (GitLab's
  *   upsert). Uploads are never refused as duplicates (conanGitLabFacts.duplicates).
  * - Deleting a revision hides it at once; the last one removes the version.
- * - `users/authenticate` answers the credential it was sent rather than a
- *   signed JWT wrapping it (the registry's Bearer check compares tokens); the
- *   docs page records this.
+ * - `users/authenticate` answers a JWT (HS256, expiring after three months,
+ *   as Gitlab::ConanToken), the only Bearer value these routes read
+ *   (`bearerToken`): a raw token, a forged or an expired JWT is no credential. Where
+ *   GitLab's payload carries a deploy or job token itself (a personal token by
+ *   its id), the reference's carries every kind sealed (AES-GCM), so a JWT in a
+ *   report never shows a token even before redaction.
  *
  * @module
  */
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { type ReferenceFormat, type ReferenceReply, type ReferenceRequest, type ReferenceRoute, ReferenceHttpError, type StoredPackage } from "@regkit/registry/contract";
 import { conanGitLabFacts as facts } from "../gitlab.js";
 
@@ -340,11 +344,48 @@ async function search(req: ReferenceRequest): Promise<ReferenceReply> {
   return { status: rule.status, body: { results: found.slice(0, rule.max).map((f) => f.ref) } };
 }
 
-/** The presented secret: a Basic password or a Bearer token (the registry has checked it already). */
+/** The keys this process signs and seals Conan tokens with (each process its own, as each GitLab its db_key_base). */
+const TOKEN_KEYS = { sign: randomBytes(32), seal: randomBytes(32) };
+
+/**
+ * A Conan JWT for `token` (Gitlab::ConanToken#to_jwt, lib/gitlab/conan_token.rb
+ * commit 094a8a9: HS256, `access_token`, `user_id`, expiring at the token's own
+ * expiry or in MAX_CONAN_TOKEN_EXPIRE_TIME, three months, whichever is first).
+ * Exported for tests (an expired one).
+ */
+export function issueConanToken(token: string, user: string, expiresAt = Date.now() + 90 * 24 * 3600 * 1000): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", TOKEN_KEYS.seal, iv);
+  const sealed = Buffer.concat([iv, cipher.update(token, "utf8"), cipher.final(), cipher.getAuthTag()]).toString("base64url");
+  const part = (doc: object): string => Buffer.from(JSON.stringify(doc)).toString("base64url");
+  const head = `${part({ typ: "JWT", alg: "HS256" })}.${part({ access_token: sealed, user_id: user, exp: Math.floor(expiresAt / 1000) })}`;
+  return `${head}.${createHmac("sha256", TOKEN_KEYS.sign).update(head).digest("base64url")}`;
+}
+
+/** The token a Conan JWT of this process carries; undefined for anything else, forged or expired (ConanToken.decode rescues those to nil). */
+export function readConanToken(jwt: string): string | undefined {
+  const [head, body, signature, extra] = jwt.split(".");
+  if (!head || !body || !signature || extra !== undefined) return undefined;
+  const expected = createHmac("sha256", TOKEN_KEYS.sign).update(`${head}.${body}`).digest();
+  const given = Buffer.from(signature, "base64url");
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+  try {
+    const payload = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as { access_token?: unknown; exp?: unknown };
+    if (typeof payload.exp !== "number" || payload.exp * 1000 <= Date.now() || typeof payload.access_token !== "string") return undefined;
+    const sealed = Buffer.from(payload.access_token, "base64url");
+    const decipher = createDecipheriv("aes-256-gcm", TOKEN_KEYS.seal, sealed.subarray(0, 12));
+    decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+    return Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()]).toString("utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** The token presented: a Basic password, or the one a Conan JWT carries (the registry has checked it already). */
 function presentedToken(req: ReferenceRequest): string | undefined {
   const header = req.headers.authorization ?? "";
   const bearer = /^bearer\s+(.+)$/i.exec(header);
-  if (bearer) return bearer[1]!.trim();
+  if (bearer) return readConanToken(bearer[1]!.trim());
   const basic = /^basic\s+(\S+)$/i.exec(header);
   if (!basic) return undefined;
   const decoded = Buffer.from(basic[1]!, "base64").toString("utf8");
@@ -361,6 +402,7 @@ export const conanReference: ReferenceFormat = {
   segment: "conan",
   // Basic and the token users/authenticate issued; GitLab's token headers are not read here (conanGitLabFacts.credentials).
   auth: ["basic", "bearer"],
+  bearerToken: readConanToken,
   policies: { duplicates: facts.duplicates.value, duplicateStatus: [] },
   limits: { maxFileSize: facts.maxFileSize.value.bytes },
   listed: (pkg, version) => ({ name: pkg.name, version: version.split("@")[0]! }),
@@ -377,7 +419,7 @@ export const conanReference: ReferenceFormat = {
     route("GET", "/v2/users/authenticate", "read", async (req) => {
       const token = presentedToken(req);
       if (!token || req.principal.kind === "anonymous") return message(facts.authenticate.value.unauthenticated, "401 Unauthorized");
-      return { status: facts.authenticate.value.status, headers: { "content-type": facts.authenticate.value.contentType }, body: token };
+      return { status: facts.authenticate.value.status, headers: { "content-type": facts.authenticate.value.contentType }, body: issueConanToken(token, req.principal.name) };
     }, facts.authenticate.value.unauthenticated),
     route("GET", "/v2/users/check_credentials", "read", async (req) => {
       if (req.principal.kind === "anonymous") return message(facts.checkCredentials.value.unauthenticated, "401 Unauthorized");

@@ -243,7 +243,8 @@ export function createHelmReference(options: HelmReferenceOptions = {}): Referen
     segment: "helm",
     // HTTP Basic only (helmGitLabFacts.auth).
     auth: ["basic"],
-    basicUsernames: "ignored",
+    // Any username, every token kind, an unknown password 401 (helmGitLabFacts.auth: TokenResolver reads the password only).
+    basicUsernames: "any",
     policies: { duplicates: facts.duplicates.value, duplicateStatus: [] },
     limits: { maxFileSize: facts.maxFileSize.value },
     routes: [
