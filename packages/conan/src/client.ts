@@ -13,6 +13,14 @@
  * - versions and search: `v2/conans/search?q=` with Conan's patterns;
  * - remove: `DELETE` of each recipe revision of a version.
  *
+ * With the profile setting `api: v1` it speaks the v1 API GitLab still serves
+ * (conanGitLabFacts.v1Routes): login and search under `v1/`; publish asks
+ * `upload_urls` for the recipe's (then the package's) files and PUTs each file
+ * to the URL answered; download asks `download_urls`, GETs the manifest and
+ * `conanfile.py` from the URLs answered (each must name its file) and checks
+ * the file against the manifest and the recipe snapshot's MD5; remove is the
+ * recipe's DELETE. The revision scenarios skip (v2 only).
+ *
  * A package of regkit's contract is a recipe `name/version` (user and channel
  * `_`), a version its recipe version; revisions live under it.
  *
@@ -36,7 +44,7 @@ import {
   describeExchange,
 } from "@regkit/core";
 import { MANIFEST, NONE, RECIPE_FILE, layoutOf, manifestEntries, revisionOf } from "./package.js";
-import { type ConanProfile, TOKEN_LOGIN } from "./profiles.js";
+import { type ConanApi, type ConanProfile, TOKEN_LOGIN, apiOf } from "./profiles.js";
 
 /** One revision as `latest` and the revision lists give it. */
 export interface ConanRevision {
@@ -93,11 +101,19 @@ export class ConanClient implements RegistryClient {
   /** The Bearer token of the login; null when the login was refused or not possible. */
   #token: string | null | undefined;
   #login: Exchange | undefined;
+  /** The API spoken (the `api` setting). */
+  readonly api: ConanApi;
 
   constructor(session: Pick<Session<ConanProfile>, "http" | "target" | "credential">) {
     this.#http = session.http;
     this.#target = session.target;
     this.#credential = session.credential;
+    this.api = apiOf(session.target.settings ?? {});
+  }
+
+  /** `/v1/conans/<name>/<version>/_/_`: the recipe's v1 URL path. */
+  static v1RecipePath(name: string, version: string): string {
+    return `/v1/conans/${encodeURIComponent(name)}/${encodeURIComponent(version)}/${NONE}/${NONE}`;
   }
 
   /** `/v2/conans/<name>/<version>/_/_`: the recipe's URL path. */
@@ -133,7 +149,7 @@ export class ConanClient implements RegistryClient {
 
   /** One `GET v2/users/authenticate` with the profile's credentials (none for anonymous): the token, or null when refused. */
   async authenticate(): Promise<{ readonly token: string | null; readonly exchange: Exchange }> {
-    const res = await this.#http.request({ method: "GET", path: "/v2/users/authenticate" });
+    const res = await this.#http.request({ method: "GET", path: `/${this.api}/users/authenticate` });
     if (!isSuccess(res.status)) {
       await res.text().catch(() => undefined);
       ensureUsable(res, "logging in (users/authenticate)");
@@ -163,13 +179,14 @@ export class ConanClient implements RegistryClient {
 
   /** `GET v2/users/check_credentials`: whether the registry takes the session's credentials. */
   async checkCredentials(): Promise<{ readonly ok: boolean; readonly exchange: Exchange }> {
-    const res = await this.request("GET", "/v2/users/check_credentials");
+    const res = await this.request("GET", `/${this.api}/users/check_credentials`);
     await res.text().catch(() => undefined);
     ensureUsable(res, "checking credentials");
     return { ok: isSuccess(res.status), exchange: res.exchange };
   }
 
   async publish(artifact: Artifact): Promise<PublishOutcome> {
+    if (this.api === "v1") return this.#publishV1(artifact);
     const layout = layoutOf(artifact);
     const recipe = `${ConanClient.recipePath(artifact.name, artifact.version)}/revisions/${layout.recipeRevision}`;
     let first: PublishOutcome | undefined;
@@ -188,6 +205,66 @@ export class ConanClient implements RegistryClient {
     for (const file of layout.package) {
       const outcome = await put(pkg, file.filename, file.content);
       if (!outcome.accepted) return outcome;
+    }
+    return first!;
+  }
+
+  /** Whether `url` lies under the registry the target names (the file URLs GitLab's v1 answers are absolute). */
+  #underRegistry(url: string): boolean {
+    const base = this.#target.registry.replace(/\/+$/, "");
+    return url.startsWith(`${base}/`);
+  }
+
+  /**
+   * `POST <path>/upload_urls` with `{file: size}`: the URL answered for each
+   * file (a ConformanceFailure when one is missing, outside the registry, or
+   * names another file), or the refusal.
+   */
+  async #uploadUrls(path: string, files: readonly { readonly filename: string; readonly content: Content }[], fileSegment: string): Promise<{ readonly urls?: Record<string, string>; readonly refused?: PublishOutcome }> {
+    const body = JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.content.size])));
+    const res = await this.request("POST", `${path}/upload_urls`, body, { "content-type": "application/json" });
+    if (!isSuccess(res.status)) {
+      await drain(res);
+      ensureUsable(res, "asking for upload URLs");
+      return { refused: { accepted: false, status: res.status, exchange: res.exchange } };
+    }
+    const answer = await res.json<unknown>();
+    const urls: Record<string, string> = {};
+    for (const f of files) {
+      const url = isRecord(answer) ? answer[f.filename] : undefined;
+      const expected = `a URL under ${this.#target.registry} ending ${fileSegment}${f.filename}`;
+      if (typeof url !== "string" || !this.#underRegistry(url) || !url.split("?")[0]!.endsWith(`${fileSegment}${f.filename}`)) {
+        throw new ConformanceFailure(
+          `the upload URL ${describeExchange(res.exchange)} answers for ${f.filename} is not that file's`,
+          { expected, actual: typeof url === "string" ? url : JSON.stringify(answer)?.slice(0, 200) ?? "nothing" },
+          [res.exchange],
+        );
+      }
+      urls[f.filename] = url;
+    }
+    return { urls };
+  }
+
+  /** v1 publish: `upload_urls` for the recipe files, a PUT of each, then the same for the package's files. */
+  async #publishV1(artifact: Artifact): Promise<PublishOutcome> {
+    const layout = layoutOf(artifact);
+    const recipe = ConanClient.v1RecipePath(artifact.name, artifact.version);
+    let first: PublishOutcome | undefined;
+    const steps = [
+      { path: recipe, files: layout.recipe, segment: "/0/export/" },
+      { path: `${recipe}/packages/${layout.packageId}`, files: layout.package, segment: `/0/package/${layout.packageId}/0/` },
+    ];
+    for (const step of steps) {
+      const { urls, refused } = await this.#uploadUrls(step.path, step.files, step.segment);
+      if (refused) return refused;
+      for (const file of step.files) {
+        const res = await this.request("PUT", urls![file.filename]!, file.content);
+        await drain(res);
+        if (!isSuccess(res.status)) ensureUsable(res, `uploading ${file.filename}`);
+        const outcome: PublishOutcome = { accepted: isSuccess(res.status), status: res.status, exchange: res.exchange };
+        if (!outcome.accepted) return outcome;
+        first ??= outcome;
+      }
     }
     return first!;
   }
@@ -252,7 +329,12 @@ export class ConanClient implements RegistryClient {
 
   /** One file at `<revision path>/files/<name>`, digested as it streams; a ConformanceFailure when not served. */
   async fetchFile(path: string, filename: string, what: string): Promise<Downloaded> {
-    const res = await this.request("GET", `${path}/files/${filename}`);
+    return this.#fetchAt(`${path}/files/${filename}`, filename, what);
+  }
+
+  /** One file at a path or URL, digested as it streams. */
+  async #fetchAt(at: string, filename: string, what: string): Promise<Downloaded> {
+    const res = await this.request("GET", at);
     if (!isSuccess(res.status)) {
       await drain(res);
       ensureUsable(res, `downloading ${filename}`);
@@ -272,10 +354,66 @@ export class ConanClient implements RegistryClient {
    * install` relies on to trust the files.
    */
   async download(name: string, version: string): Promise<Downloaded> {
+    if (this.api === "v1") return this.#downloadV1(name, version);
     const recipe = ConanClient.recipePath(name, version);
     const { revision, exchange } = await this.latestRevision(recipe);
     if (!revision) throw new ProtocolError(`${name}/${version} has no latest revision: ${describeExchange(exchange)}`, [exchange], { expected: "status 200", actual: `status ${exchange.status}` });
     return this.downloadRevision(name, version, revision.revision, [exchange]);
+  }
+
+  /**
+   * v1 download: `download_urls` of the recipe, its `conanmanifest.txt` and
+   * `conanfile.py` from the URLs answered (each must name its own file), the
+   * file's MD5 checked against the manifest and the recipe snapshot.
+   */
+  async #downloadV1(name: string, version: string): Promise<Downloaded> {
+    const recipe = ConanClient.v1RecipePath(name, version);
+    const what = `${name}/${version}`;
+    const res = await this.request("GET", `${recipe}/download_urls`);
+    if (!isSuccess(res.status)) {
+      await drain(res);
+      ensureUsable(res, `asking for the download URLs of ${what}`);
+      throw new ProtocolError(`${what} has no download URLs: ${describeExchange(res.exchange)}`, [res.exchange], { expected: "status 200", actual: `status ${res.status}` });
+    }
+    const urls = await res.json<unknown>();
+    const urlOf = (filename: string): string => {
+      const url = isRecord(urls) ? urls[filename] : undefined;
+      if (typeof url !== "string" || !this.#underRegistry(url) || !url.split("?")[0]!.endsWith(`/export/${filename}`)) {
+        throw new ConformanceFailure(
+          `the download URL ${describeExchange(res.exchange)} answers for ${filename} of ${what} is not that file's`,
+          { expected: `a URL under ${this.#target.registry} ending /export/${filename}`, actual: typeof url === "string" ? url : JSON.stringify(urls)?.slice(0, 200) ?? "nothing" },
+          [res.exchange],
+        );
+      }
+      return url;
+    };
+    const manifest = await this.#fetchAt(urlOf(MANIFEST), MANIFEST, what);
+    const text = new TextDecoder().decode(manifest.bytes);
+    const recipeFile = await this.#fetchAt(urlOf(RECIPE_FILE), RECIPE_FILE, what);
+    const listed = manifestEntries(text)[RECIPE_FILE];
+    if (listed !== recipeFile.digests.md5) {
+      throw new ConformanceFailure(
+        `the conanfile.py served for ${what} does not match its manifest (${describeExchange(recipeFile.exchange)})`,
+        { expected: `md5 ${listed ?? "(not in the manifest)"}`, actual: `md5 ${recipeFile.digests.md5} (the ${recipeFile.size} bytes served)` },
+        [res.exchange, manifest.exchange, recipeFile.exchange],
+      );
+    }
+    const snap = await this.request("GET", recipe);
+    if (!isSuccess(snap.status)) {
+      await drain(snap);
+      ensureUsable(snap, `reading the snapshot of ${what}`);
+      throw new ProtocolError(`reading the snapshot of ${what}: ${describeExchange(snap.exchange)}`, [snap.exchange], { expected: "status 200", actual: `status ${snap.status}` });
+    }
+    const snapshot = await snap.json<unknown>();
+    const md5 = isRecord(snapshot) ? snapshot[RECIPE_FILE] : undefined;
+    if (md5 !== recipeFile.digests.md5) {
+      throw new ConformanceFailure(
+        `the snapshot of ${what} (${describeExchange(snap.exchange)}) does not give the MD5 of the conanfile.py served`,
+        { expected: `"conanfile.py": "${recipeFile.digests.md5}"`, actual: `"conanfile.py": ${JSON.stringify(md5) ?? "(missing)"}` },
+        [res.exchange, recipeFile.exchange, snap.exchange],
+      );
+    }
+    return recipeFile;
   }
 
   /** `conanfile.py` of one recipe revision, checked against its manifest. */
@@ -304,9 +442,9 @@ export class ConanClient implements RegistryClient {
     return recipe;
   }
 
-  /** `GET v2/conans/search?q=`: the references the registry answers. */
+  /** `GET v2/conans/search?q=` (`v1/…` under v1): the references the registry answers. */
   async searchReferences(query: string): Promise<{ readonly references: readonly string[]; readonly exchange: Exchange; readonly status: number }> {
-    const res = await this.request("GET", `/v2/conans/search?q=${encodeURIComponent(query)}`);
+    const res = await this.request("GET", `/${this.api}/conans/search?q=${encodeURIComponent(query)}`);
     if (res.status === 404) {
       await res.text();
       return { references: [], exchange: res.exchange, status: 404 };
@@ -356,6 +494,15 @@ export class ConanClient implements RegistryClient {
   /** Deletes every recipe revision of a version (or of every version): the last one removes the recipe. */
   async remove(name: string, version?: string): Promise<void> {
     const versions = version === undefined ? await this.versions(name) : [version];
+    if (this.api === "v1") {
+      for (const v of versions) {
+        const res = await this.request("DELETE", ConanClient.v1RecipePath(name, v));
+        await drain(res);
+        if (res.status === 404) continue;
+        if (!isSuccess(res.status)) throw new ProtocolError(`removing ${name}/${v}: ${describeExchange(res.exchange)}`, [res.exchange]);
+      }
+      return;
+    }
     for (const v of versions) {
       const recipe = ConanClient.recipePath(name, v);
       const { revisions } = await this.revisions(recipe);

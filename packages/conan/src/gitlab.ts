@@ -21,6 +21,8 @@ const REGEX = { file: "lib/gitlab/regex/packages.rb", version: "GitLab 18.x sour
 const METADATUM = { file: "app/models/packages/conan/metadatum.rb", version: "GitLab 18.x source, commit 00a46ce" };
 const SEARCH = { file: "app/services/packages/conan/search_service.rb", version: "GitLab 18.x source, commit 5558389" };
 const FINDER = { file: "app/finders/packages/conan/package_finder.rb", version: "GitLab 18.x source, commit 0872cde" };
+const PRESENTER = { file: "app/presenters/packages/conan/package_presenter.rb", version: "GitLab 18.x source, commit 093fadf" };
+const SPEC = { file: "spec/support/shared_examples/requests/api/conan_packages_shared_examples.rb", version: "GitLab 18.x source, commit b794758" };
 
 /** `conan_name_regex`: a name, version, user or channel (2 to 50 characters). */
 const COMPONENT = /^[a-zA-Z0-9_][a-zA-Z0-9_+.-]{1,49}$/;
@@ -182,6 +184,45 @@ export const conanGitLabFacts = defineGitLabFacts("conan", {
     gitlab: "3221225472 bytes (3 GiB); a larger file is 400 `File is too large` (Workhorse refuses with 413 first, told `maximum_size` at authorize)",
     value: { bytes: 3 * 1024 ** 3, status: 400, message: "400 Bad request - File is too large", workhorse: 413 },
     source: { ...HELPERS, at: "#upload_package_file `bad_request!('File is too large') if project.actual_limits.exceeded?(:conan_max_file_size, …)`; plan limits conan_max_file_size: 3221225472 (GitLab's plan-limits attribute listing)" },
+    pinnedBy: PINNED,
+  },
+  v1Routes: {
+    behaviour: "the Conan v1 endpoints GitLab still serves",
+    gitlab:
+      "`/projects/:id/packages/conan/v1/...` (lib/api/conan_project_packages.rb) and `/packages/conan/v1/...` (instance, user = project path with `+`): `ping`, `users/authenticate`, `users/check_credentials`, `conans/search` (the shared endpoints), under `conans/:name/:version/:user/:channel` the recipe snapshot (GET), `digest`, `download_urls`, `upload_urls` (POST), recipe DELETE, `packages/:pkgid` snapshot, `packages/:pkgid/digest`, `.../download_urls`, `.../upload_urls` (POST); and the file routes `files/:name/:version/:user/:channel/:recipe_revision/export/:file_name` and `.../:recipe_revision/package/:pkgid/:package_revision/:file_name` (GET, PUT). The recipe revision of the file routes is `conan_revision_regex`, `0` only (\"GitLab does not yet support Conan revisions\"), anything else 400; v1 uploads are revision `0` (FileMetadatum::DEFAULT_REVISION)",
+    value: { prefix: "/v1", revision: "0", levels: ["project", "instance"], badRevision: 400 },
+    source: { ...V1, at: "namespace 'conans/:package_name/:package_version/:package_username/:package_channel' { get 'packages/:conan_package_reference', get, get 'digest', get 'download_urls', post 'upload_urls', delete }; namespace 'files/…/:recipe_revision' (requires :recipe_revision, regexp: Gitlab::Regex.conan_revision_regex) { 'export/:file_name', 'package/:conan_package_reference/:package_revision/:file_name' }" },
+    pinnedBy: PINNED,
+  },
+  v1Snapshot: {
+    behaviour: "`GET …/v1/conans/:name/:version/:user/:channel` (recipe snapshot) and `…/packages/:pkgid` (package snapshot)",
+    gitlab:
+      "200 with a JSON object of file name → the stored file's MD5: the recipe files for the recipe, the package files of that package id for the package (the client diffs it to decide what to upload); a recipe GitLab does not have answers 200 `{}` ('empty recipe for not found package'); a private project to an anonymous reader 404",
+    value: { status: 200, unknown: {} },
+    source: { ...PRESENTER, at: "#recipe_snapshot (package_file.file_md5 if recipe_file?), #package_snapshot (matching_reference?), #map_package_files; v1_endpoints.rb present presenter, with: RecipeSnapshot / PackageSnapshot; spec (" + SPEC.file + ", " + SPEC.version + ") 'empty recipe for not found package' (eq(\"{}\"))" },
+    pinnedBy: PINNED,
+  },
+  v1DownloadUrls: {
+    behaviour: "`GET …/v1/conans/…/download_urls` and `…/digest` (recipe), `…/packages/:pkgid/download_urls` and `…/digest` (package)",
+    gitlab:
+      "200 with a JSON object of file name → absolute URL of the v1 file route, built from the request's host (`expose_url`): `<origin>/api/v4/projects/:id/packages/conan/v1/files/<name>/<version>/<user>/<channel>/<rrev>/export/<file>` for recipe files, `…/<rrev>/package/<pkgid>/<prev>/<file>` for package files (revision `0` for v1 uploads); digest answers the same; none 404 `No recipe manifest found`",
+    value: { status: 200, exportPath: "/v1/files/:name/:version/:user/:channel/:rrev/export/:file", packagePath: "/v1/files/:name/:version/:user/:channel/:rrev/package/:pkgid/:prev/:file", missing: 404, message: "No recipe manifest found" },
+    source: { ...HELPERS, at: "#present_download_urls (render_api_error!('No recipe manifest found', 404) if yield(presenter).empty?), #recipe_file_url / #package_file_url (expose_url(api_v4_projects_packages_conan_v1_files_export_path …)); package_presenter.rb #recipe_urls, #package_urls; spec 'recipe download_urls', 'package download_urls'" },
+    pinnedBy: PINNED,
+  },
+  v1UploadUrls: {
+    behaviour: "`POST …/v1/conans/…/upload_urls` and `…/packages/:pkgid/upload_urls` with a JSON object of file name → size",
+    gitlab:
+      "200 with file name → absolute upload URL (revision `0`, package revision `0`) for each requested name that is a recipe file (resp. a package file), others left out ('returns upload urls only for the valid requested files'); a body that is no JSON object 400 ('rejects invalid upload_url params'); needs read access (authorize_read_package!), no credentials 401 (authenticate_non_get!)",
+    value: { status: 200, revision: "0", notAnObject: 400, unauthenticated: 401 },
+    source: { ...HELPERS, at: "#recipe_upload_urls, #package_upload_urls (file_names.select(&method(:recipe_file?)).index_with …), #url_options (recipe_revision: DEFAULT_REVISION), #build_package_file_upload_url (package_revision: DEFAULT_REVISION), #file_names (json_payload.keys, StandardError → bad_request!); v1_endpoints.rb post 'upload_urls' { status 200 }" },
+    pinnedBy: PINNED,
+  },
+  v1Delete: {
+    behaviour: "`DELETE …/v1/conans/:name/:version/:user/:channel`",
+    gitlab: "the whole recipe (every revision and package) is destroyed, 200; needs destroy rights (a Maintainer), else 403. An unknown recipe: GitLab calls `package.destroy` on nil (a 500); the reference answers 404 `Package`",
+    value: { status: 200, forbidden: 403, missing: 404 },
+    source: { ...V1, at: "delete urgency: :low { authorize!(:destroy_package, project); … package.destroy }; spec 'delete package endpoint' ('returns unauthorized for users without valid permission': forbidden)" },
     pinnedBy: PINNED,
   },
 });

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ALL_TOKEN_KINDS, type Credential, type Profile, defineProfile, gitlabBasicAuth, gitlabVisibility } from "@regkit/core";
+import { ALL_TOKEN_KINDS, type Credential, type Profile, type ProfileSetting, defineProfile, gitlabBasicAuth, gitlabVisibility } from "@regkit/core";
 import { conanGitLabFacts as facts } from "./gitlab.js";
 
 /** Capability: `users/authenticate` hands out a token the other routes take as `Authorization: Bearer` (the Conan client's login). */
@@ -19,6 +19,26 @@ export const EMPTY_FILES_DEVIATION = "conan.empty-files";
 
 /** GitLab's default maximum size of one Conan file: 3 GiB. */
 export const GITLAB_CONAN_LIMIT: number = facts.maxFileSize.value.bytes;
+
+/** The setting choosing the Conan API the adapter speaks: `v2` (revisions, Conan 2's) or `v1` (GitLab still serves it: conanGitLabFacts.v1Routes). */
+export const API_SETTING = "api";
+/** The Conan API versions the adapter speaks. */
+export type ConanApi = "v1" | "v2";
+
+/** The API of the target's settings (v2 unless `api: v1`). */
+export function apiOf(settings: Readonly<Record<string, unknown>>): ConanApi {
+  return settings[API_SETTING] === "v1" ? "v1" : "v2";
+}
+
+const apiSetting: ProfileSetting = {
+  type: ["v2", "v1"],
+  description:
+    "the Conan API the adapter speaks: v2 (revisions; Conan 2's) or v1 (GitLab's v1 routes: upload_urls then a PUT of each file, download_urls then a GET of each, snapshots checked against the files, search and DELETE of the recipe over v1; every upload is revision 0). The revision scenarios (conan.revisions, conan.empty-file) are v2 only and skip under v1",
+  default: "v2",
+  apply() {
+    // Read by the adapter and the scenarios from the target's settings.
+  },
+};
 
 function basic(username: string, password: string): Record<string, string> {
   return { authorization: `Basic ${Buffer.from(`${username}:${password}`, "utf8").toString("base64")}` };
@@ -46,7 +66,7 @@ export const gitlabProfile: ConanProfile = defineProfile<ConanCapability>({
   policies: { duplicates: facts.duplicates.value, duplicateStatus: [] },
   limits: { maxFileSize: GITLAB_CONAN_LIMIT },
   authHeaders: (credential: Credential) => gitlabBasicAuth(credential),
-  settings: { visibility: gitlabVisibility({ invalidBasicReadsAsAnonymous: true }) },
+  settings: { visibility: gitlabVisibility({ invalidBasicReadsAsAnonymous: true }), [API_SETTING]: apiSetting },
   deviations: {
     [EMPTY_FILES_DEVIATION]: {
       summary: `an empty file (Conan 2's conaninfo.txt for a recipe with no settings, options or requirements) is answered ${facts.emptyFiles.value.status} but not stored, so conan install of such a package fails with "no conaninfo.txt"`,

@@ -206,6 +206,57 @@ describe("login and credentials", () => {
   });
 });
 
+describe("v1 (api: v1): upload_urls, download_urls and the snapshot", () => {
+  const v1 = { api: "v1" };
+  const runV1 = async (fault: Fault, scenario: string): Promise<ScenarioResult> => resultOf(await harness().run(fault, { scenarios: [scenario], tokenKinds: ["personal"], settings: v1, seed: 42 }), scenario, "personal");
+  const recipeV1 = /\/v1\/conans\/[^/]+\/[^/]+\/_\/_$/;
+
+  it("pull.package passes over v1 through a faithful proxy (the URLs GitLab answers lead through it)", async () => {
+    const seen: string[] = [];
+    const result = await runV1((ex) => void seen.push(`${ex.method} ${ex.path.split("?")[0]}`), "pull.package");
+    expect(result.status, result.message).toBe("pass");
+    for (const route of [/^POST .*\/v1\/conans\/.*\/_\/_\/upload_urls$/, /^PUT .*\/v1\/files\/.*\/_\/_\/0\/export\/conanfile\.py$/, /^PUT .*\/0\/package\/[0-9a-f]+\/0\/conan_package\.tgz$/, /^GET .*\/download_urls$/, /^GET .*\/v1\/files\/.*\/0\/export\/conanfile\.py$/]) {
+      expect(seen.some((line) => route.test(line)), `${route} among ${seen.join(", ")}`).toBe(true);
+    }
+  });
+
+  it("pull.package fails when download_urls points conanfile.py at another file", async () => {
+    const fault = mapJson({
+      when: (ex) => get(/\/v1\/conans\/.*\/download_urls$/)(ex.path, ex.method),
+      map: (doc) => {
+        const urls = doc as Record<string, string>;
+        return { ...urls, "conanfile.py": urls["conanmanifest.txt"] };
+      },
+    });
+    const result = await runV1(fault, "pull.package");
+    expect(result.status).toBe("fail");
+    expect(result.message).toMatch(/the download URL GET .*\/download_urls -> 200 answers for conanfile\.py of .* is not that file's/);
+    expect(result.expectation?.expected).toMatch(/ending \/export\/conanfile\.py$/);
+    expect(result.expectation?.actual).toMatch(/\/export\/conanmanifest\.txt$/);
+  });
+
+  it("pull.package fails when the recipe snapshot's md5 is not the file's", async () => {
+    const fault = mapJson({ when: (ex) => get(recipeV1)(ex.path, ex.method), map: (doc) => ({ ...(doc as object), "conanfile.py": "0".repeat(32) }) });
+    const result = await runV1(fault, "pull.package");
+    expect(result.status).toBe("fail");
+    expect(result.message).toMatch(/the snapshot of .* \(GET .* -> 200\) does not give the MD5 of the conanfile\.py served/);
+    expect(result.expectation?.actual).toBe(`"conanfile.py": "${"0".repeat(32)}"`);
+  });
+
+  it("pull.package fails when upload_urls sends conanfile.py to another file's URL", async () => {
+    const fault = mapJson({
+      when: (ex) => ex.method === "POST" && /\/_\/_\/upload_urls$/.test(ex.path.split("?")[0]!),
+      map: (doc) => {
+        const urls = doc as Record<string, string>;
+        return { ...urls, "conanfile.py": urls["conanmanifest.txt"] };
+      },
+    });
+    const result = await runV1(fault, "pull.package");
+    expect(result.status).toBe("fail");
+    expect(result.message).toMatch(/the upload URL POST .*\/upload_urls -> 200 answers for conanfile\.py is not that file's/);
+  });
+});
+
 describe.skipIf(conanMissing !== undefined)(`the conan client's own verdict${conanMissing ? ` (${conanMissing})` : ""}`, () => {
   it("clients.roundtrip fails when a package's conaninfo.txt is not served (GitLab's empty-file rule, conanGitLabFacts.emptyFiles)", async () => {
     const fault = mapJson({

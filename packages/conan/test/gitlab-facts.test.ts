@@ -42,6 +42,10 @@ const putRecipe = (name: string, rrev: string, file: string, body: string, init:
 const putPackage = (name: string, rrev: string, prev: string, file: string, body: string) =>
   call(`${recipe(name)}/revisions/${rrev}/packages/${PKG}/revisions/${prev}/files/${file}`, { method: "PUT", body });
 
+const v1 = (name: string, version = "1.0.0", uc = "_/_") => `/v1/conans/${name}/${version}/${uc}`;
+const v1Files = (name: string, version = "1.0.0", uc = "_/_") => `/v1/files/${name}/${version}/${uc}`;
+const json = <T = Record<string, string>>(text: string) => JSON.parse(text) as T;
+
 pinFacts(conanGitLabFacts, {
   async routes(fact) {
     const name = fresh();
@@ -226,5 +230,82 @@ pinFacts(conanGitLabFacts, {
     const res = await putRecipe(fresh(), REV_A, "conanfile.py", "x".repeat(17), { on: small, headers: { authorization: basic("regkit", small.tokens.personal) } });
     expect(res.status).toBe(fact.value.status);
     expect(JSON.parse(res.text)).toEqual({ message: fact.value.message });
+  },
+  async v1Routes(fact) {
+    const name = fresh();
+    const base = registry.registries.conan;
+    expect(fact.value.revision).toBe("0");
+    expect((await call(`${v1Files(name)}/0/export/conanfile.py`, { method: "PUT", body: "v1 recipe" })).status).toBe(200);
+    expect((await call(`${v1Files(name)}/0/package/${PKG}/0/conaninfo.txt`, { method: "PUT", body: "[settings]\n" })).status).toBe(200);
+    expect((await call(`${v1Files(name)}/0/export/conanfile.py`)).text).toBe("v1 recipe");
+    expect((await call(`${v1Files(name)}/${REV_A}/export/conanfile.py`, { method: "PUT", body: "x" })).status).toBe(fact.value.badRevision);
+    // A v1 upload is revision 0 of the store the v2 routes read.
+    expect(json<{ revision: string }>((await call(`${recipe(name)}/latest`)).text).revision).toBe(fact.value.revision);
+    expect((await call(`${recipe(name)}/revisions/0/files/conanfile.py`)).text).toBe("v1 recipe");
+    expect((await call("/v1/users/check_credentials")).text).toBe("ok");
+    const login = await call("/v1/users/authenticate");
+    expect((await call("/v1/users/check_credentials", { headers: { authorization: `Bearer ${login.text}` } })).status).toBe(200);
+    expect(json<{ results: string[] }>((await call(`/v1/conans/search?q=${name}`)).text).results).toEqual([`${name}/1.0.0@_/_`]);
+    expect(base).toMatch(/\/projects\/\d+\/packages\/conan$/);
+  },
+  async v1Snapshot(fact) {
+    const name = fresh();
+    const unknown = await call(v1(name));
+    expect(unknown.status).toBe(fact.value.status);
+    expect(json(unknown.text)).toEqual(fact.value.unknown);
+    await call(`${v1Files(name)}/0/export/conanfile.py`, { method: "PUT", body: "recipe" });
+    await call(`${v1Files(name)}/0/export/conanmanifest.txt`, { method: "PUT", body: "manifest" });
+    await call(`${v1Files(name)}/0/package/${PKG}/0/conan_package.tgz`, { method: "PUT", body: "binary" });
+    expect(json((await call(v1(name))).text)).toEqual({ "conanfile.py": md5("recipe"), "conanmanifest.txt": md5("manifest") });
+    expect(json((await call(`${v1(name)}/packages/${PKG}`)).text)).toEqual({ "conan_package.tgz": md5("binary") });
+    expect(json((await call(`${v1(name)}/packages/abc123`)).text)).toEqual({});
+    expect((await call(v1(name), { headers: {} })).status).toBe(404);
+  },
+  async v1DownloadUrls(fact) {
+    const name = fresh();
+    const missing = await call(`${v1(name)}/download_urls`);
+    expect(missing.status).toBe(fact.value.missing);
+    expect(json(missing.text)).toEqual({ message: fact.value.message });
+    await call(`${v1Files(name)}/0/export/conanfile.py`, { method: "PUT", body: "recipe" });
+    await call(`${v1Files(name)}/0/package/${PKG}/0/conaninfo.txt`, { method: "PUT", body: "info" });
+    const base = registry.registries.conan;
+    const urls = await call(`${v1(name)}/download_urls`);
+    expect(urls.status).toBe(fact.value.status);
+    expect(json(urls.text)).toEqual({ "conanfile.py": `${base}/v1/files/${name}/1.0.0/_/_/0/export/conanfile.py` });
+    expect(json((await call(`${v1(name)}/digest`)).text)).toEqual(json(urls.text));
+    const pkg = json((await call(`${v1(name)}/packages/${PKG}/download_urls`)).text);
+    expect(pkg).toEqual({ "conaninfo.txt": `${base}/v1/files/${name}/1.0.0/_/_/0/package/${PKG}/0/conaninfo.txt` });
+    expect(json((await call(`${v1(name)}/packages/${PKG}/digest`)).text)).toEqual(pkg);
+    // The URLs are served.
+    expect((await call(pkg["conaninfo.txt"]!)).text).toBe("info");
+    // A v2 upload is listed under its own revision (which v1's file routes refuse).
+    await putRecipe(name, REV_A, "conanmanifest.txt", "m");
+    expect(json((await call(`${v1(name)}/download_urls`)).text)["conanmanifest.txt"]).toBe(`${base}/v1/files/${name}/1.0.0/_/_/${REV_A}/export/conanmanifest.txt`);
+  },
+  async v1UploadUrls(fact) {
+    const name = fresh();
+    const base = registry.registries.conan;
+    const res = await call(`${v1(name)}/upload_urls`, { method: "POST", body: JSON.stringify({ "conanfile.py": 24, "conanmanifest.txt": 123, "invalid_file.txt": 10, "conaninfo.txt": 3 }), headers: { authorization: basic("regkit", registry.tokens.personal), "content-type": "application/json" } });
+    expect(res.status).toBe(fact.value.status);
+    expect(json(res.text)).toEqual({
+      "conanfile.py": `${base}/v1/files/${name}/1.0.0/_/_/0/export/conanfile.py`,
+      "conanmanifest.txt": `${base}/v1/files/${name}/1.0.0/_/_/0/export/conanmanifest.txt`,
+    });
+    const pkg = await call(`${v1(name)}/packages/${PKG}/upload_urls`, { method: "POST", body: JSON.stringify({ "conaninfo.txt": 24, "conanfile.py": 1 }) });
+    expect(json(pkg.text)).toEqual({ "conaninfo.txt": `${base}/v1/files/${name}/1.0.0/_/_/0/package/${PKG}/0/conaninfo.txt` });
+    expect((await call(`${v1(name)}/upload_urls`, { method: "POST", body: JSON.stringify(["foo", "bar"]) })).status).toBe(fact.value.notAnObject);
+    expect((await call(`${v1(name)}/upload_urls`, { method: "POST", body: "{}", headers: {} })).status).toBe(fact.value.unauthenticated);
+  },
+  async v1Delete(fact) {
+    const name = fresh();
+    await call(`${v1Files(name)}/0/export/conanfile.py`, { method: "PUT", body: "recipe" });
+    await putRecipe(name, REV_A, "conanfile.py", "v2 recipe");
+    const { tokens } = registry;
+    expect((await call(v1(name), { method: "DELETE", headers: { authorization: basic("regkit", tokens.developer) } })).status).toBe(fact.value.forbidden);
+    expect((await call(v1(name), { method: "DELETE" })).status).toBe(fact.value.status);
+    // Every revision goes with it.
+    expect((await call(`${recipe(name)}/revisions`)).status).toBe(404);
+    expect(json((await call(v1(name))).text)).toEqual({});
+    expect((await call(v1(name), { method: "DELETE" })).status).toBe(fact.value.missing);
   },
 });

@@ -121,7 +121,7 @@ export const helmGitLabFacts = defineGitLabFacts("helm", {
     behaviour: "the order of a chart's versions in the index",
     gitlab: "not sorted by SemVer: `most_recent_for` says \"the order is not guaranteed\"; it follows the packages' order (the newest created first). Helm sorts the entries itself when it loads an index",
     value: "newest first",
-    source: { file: "app/models/packages/package_file.rb", at: "self.most_recent_for: \"Returns the most recent installable package file for *each* of the given packages. The order is not guaranteed.\"; packages_finder.rb limit_recent", version: "GitLab 18.x source (package_file.rb as stored)" },
+    source: { file: "app/models/packages/package_file.rb", at: "self.most_recent_for: \"Returns the most recent installable package file for *each* of the given packages. The order is not guaranteed.\"; packages_finder.rb limit_recent", version: "GitLab 18.x source, commit 017a6c1" },
     pinnedBy: PINNED,
   },
   download: {

@@ -3,7 +3,12 @@
  * Conan v2 API does (every status, rule and limit from the facts in
  * `../gitlab.ts`), at project level: `v1/ping`, `v2/users/authenticate`,
  * `v2/users/check_credentials`, `v2/conans/search`, and the recipe and package
- * revision routes under `v2/conans/:name/:version/:user/:channel`.
+ * revision routes under `v2/conans/:name/:version/:user/:channel`; and the v1
+ * API GitLab still serves (conanGitLabFacts.v1Routes): `v1/users/*`,
+ * `v1/conans/search`, the snapshots, `digest`, `download_urls`, `upload_urls`
+ * and DELETE under `v1/conans/:name/:version/:user/:channel`, and the file
+ * routes under `v1/files/…/0/export` and `…/0/package/:pkgid/:prev`. A v1
+ * upload is recipe (and package) revision `0` of the same store, so v2 sees it.
  *
  * - A recipe `name/version@user/channel` is a store package `name` whose
  *   version is `version` (`version@user/channel` when user and channel are
@@ -307,6 +312,105 @@ async function remove(req: ReferenceRequest): Promise<ReferenceReply> {
   return { status: facts.deleteRevision.value.status, body: "" };
 }
 
+/** A stored file of a live revision: `<rrev>/<file>` (recipe) or `<rrev>/<pkgid>/<prev>/<file>` (package). */
+interface LiveFile {
+  readonly rrev: string;
+  readonly pkgid?: string | undefined;
+  readonly prev?: string | undefined;
+  readonly file: string;
+  readonly md5: string;
+}
+
+/** The live files of a recipe, in the order stored (GitLab's presenter maps every package file; a later one of a name wins). */
+function liveFiles(found: Found): LiveFile[] {
+  const version = found.pkg.versions.find((v) => v.version === found.key);
+  const out: LiveFile[] = [];
+  for (const f of version?.files ?? []) {
+    const parts = f.filename.split("/");
+    if (parts.length === 2 && hasRecipeRevision(found, parts[0]!)) out.push({ rrev: parts[0]!, file: parts[1]!, md5: f.digests.md5 });
+    else if (parts.length === 4 && packageRevisionsOf(found, parts[0]!, parts[1]!).some((r) => r.revision === parts[2])) {
+      out.push({ rrev: parts[0]!, pkgid: parts[1]!, prev: parts[2]!, file: parts[3]!, md5: f.digests.md5 });
+    }
+  }
+  return out;
+}
+
+/** `<origin>/api/v4/projects/:id/packages/conan/v1/files/<name>/<version>/<user>/<channel>/<rrev>/`: GitLab's `expose_url` of the v1 file routes. */
+function v1FilesBase(req: ReferenceRequest, rrev: string): string {
+  const { name, version, user, channel } = req.params;
+  return `${req.baseUrl}/v1/files/${name}/${version}/${user}/${channel}/${rrev}`;
+}
+
+function v1FileUrl(req: ReferenceRequest, file: LiveFile): string {
+  const base = v1FilesBase(req, file.rrev);
+  return file.pkgid === undefined ? `${base}/export/${file.file}` : `${base}/package/${file.pkgid}/${file.prev}/${file.file}`;
+}
+
+/** The files the v1 presenter maps: the recipe's, or those of the package id asked for. */
+async function v1Files(req: ReferenceRequest): Promise<LiveFile[]> {
+  const found = await findRecipe(req);
+  if (!found) return [];
+  const recipeFiles: readonly string[] = facts.fileNames.value.recipe;
+  const packageFiles: readonly string[] = facts.fileNames.value.package;
+  return liveFiles(found).filter((f) =>
+    req.params.pkgid === undefined ? f.pkgid === undefined && recipeFiles.includes(f.file) : f.pkgid === req.params.pkgid && packageFiles.includes(f.file),
+  );
+}
+
+/** `GET v1/conans/…` and `…/packages/:pkgid`: file name → MD5 (`{}` for a recipe GitLab does not have). */
+async function v1Snapshot(req: ReferenceRequest): Promise<ReferenceReply> {
+  const body: Record<string, string> = {};
+  for (const f of await v1Files(req)) body[f.file] = f.md5;
+  return { status: facts.v1Snapshot.value.status, body };
+}
+
+/** `GET v1/conans/…/download_urls` (and `digest`), recipe or package: file name → absolute URL; none 404. */
+async function v1DownloadUrls(req: ReferenceRequest): Promise<ReferenceReply> {
+  const body: Record<string, string> = {};
+  for (const f of await v1Files(req)) body[f.file] = v1FileUrl(req, f);
+  if (Object.keys(body).length === 0) return message(facts.v1DownloadUrls.value.missing, facts.v1DownloadUrls.value.message);
+  return { status: facts.v1DownloadUrls.value.status, body };
+}
+
+/** `POST v1/conans/…/upload_urls` (recipe or package): the requested names that are recipe (package) files → their revision-`0` upload URL. */
+async function v1UploadUrls(req: ReferenceRequest): Promise<ReferenceReply> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req.body) chunks.push(Buffer.from(chunk as Uint8Array));
+  let payload: unknown;
+  try {
+    payload = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    payload = undefined;
+  }
+  if (payload === null || typeof payload !== "object" || Array.isArray(payload)) return message(facts.v1UploadUrls.value.notAnObject, "400 Bad request");
+  const rev = facts.v1UploadUrls.value.revision;
+  const allowed: readonly string[] = req.params.pkgid === undefined ? facts.fileNames.value.recipe : facts.fileNames.value.package;
+  const body: Record<string, string> = {};
+  for (const file of Object.keys(payload)) {
+    if (!allowed.includes(file)) continue;
+    body[file] = v1FileUrl(req, req.params.pkgid === undefined ? { rrev: rev, file, md5: "" } : { rrev: rev, pkgid: req.params.pkgid, prev: rev, file, md5: "" });
+  }
+  return { status: facts.v1UploadUrls.value.status, body };
+}
+
+/** `DELETE v1/conans/…`: the whole recipe, every revision and package. */
+async function v1Remove(req: ReferenceRequest): Promise<ReferenceReply> {
+  const found = await findRecipe(req);
+  if (!found) return notFound("Package");
+  await req.store.updateMetadata(req.params.name!, (metadata) => {
+    const index = indexOf(metadata);
+    delete index[found.key];
+    return { ...metadata, revisions: index };
+  });
+  await req.store.remove(req.params.name!, found.key);
+  return { status: facts.v1Delete.value.status, body: "" };
+}
+
+/** The v1 file routes take recipe revision `0` only (`conan_revision_regex`). */
+function v1File(handle: (req: ReferenceRequest) => Promise<ReferenceReply>): (req: ReferenceRequest) => Promise<ReferenceReply> {
+  return async (req) => (req.params.rrev === facts.v1Routes.value.revision ? handle(req) : { status: facts.v1Routes.value.badRevision, body: { error: "recipe_revision is invalid" } });
+}
+
 /** SQL LIKE (GitLab's `with_name_like`, ILIKE) of a Conan pattern whose `*` is the wildcard. */
 function like(pattern: string): RegExp {
   const body = pattern
@@ -392,10 +496,25 @@ function presentedToken(req: ReferenceRequest): string | undefined {
   return decoded.slice(decoded.indexOf(":") + 1);
 }
 
+/** `users/authenticate` (v1 and v2): a Conan JWT for the credentials presented. */
+async function authenticate(req: ReferenceRequest): Promise<ReferenceReply> {
+  const token = presentedToken(req);
+  if (!token || req.principal.kind === "anonymous") return message(facts.authenticate.value.unauthenticated, "401 Unauthorized");
+  return { status: facts.authenticate.value.status, headers: { "content-type": facts.authenticate.value.contentType }, body: issueConanToken(token, req.principal.name) };
+}
+
+/** `users/check_credentials` (v1 and v2). */
+async function checkCredentials(req: ReferenceRequest): Promise<ReferenceReply> {
+  if (req.principal.kind === "anonymous") return message(facts.checkCredentials.value.unauthenticated, "401 Unauthorized");
+  return { status: facts.checkCredentials.value.status, headers: { "content-type": "text/plain" }, body: facts.checkCredentials.value.body };
+}
+
 const RECIPE = "/v2/conans/:name/:version/:user/:channel";
 const RREV = `${RECIPE}/revisions/:rrev`;
 const PKG = `${RREV}/packages/:pkgid`;
 const PREV = `${PKG}/revisions/:prev`;
+const V1_RECIPE = "/v1/conans/:name/:version/:user/:channel";
+const V1_FILES = "/v1/files/:name/:version/:user/:channel/:rrev";
 
 /** The Conan format as the reference registry serves it at /api/v4/projects/:id/packages/conan. */
 export const conanReference: ReferenceFormat = {
@@ -416,16 +535,26 @@ export const conanReference: ReferenceFormat = {
         return { status: facts.ping.value.status, headers: { [facts.ping.value.header]: facts.ping.value.capabilities }, body: "" };
       },
     },
-    route("GET", "/v2/users/authenticate", "read", async (req) => {
-      const token = presentedToken(req);
-      if (!token || req.principal.kind === "anonymous") return message(facts.authenticate.value.unauthenticated, "401 Unauthorized");
-      return { status: facts.authenticate.value.status, headers: { "content-type": facts.authenticate.value.contentType }, body: issueConanToken(token, req.principal.name) };
-    }, facts.authenticate.value.unauthenticated),
-    route("GET", "/v2/users/check_credentials", "read", async (req) => {
-      if (req.principal.kind === "anonymous") return message(facts.checkCredentials.value.unauthenticated, "401 Unauthorized");
-      return { status: facts.checkCredentials.value.status, headers: { "content-type": "text/plain" }, body: facts.checkCredentials.value.body };
-    }, facts.checkCredentials.value.unauthenticated),
+    route("GET", "/v2/users/authenticate", "read", authenticate, facts.authenticate.value.unauthenticated),
+    route("GET", "/v2/users/check_credentials", "read", checkCredentials, facts.checkCredentials.value.unauthenticated),
     route("GET", "/v2/conans/search", "read", search),
+    // v1, as GitLab still serves it (conanGitLabFacts.v1Routes): v1 uploads are revision 0 of the same store.
+    route("GET", "/v1/users/authenticate", "read", authenticate, facts.authenticate.value.unauthenticated),
+    route("GET", "/v1/users/check_credentials", "read", checkCredentials, facts.checkCredentials.value.unauthenticated),
+    route("GET", "/v1/conans/search", "read", search),
+    route("GET", V1_RECIPE, "read", v1Snapshot),
+    route("GET", `${V1_RECIPE}/digest`, "read", v1DownloadUrls),
+    route("GET", `${V1_RECIPE}/download_urls`, "read", v1DownloadUrls),
+    route("POST", `${V1_RECIPE}/upload_urls`, "read", v1UploadUrls, facts.v1UploadUrls.value.unauthenticated),
+    route("DELETE", V1_RECIPE, "destroy", v1Remove),
+    route("GET", `${V1_RECIPE}/packages/:pkgid`, "read", v1Snapshot),
+    route("GET", `${V1_RECIPE}/packages/:pkgid/digest`, "read", v1DownloadUrls),
+    route("GET", `${V1_RECIPE}/packages/:pkgid/download_urls`, "read", v1DownloadUrls),
+    route("POST", `${V1_RECIPE}/packages/:pkgid/upload_urls`, "read", v1UploadUrls, facts.v1UploadUrls.value.unauthenticated),
+    route("GET", `${V1_FILES}/export/:file`, "read", v1File(download)),
+    route("PUT", `${V1_FILES}/export/:file`, "write", v1File(upload)),
+    route("GET", `${V1_FILES}/package/:pkgid/:prev/:file`, "read", v1File(download)),
+    route("PUT", `${V1_FILES}/package/:pkgid/:prev/:file`, "write", v1File(upload)),
     route("GET", `${RECIPE}/latest`, "read", latestRecipe),
     route("GET", `${RECIPE}/revisions`, "read", recipeRevisions),
     route("GET", `${RECIPE}/search`, "read", packageSearch),
