@@ -24,6 +24,13 @@
  * A package of regkit's contract is a recipe `name/version` (user and channel
  * `_`), a version its recipe version; revisions live under it.
  *
+ * At GitLab's instance level (a registry URL `…/api/v4/packages/conan`, v1
+ * only: conanGitLabFacts.instanceLevel) the recipe is
+ * `name/version@<project path, + for />/<channel>` (the `project` and
+ * `channel` settings), as GitLab finds the project from the recipe's user; the
+ * URLs `upload_urls` and `download_urls` answer must name that recipe, and
+ * versions count only the references of that user and channel.
+ *
  * @module
  */
 import {
@@ -37,6 +44,7 @@ import {
   type HttpResponse,
   ProtocolError,
   type PublishOutcome,
+  ScenarioSkip,
   type RegistryClient,
   type ResolvedTarget,
   type Session,
@@ -44,7 +52,7 @@ import {
   describeExchange,
 } from "@regkit/core";
 import { MANIFEST, NONE, RECIPE_FILE, layoutOf, manifestEntries, revisionOf } from "./package.js";
-import { type ConanApi, type ConanProfile, TOKEN_LOGIN, apiOf } from "./profiles.js";
+import { type ConanApi, type ConanProfile, PROJECT_SETTING, TOKEN_LOGIN, apiOf, channelSetting, isInstanceRegistry, projectSetting } from "./profiles.js";
 
 /** One revision as `latest` and the revision lists give it. */
 export interface ConanRevision {
@@ -84,6 +92,11 @@ export function parseReference(ref: string): { readonly name: string; readonly v
   return { name: match[1]!, version: match[2]!, user: match[3] ?? NONE, channel: match[4] ?? NONE };
 }
 
+/** A path segment: percent-encoded, but `+` (a recipe user's `/`) as the Conan client sends it and GitLab's URLs carry it. */
+function segment(value: string): string {
+  return encodeURIComponent(value).replace(/%2B/gi, "+");
+}
+
 function revisionsOf(body: unknown): ConanRevision[] | undefined {
   if (!isRecord(body) || !Array.isArray(body.revisions)) return undefined;
   const out: ConanRevision[] = [];
@@ -103,12 +116,48 @@ export class ConanClient implements RegistryClient {
   #login: Exchange | undefined;
   /** The API spoken (the `api` setting). */
   readonly api: ConanApi;
+  /** Whether the registry URL is GitLab's instance-level endpoint (`…/api/v4/packages/conan`). */
+  readonly instance: boolean;
 
   constructor(session: Pick<Session<ConanProfile>, "http" | "target" | "credential">) {
     this.#http = session.http;
     this.#target = session.target;
     this.#credential = session.credential;
     this.api = apiOf(session.target.settings ?? {});
+    this.instance = isInstanceRegistry(session.target.registry);
+  }
+
+  /**
+   * The user and channel of the recipes: `_`/`_` at project level; at instance
+   * level the project's path with `+` for `/` and the `channel` setting
+   * (a skip saying what to set when no project is named).
+   */
+  get userChannel(): { readonly user: string; readonly channel: string } {
+    if (!this.instance) return { user: NONE, channel: NONE };
+    const settings = this.#target.settings ?? {};
+    const project = projectSetting(settings);
+    if (!project) {
+      throw new ScenarioSkip(`${this.#target.registry} is GitLab's instance-level Conan endpoint, where a recipe's user names its project: --set ${PROJECT_SETTING}=GROUP/PROJECT (the project's full path)`);
+    }
+    return { user: project.split("/").join("+"), channel: channelSetting(settings) };
+  }
+
+  /** `name/version@user/channel` of a recipe this client publishes. */
+  reference(name: string, version: string): string {
+    const { user, channel } = this.userChannel;
+    return `${name}/${version}@${user}/${channel}`;
+  }
+
+  /** The recipe's v1 URL path: `/v1/conans/<name>/<version>/<user>/<channel>` (`_/_` at project level). */
+  v1Recipe(name: string, version: string): string {
+    const { user, channel } = this.userChannel;
+    return `/v1/conans/${segment(name)}/${segment(version)}/${segment(user)}/${segment(channel)}`;
+  }
+
+  /** `/v1/files/<name>/<version>/<user>/<channel>/`: where the file URLs of the recipe lead. */
+  #v1Files(name: string, version: string): string {
+    const { user, channel } = this.userChannel;
+    return `/v1/files/${segment(name)}/${segment(version)}/${segment(user)}/${segment(channel)}/`;
   }
 
   /** `/v1/conans/<name>/<version>/_/_`: the recipe's v1 URL path. */
@@ -167,6 +216,9 @@ export class ConanClient implements RegistryClient {
 
   /** A request with the login's Bearer token, or the profile's credentials when there is none. */
   async request(method: string, path: string, body?: Content | string, extra: Record<string, string> = {}): Promise<HttpResponse> {
+    if (this.instance && path.startsWith("/v2/")) {
+      throw new ScenarioSkip(`GitLab serves Conan's v2 API at project level only (conanGitLabFacts.routes); ${this.#target.registry} is the instance level: set api: v1`);
+    }
     const { token } = await this.login();
     const headers: Record<string, string> = { ...extra };
     if (token) headers.authorization = `Bearer ${token}`;
@@ -221,6 +273,7 @@ export class ConanClient implements RegistryClient {
    * names another file), or the refusal.
    */
   async #uploadUrls(path: string, files: readonly { readonly filename: string; readonly content: Content }[], fileSegment: string): Promise<{ readonly urls?: Record<string, string>; readonly refused?: PublishOutcome }> {
+    // `fileSegment` names the recipe (its user and channel) and revision `0`: a URL under another project's user is not this recipe's.
     const body = JSON.stringify(Object.fromEntries(files.map((f) => [f.filename, f.content.size])));
     const res = await this.request("POST", `${path}/upload_urls`, body, { "content-type": "application/json" });
     if (!isSuccess(res.status)) {
@@ -248,11 +301,12 @@ export class ConanClient implements RegistryClient {
   /** v1 publish: `upload_urls` for the recipe files, a PUT of each, then the same for the package's files. */
   async #publishV1(artifact: Artifact): Promise<PublishOutcome> {
     const layout = layoutOf(artifact);
-    const recipe = ConanClient.v1RecipePath(artifact.name, artifact.version);
+    const recipe = this.v1Recipe(artifact.name, artifact.version);
+    const files = this.#v1Files(artifact.name, artifact.version);
     let first: PublishOutcome | undefined;
     const steps = [
-      { path: recipe, files: layout.recipe, segment: "/0/export/" },
-      { path: `${recipe}/packages/${layout.packageId}`, files: layout.package, segment: `/0/package/${layout.packageId}/0/` },
+      { path: recipe, files: layout.recipe, segment: `${files}0/export/` },
+      { path: `${recipe}/packages/${layout.packageId}`, files: layout.package, segment: `${files}0/package/${layout.packageId}/0/` },
     ];
     for (const step of steps) {
       const { urls, refused } = await this.#uploadUrls(step.path, step.files, step.segment);
@@ -367,8 +421,9 @@ export class ConanClient implements RegistryClient {
    * file's MD5 checked against the manifest and the recipe snapshot.
    */
   async #downloadV1(name: string, version: string): Promise<Downloaded> {
-    const recipe = ConanClient.v1RecipePath(name, version);
-    const what = `${name}/${version}`;
+    const recipe = this.v1Recipe(name, version);
+    const files = this.#v1Files(name, version);
+    const what = this.instance ? this.reference(name, version) : `${name}/${version}`;
     const res = await this.request("GET", `${recipe}/download_urls`);
     if (!isSuccess(res.status)) {
       await drain(res);
@@ -378,10 +433,13 @@ export class ConanClient implements RegistryClient {
     const urls = await res.json<unknown>();
     const urlOf = (filename: string): string => {
       const url = isRecord(urls) ? urls[filename] : undefined;
-      if (typeof url !== "string" || !this.#underRegistry(url) || !url.split("?")[0]!.endsWith(`/export/${filename}`)) {
+      // The recipe's own file route (its user and channel), any revision, this file.
+      const path = typeof url === "string" ? url.split("?")[0]! : "";
+      const rest = path.includes(files) ? path.slice(path.lastIndexOf(files) + files.length) : undefined;
+      if (typeof url !== "string" || !this.#underRegistry(url) || rest === undefined || !/^[^/]+\/export\/[^/]+$/.test(rest) || !rest.endsWith(`/export/${filename}`)) {
         throw new ConformanceFailure(
           `the download URL ${describeExchange(res.exchange)} answers for ${filename} of ${what} is not that file's`,
-          { expected: `a URL under ${this.#target.registry} ending /export/${filename}`, actual: typeof url === "string" ? url : JSON.stringify(urls)?.slice(0, 200) ?? "nothing" },
+          { expected: `a URL under ${this.#target.registry} ${files}<revision>/export/${filename}, ending /export/${filename}`, actual: typeof url === "string" ? url : JSON.stringify(urls)?.slice(0, 200) ?? "nothing" },
           [res.exchange],
         );
       }
@@ -467,9 +525,10 @@ export class ConanClient implements RegistryClient {
       throw new ProtocolError(`searching for ${name}/*: ${describeExchange(exchange)}`, [exchange], { expected: "status 200", actual: `status ${status}` });
     }
     const versions = new Set<string>();
+    const { user, channel } = this.userChannel;
     for (const ref of references) {
       const parsed = parseReference(ref);
-      if (parsed && parsed.name === name && parsed.user === NONE && parsed.channel === NONE) versions.add(parsed.version);
+      if (parsed && parsed.name === name && parsed.user === user && parsed.channel === channel) versions.add(parsed.version);
     }
     return { versions: [...versions], exchange };
   }
@@ -496,7 +555,7 @@ export class ConanClient implements RegistryClient {
     const versions = version === undefined ? await this.versions(name) : [version];
     if (this.api === "v1") {
       for (const v of versions) {
-        const res = await this.request("DELETE", ConanClient.v1RecipePath(name, v));
+        const res = await this.request("DELETE", this.v1Recipe(name, v));
         await drain(res);
         if (res.status === 404) continue;
         if (!isSuccess(res.status)) throw new ProtocolError(`removing ${name}/${v}: ${describeExchange(res.exchange)}`, [res.exchange]);

@@ -23,6 +23,8 @@ const SEARCH = { file: "app/services/packages/conan/search_service.rb", version:
 const FINDER = { file: "app/finders/packages/conan/package_finder.rb", version: "GitLab 18.x source, commit 0872cde" };
 const PRESENTER = { file: "app/presenters/packages/conan/package_presenter.rb", version: "GitLab 18.x source, commit 093fadf" };
 const SPEC = { file: "spec/support/shared_examples/requests/api/conan_packages_shared_examples.rb", version: "GitLab 18.x source, commit b794758" };
+const INSTANCE = { file: "lib/api/conan_instance_packages.rb", version: "GitLab 18.x source, commit 43a25d9" };
+const INSTANCE_SPEC = { file: "spec/requests/api/conan_instance_packages_spec.rb", version: "GitLab 18.x source, commit 6ed4ec3" };
 
 /** `conan_name_regex`: a name, version, user or channel (2 to 50 characters). */
 const COMPONENT = /^[a-zA-Z0-9_][a-zA-Z0-9_+.-]{1,49}$/;
@@ -223,6 +225,26 @@ export const conanGitLabFacts = defineGitLabFacts("conan", {
     gitlab: "the whole recipe (every revision and package) is destroyed, 200; needs destroy rights (a Maintainer), else 403. An unknown recipe: GitLab calls `package.destroy` on nil (a 500); the reference answers 404 `Package`",
     value: { status: 200, forbidden: 403, missing: 404 },
     source: { ...V1, at: "delete urgency: :low { authorize!(:destroy_package, project); … package.destroy }; spec 'delete package endpoint' ('returns unauthorized for users without valid permission': forbidden)" },
+    pinnedBy: PINNED,
+  },
+  instanceLevel: {
+    behaviour: "the v1 endpoints at instance level, `/api/v4/packages/conan/v1/...`, and the project a recipe names there",
+    gitlab:
+      "the same v1 endpoints as at project level (`namespace 'packages/conan/v1' { include ConanEndpoints }`), the project found from the recipe's user: `full_path_from(package_username:)` turns `+` into `/` (`name/1.0@group+project/stable` is project `group/project`), then `find_project!` (404 when there is no such project or the caller cannot see it: 'project not found by recipe'). A user `_` is 404 before anything else (`check_username_channel`: \"at the instance level, username must not be empty\"), so `_/_` and `_/channel` are 404 where the project level answers 200 and 400; `user/_` stays 400 (`channel can't be solely blank`). The file URLs `download_urls` and `upload_urls` answer are the instance ones (`api_v4_packages_conan_v1_files_export_path`, no project id)",
+    value: { prefix: "/v1", separator: "+", unknownProject: 404, noneUser: 404, noneChannel: 400, filesBase: "/api/v4/packages/conan/v1/files" },
+    source: {
+      ...HELPERS,
+      at: `#project (when :instance: find_project!(Metadatum.full_path_from(package_username:))), #check_username_channel (NONE_VALUE && package_scope == :instance → not_found!), #package_scope, #recipe_file_url / #package_file_url (when :instance); ${INSTANCE.file} (${INSTANCE.version}) namespace 'packages/conan/v1'; ${METADATUM.file} (${METADATUM.version}) .full_path_from, .package_username_from; ${INSTANCE_SPEC.file} (${INSTANCE_SPEC.version}) 'project not found by recipe'; ${SPEC.file} (${SPEC.version}) 'handling empty values for username and channel' (:ok_or_not_found, :bad_request_or_not_found)`,
+      version: HELPERS.version,
+    },
+    pinnedBy: PINNED,
+  },
+  instanceSearch: {
+    behaviour: "`GET /api/v4/packages/conan/v1/conans/search?q=` at instance level",
+    gitlab:
+      "the project-level search rules over every project the caller can read (`search_project` is nil); when the query names a user (`name/version@group+project`, its third part), only that project's recipes, and none when that project does not exist or the caller cannot read it (`projects_available_in_current_context` answers nil)",
+    value: { status: 200, scopedByUser: true, otherProject: [] as readonly string[] },
+    source: { ...FINDER, at: `#initialize (@name, @version, @username = query.split(%r{[@/]})), #base (for_projects(project || projects_available_in_current_context)), #projects_available_in_current_context, #project_from_path (full_path_from); ${INSTANCE.file} (${INSTANCE.version}) helpers { def search_project; nil; end }` },
     pinnedBy: PINNED,
   },
 });

@@ -40,6 +40,55 @@ const apiSetting: ProfileSetting = {
   },
 };
 
+/** The setting naming the project at instance level: its full path (`group/project`), the recipes' user with `+` for `/` (conanGitLabFacts.instanceLevel). */
+export const PROJECT_SETTING = "project";
+/** The setting naming the recipes' channel at instance level. */
+export const CHANNEL_SETTING = "channel";
+/** The channel of instance-level recipes unless the `channel` setting says. */
+export const DEFAULT_CHANNEL = "stable";
+
+/** Whether `registry` is GitLab's instance-level Conan endpoint (`…/api/v4/packages/conan`), not a project's. */
+export function isInstanceRegistry(registry: string): boolean {
+  let path: string;
+  try {
+    path = new URL(registry).pathname;
+  } catch {
+    return false;
+  }
+  return /\/api\/v4\/packages\/conan\/?$/.test(path);
+}
+
+/** The project path of the `project` setting; "" when none. */
+export function projectSetting(settings: Readonly<Record<string, unknown>>): string {
+  const value = settings[PROJECT_SETTING];
+  return typeof value === "string" ? value.trim().replace(/^\/+|\/+$/g, "") : "";
+}
+
+/** The channel of the `channel` setting, `stable` when none. */
+export function channelSetting(settings: Readonly<Record<string, unknown>>): string {
+  const value = settings[CHANNEL_SETTING];
+  return typeof value === "string" && value.trim() !== "" ? value.trim() : DEFAULT_CHANNEL;
+}
+
+const projectOption: ProfileSetting = {
+  type: "string",
+  description:
+    "at instance level (a registry URL …/api/v4/packages/conan, v1 only): the project's full path (group/project); recipes are published as name/version@group+project/<channel>, as GitLab finds the project from the recipe's user. Unused at project level (recipes are name/version, user and channel _)",
+  default: "",
+  apply() {
+    // Read by the adapter from the target's settings.
+  },
+};
+
+const channelOption: ProfileSetting = {
+  type: "string",
+  description: "at instance level: the channel of the recipes published (name/version@group+project/<channel>); GitLab needs one, `_` is not allowed there",
+  default: DEFAULT_CHANNEL,
+  apply() {
+    // Read by the adapter from the target's settings.
+  },
+};
+
 function basic(username: string, password: string): Record<string, string> {
   return { authorization: `Basic ${Buffer.from(`${username}:${password}`, "utf8").toString("base64")}` };
 }
@@ -66,7 +115,7 @@ export const gitlabProfile: ConanProfile = defineProfile<ConanCapability>({
   policies: { duplicates: facts.duplicates.value, duplicateStatus: [] },
   limits: { maxFileSize: GITLAB_CONAN_LIMIT },
   authHeaders: (credential: Credential) => gitlabBasicAuth(credential),
-  settings: { visibility: gitlabVisibility({ invalidBasicReadsAsAnonymous: true }), [API_SETTING]: apiSetting },
+  settings: { visibility: gitlabVisibility({ invalidBasicReadsAsAnonymous: true }), [API_SETTING]: apiSetting, [PROJECT_SETTING]: projectOption, [CHANNEL_SETTING]: channelOption },
   deviations: {
     [EMPTY_FILES_DEVIATION]: {
       summary: `an empty file (Conan 2's conaninfo.txt for a recipe with no settings, options or requirements) is answered ${facts.emptyFiles.value.status} but not stored, so conan install of such a package fails with "no conaninfo.txt"`,

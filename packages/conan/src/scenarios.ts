@@ -124,7 +124,7 @@ const search: ConanScenario = {
     const has = (refs: readonly string[]) => refs.some((ref) => parseReference(ref)?.name === name && parseReference(ref)?.version === version);
     for (const query of [`${name}/*`, `${name.slice(0, -3)}*`, `${name}/${version}`]) {
       const found = await ctx.client.searchReferences(query);
-      expectThat(has(found.references), `searching for ${query} does not return ${name}/${version}`, { expected: `${name}/${version}@_/_ among the results`, actual: `${found.status}: ${found.references.slice(0, 5).join(", ") || "no results"}` }, [found.exchange]);
+      expectThat(has(found.references), `searching for ${query} does not return ${name}/${version}`, { expected: `${ctx.client.reference(name, version)} among the results`, actual: `${found.status}: ${found.references.slice(0, 5).join(", ") || "no results"}` }, [found.exchange]);
     }
     const other = await ctx.client.searchReferences(`${name}/0.0.0-none`);
     expectThat(!has(other.references), `searching for ${name}/0.0.0-none returns ${name}/${version}`, { expected: "no result of another version", actual: other.references.join(", ") }, [other.exchange]);

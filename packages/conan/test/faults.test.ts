@@ -3,10 +3,11 @@
 // it. Each check first runs through a faithful proxy (it must pass there), so
 // a failure below is the fault's doing.
 import type { ScenarioResult } from "@regkit/core";
-import { type Fault, corruptBody, ignoreCredentials, mapJson, resultOf, useFaultHarness } from "@regkit/testkit";
+import { type Fault, corruptBody, ignoreCredentials, mapJson, resultOf, startFaultyProxy, useFaultHarness } from "@regkit/testkit";
 import { describe, expect, it } from "vitest";
 import { conanDriver, conanKit } from "@regkit/conan";
 import { conanReference } from "@regkit/conan/reference";
+import { startInstanceWrites } from "./instance-writes.js";
 
 const harness = useFaultHarness(conanKit, conanReference);
 const conanMissing = await conanDriver.unavailable();
@@ -254,6 +255,57 @@ describe("v1 (api: v1): upload_urls, download_urls and the snapshot", () => {
     const result = await runV1(fault, "pull.package");
     expect(result.status).toBe("fail");
     expect(result.message).toMatch(/the upload URL POST .*\/upload_urls -> 200 answers for conanfile\.py is not that file's/);
+  });
+});
+
+describe("instance level (api: v1, …/api/v4/packages/conan): the recipe's user names the project", () => {
+  const settings = { api: "v1", project: "regkit/demo" };
+  /** `scenario` at the instance level, through `fault` and the shim that takes the writes to the project level (./instance-writes.ts). */
+  const runInstance = async (fault: Fault, scenario: string): Promise<ScenarioResult> => {
+    const shim = await startInstanceWrites(harness().registry.url);
+    const proxy = await startFaultyProxy({ upstream: shim.url, fault });
+    try {
+      const run = { scenarios: [scenario], tokenKinds: ["personal" as const], settings, seed: 42, target: { registry: `${proxy.url}/api/v4/packages/conan` } };
+      return resultOf(await harness().run(undefined, run), scenario, "personal");
+    } finally {
+      await proxy.close();
+      await shim.close();
+    }
+  };
+  const toOther = (text: string) => text.replaceAll("/regkit+demo/", "/regkit+other/");
+
+  it("pull.package passes at instance level through a faithful proxy, under the project's user", async () => {
+    const seen: string[] = [];
+    const result = await runInstance((ex) => void seen.push(`${ex.method} ${ex.path.split("?")[0]}`), "pull.package");
+    expect(result.status, result.message).toBe("pass");
+    for (const route of [/^POST \/api\/v4\/packages\/conan\/v1\/conans\/.*\/regkit\+demo\/stable\/upload_urls$/, /^PUT \/api\/v4\/packages\/conan\/v1\/files\/.*\/regkit\+demo\/stable\/0\/export\/conanfile\.py$/, /^GET \/api\/v4\/packages\/conan\/v1\/files\/.*\/regkit\+demo\/stable\/0\/export\/conanfile\.py$/]) {
+      expect(seen.some((line) => route.test(line)), `${route} among ${seen.join(", ")}`).toBe(true);
+    }
+  });
+
+  it("pull.package fails when download_urls serves the recipe under another project's user", async () => {
+    const fault = mapJson({ when: (ex) => get(/\/download_urls$/)(ex.path, ex.method), map: (doc) => JSON.parse(toOther(JSON.stringify(doc))) as unknown });
+    const result = await runInstance(fault, "pull.package");
+    expect(result.status).toBe("fail");
+    expect(result.message).toMatch(/the download URL GET .*\/regkit\+demo\/stable\/download_urls -> 200 answers for conanmanifest\.txt of .*@regkit\+demo\/stable is not that file's/);
+    expect(result.expectation?.expected).toMatch(/\/v1\/files\/.*\/regkit\+demo\/stable\/<revision>\/export\/conanmanifest\.txt/);
+    expect(result.expectation?.actual).toMatch(/\/regkit\+other\/stable\/0\/export\/conanmanifest\.txt$/);
+  });
+
+  it("push.small fails when upload_urls sends the files under another project's user", async () => {
+    const fault = mapJson({ when: (ex) => ex.method === "POST" && /\/upload_urls$/.test(ex.path.split("?")[0]!), map: (doc) => JSON.parse(toOther(JSON.stringify(doc))) as unknown });
+    const result = await runInstance(fault, "push.small");
+    expect(result.status).toBe("fail");
+    expect(result.message).toMatch(/the upload URL POST .*\/regkit\+demo\/stable\/upload_urls -> 200 answers for .* is not that file's/);
+    expect(result.exchanges.at(-1)?.path).toMatch(/\/upload_urls$/);
+  });
+
+  it("metadata.versions fails when the search lists the versions under another project's user", async () => {
+    const fault = mapJson({ when: (ex) => get(/\/v1\/conans\/search$/)(ex.path, ex.method), map: (doc) => ({ results: ((doc as { results: string[] }).results ?? []).map((r) => r.replace("@regkit+demo/", "@regkit+other/")) }) });
+    const result = await runInstance(fault, "metadata.versions");
+    expect(result.status).toBe("fail");
+    expect(result.message).toMatch(/the versions listed for .* differ from the versions published/);
+    expect(result.expectation?.actual).toMatch(/missing/);
   });
 });
 

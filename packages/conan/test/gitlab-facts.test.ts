@@ -6,7 +6,7 @@ import { type ReferenceRegistry, createReferenceRegistry } from "@regkit/registr
 import { pinFacts, referenceCaller } from "@regkit/testkit";
 import { afterAll, beforeAll, expect } from "vitest";
 import { conanGitLabFacts } from "@regkit/conan";
-import { conanReference } from "@regkit/conan/reference";
+import { conanReference, fullPathFrom } from "@regkit/conan/reference";
 
 let registry: ReferenceRegistry;
 let small: ReferenceRegistry;
@@ -307,5 +307,53 @@ pinFacts(conanGitLabFacts, {
     expect((await call(`${recipe(name)}/revisions`)).status).toBe(404);
     expect(json((await call(v1(name))).text)).toEqual({});
     expect((await call(v1(name), { method: "DELETE" })).status).toBe(fact.value.missing);
+  },
+  async instanceLevel(fact) {
+    const name = fresh();
+    const inst = registry.instanceRegistries.conan!;
+    const uc = "regkit+demo/stable";
+    expect(fact.value.separator).toBe("+");
+    expect(fullPathFrom("regkit+demo")).toBe(registry.projects[0]!.path);
+    // Stored in regkit/demo under its user (the reference's instance level is read-only: the writes go to the project level).
+    await call(`${v1Files(name, "1.0.0", uc)}/0/export/conanfile.py`, { method: "PUT", body: "recipe" });
+    await call(`${v1Files(name, "1.0.0", uc)}/0/package/${PKG}/0/conaninfo.txt`, { method: "PUT", body: "info" });
+    expect(json((await call(`${inst}${v1(name, "1.0.0", uc)}`)).text)).toEqual({ "conanfile.py": md5("recipe") });
+    const urls = await call(`${inst}${v1(name, "1.0.0", uc)}/download_urls`);
+    expect(urls.status).toBe(200);
+    const url = `${inst}/v1/files/${name}/1.0.0/${uc}/0/export/conanfile.py`;
+    expect(url).toContain(fact.value.filesBase);
+    expect(json(urls.text)).toEqual({ "conanfile.py": url });
+    expect((await call(url)).text).toBe("recipe");
+    expect(json((await call(`${inst}${v1(name, "1.0.0", uc)}/packages/${PKG}/download_urls`)).text)).toEqual({ "conaninfo.txt": `${inst}/v1/files/${name}/1.0.0/${uc}/0/package/${PKG}/0/conaninfo.txt` });
+    const upload = await call(`${inst}${v1(name, "1.0.0", uc)}/upload_urls`, { method: "POST", body: JSON.stringify({ "conanfile.py": 6 }) });
+    expect(json(upload.text)).toEqual({ "conanfile.py": url });
+    // `_` as the user is not found at once; a lone `_` channel is the project level's 400.
+    expect((await call(`${inst}${v1(name, "1.0.0", "_/_")}`)).status).toBe(fact.value.noneUser);
+    expect((await call(`${inst}${v1(name, "1.0.0", "_/stable")}/download_urls`)).status).toBe(fact.value.noneUser);
+    expect((await call(v1(name, "1.0.0", "_/stable"))).status).toBe(400);
+    expect((await call(`${inst}${v1(name, "1.0.0", "regkit+demo/_")}`)).status).toBe(fact.value.noneChannel);
+    // A user that names no project the caller can find: 404, even for a file ('project not found by recipe').
+    expect((await call(`${inst}${v1(name, "1.0.0", "not+a+project/stable")}`)).status).toBe(fact.value.unknownProject);
+    expect((await call(`${inst}/v1/files/not/package/for/project/0/export/conanfile.py`)).status).toBe(fact.value.unknownProject);
+    expect((await call(`${inst}/v1/files/${name}/1.0.0/not+a+project/stable/0/export/conanfile.py`)).status).toBe(fact.value.unknownProject);
+    // The instance level is private: no credentials, 404.
+    expect((await call(`${inst}${v1(name, "1.0.0", uc)}/download_urls`, { headers: {} })).status).toBe(404);
+  },
+  async instanceSearch(fact) {
+    const name = fresh();
+    const inst = registry.instanceRegistries.conan!;
+    await call(`${v1Files(name, "1.0.0", "regkit+demo/stable")}/0/export/conanfile.py`, { method: "PUT", body: "recipe" });
+    const q = async (base: string, query: string) => {
+      const res = await call(`${base}/v1/conans/search?q=${encodeURIComponent(query)}`);
+      expect(res.status).toBe(fact.value.status);
+      return json<{ results: string[] }>(res.text).results;
+    };
+    const ref = `${name}/1.0.0@regkit+demo/stable`;
+    expect(await q(inst, `${name}/*`)).toContain(ref);
+    expect(await q(inst, `${name}/1.0.0@regkit+demo`)).toContain(ref);
+    expect(fact.value.scopedByUser).toBe(true);
+    expect(await q(inst, `${name}/1.0.0@not+a+project`)).toEqual(fact.value.otherProject);
+    // At project level the query's user is not read.
+    expect(await q(registry.registries.conan!, `${name}/1.0.0@not+a+project`)).toContain(ref);
   },
 });

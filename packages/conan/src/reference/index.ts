@@ -9,6 +9,13 @@
  * and DELETE under `v1/conans/:name/:version/:user/:channel`, and the file
  * routes under `v1/files/…/0/export` and `…/0/package/:pkgid/:prev`. A v1
  * upload is recipe (and package) revision `0` of the same store, so v2 sees it.
+ * The v1 reads (and `upload_urls`) are served at instance level too,
+ * `/api/v4/packages/conan/v1/…` (conanGitLabFacts.instanceLevel): there a
+ * recipe's user names the project (`regkit+demo` for `regkit/demo`); `_` and a
+ * user naming any other project answer 404, the file URLs answered are the
+ * instance ones, and search scopes to the project a query's user names
+ * (conanGitLabFacts.instanceSearch). The v1 writes stay at project level: the
+ * reference registry's instance level is read-only.
  *
  * - A recipe `name/version@user/channel` is a store package `name` whose
  *   version is `version` (`version@user/channel` when user and channel are
@@ -69,8 +76,18 @@ function reference(params: Readonly<Record<string, string>>): string {
   return `${params.name}/${params.version}@${params.user}/${params.channel}`;
 }
 
-/** Grape's parameter validation, then GitLab's user/channel rule: the first problem, or undefined. */
-function checkParams(params: Readonly<Record<string, string>>): ReferenceReply | undefined {
+/** `Packages::Conan::Metadatum.full_path_from`: the project path a recipe's user names (`+` for `/`). */
+export function fullPathFrom(user: string): string {
+  return user.split(facts.instanceLevel.value.separator).join("/");
+}
+
+/**
+ * Grape's parameter validation, then GitLab's user/channel rule: the first
+ * problem, or undefined. At instance level (`project`: the registry's one
+ * project) a user `_` is 404 first, and a user naming another project 404
+ * (conanGitLabFacts.instanceLevel).
+ */
+function checkParams(params: Readonly<Record<string, string>>, project?: string): ReferenceReply | undefined {
   if (params.name === undefined) return undefined;
   const invalid: string[] = [];
   if (!facts.componentRule.value.test(params.name ?? "")) invalid.push("package_name");
@@ -85,15 +102,21 @@ function checkParams(params: Readonly<Record<string, string>>): ReferenceReply |
     const files: readonly string[] = [...facts.fileNames.value.recipe, ...facts.fileNames.value.package];
     if (!files.includes(params.file)) return { status: facts.fileNames.value.invalid, body: { error: "file_name does not have a valid value" } };
   }
+  // check_username_channel: at instance level the user names the project, `_` is not found at once.
+  if (project !== undefined && params.user === NONE) return message(facts.instanceLevel.value.noneUser, "404 Not Found");
   // Packages::Conan::Metadatum.validate_username_and_channel: both `_` or neither.
   if ((params.user === NONE) !== (params.channel === NONE)) {
     return message(facts.userChannelRule.value.mixedNone, `400 Bad request - ${params.user === NONE ? "username" : "channel"} can't be solely blank`);
   }
+  // #project at instance level: find_project!(full_path_from(package_username)).
+  if (project !== undefined && fullPathFrom(params.user!) !== project) return message(facts.instanceLevel.value.unknownProject, "404 Project Not Found");
   return undefined;
 }
 
-/** A route whose params are checked first. */
-function route(method: string, path: string, access: ReferenceRoute["access"], handle: (req: ReferenceRequest) => Promise<ReferenceReply>, anonymous: 401 | 404 = access === "read" ? 404 : 401): ReferenceRoute {
+type Handler = (req: ReferenceRequest) => Promise<ReferenceReply>;
+
+/** A project-level route whose params are checked first. */
+function route(method: string, path: string, access: ReferenceRoute["access"], handle: Handler, anonymous: 401 | 404 = access === "read" ? 404 : 401): ReferenceRoute {
   return {
     method,
     path,
@@ -105,6 +128,34 @@ function route(method: string, path: string, access: ReferenceRoute["access"], h
       return checkParams(req.params) ?? handle(req);
     },
   };
+}
+
+/**
+ * A v1 route, at project level and, for reads, at instance level
+ * (conanGitLabFacts.v1Routes, instanceLevel): at instance level the recipe's
+ * user must name the caller's project there (`regkit+demo`), else 404 as
+ * GitLab's `find_project!`. GitLab takes the v1 writes (file PUTs, the
+ * recipe's DELETE) at instance level too; the reference registry's instance
+ * level is read-only (a read-only union of the projects' stores, no write
+ * rights in its grant), so those are served at project level only here and
+ * the instance level answers them 405 (the method of a read route).
+ */
+function v1Route(method: string, path: string, access: ReferenceRoute["access"], handle: Handler, anonymous: 401 | 404 = access === "read" ? 404 : 401, atInstance: Handler = handle): ReferenceRoute[] {
+  const levels = facts.v1Routes.value.levels.filter((l) => l !== "instance");
+  if (access === "write" || access === "destroy") return [{ ...route(method, path, access, handle, anonymous), levels }];
+  return [
+    { ...route(method, path, access, handle, anonymous), levels },
+    {
+      method,
+      path,
+      access,
+      anonymous,
+      levels: ["instance"],
+      async handle(req) {
+        return checkParams(req.params, req.project.path) ?? atInstance(req);
+      },
+    },
+  ];
 }
 
 interface Found {
@@ -448,6 +499,18 @@ async function search(req: ReferenceRequest): Promise<ReferenceReply> {
   return { status: rule.status, body: { results: found.slice(0, rule.max).map((f) => f.ref) } };
 }
 
+/**
+ * `GET v1/conans/search?q=` at instance level (conanGitLabFacts.instanceSearch):
+ * the project-level answer, but a query whose user (its third part) names
+ * another project finds nothing.
+ */
+async function instanceSearch(req: ReferenceRequest): Promise<ReferenceReply> {
+  const reply = await search(req);
+  const user = (req.query.get("q") ?? "").split(/[@/]/)[2];
+  if (reply.status !== facts.search.value.status || user === undefined || user === "" || fullPathFrom(user) === req.project.path) return reply;
+  return { status: facts.instanceSearch.value.status, body: { results: [...facts.instanceSearch.value.otherProject] } };
+}
+
 /** The keys this process signs and seals Conan tokens with (each process its own, as each GitLab its db_key_base). */
 const TOKEN_KEYS = { sign: randomBytes(32), seal: randomBytes(32) };
 
@@ -538,23 +601,23 @@ export const conanReference: ReferenceFormat = {
     route("GET", "/v2/users/authenticate", "read", authenticate, facts.authenticate.value.unauthenticated),
     route("GET", "/v2/users/check_credentials", "read", checkCredentials, facts.checkCredentials.value.unauthenticated),
     route("GET", "/v2/conans/search", "read", search),
-    // v1, as GitLab still serves it (conanGitLabFacts.v1Routes): v1 uploads are revision 0 of the same store.
-    route("GET", "/v1/users/authenticate", "read", authenticate, facts.authenticate.value.unauthenticated),
-    route("GET", "/v1/users/check_credentials", "read", checkCredentials, facts.checkCredentials.value.unauthenticated),
-    route("GET", "/v1/conans/search", "read", search),
-    route("GET", V1_RECIPE, "read", v1Snapshot),
-    route("GET", `${V1_RECIPE}/digest`, "read", v1DownloadUrls),
-    route("GET", `${V1_RECIPE}/download_urls`, "read", v1DownloadUrls),
-    route("POST", `${V1_RECIPE}/upload_urls`, "read", v1UploadUrls, facts.v1UploadUrls.value.unauthenticated),
-    route("DELETE", V1_RECIPE, "destroy", v1Remove),
-    route("GET", `${V1_RECIPE}/packages/:pkgid`, "read", v1Snapshot),
-    route("GET", `${V1_RECIPE}/packages/:pkgid/digest`, "read", v1DownloadUrls),
-    route("GET", `${V1_RECIPE}/packages/:pkgid/download_urls`, "read", v1DownloadUrls),
-    route("POST", `${V1_RECIPE}/packages/:pkgid/upload_urls`, "read", v1UploadUrls, facts.v1UploadUrls.value.unauthenticated),
-    route("GET", `${V1_FILES}/export/:file`, "read", v1File(download)),
-    route("PUT", `${V1_FILES}/export/:file`, "write", v1File(upload)),
-    route("GET", `${V1_FILES}/package/:pkgid/:prev/:file`, "read", v1File(download)),
-    route("PUT", `${V1_FILES}/package/:pkgid/:prev/:file`, "write", v1File(upload)),
+    // v1, as GitLab still serves it (conanGitLabFacts.v1Routes), at project and instance level: v1 uploads are revision 0 of the same store.
+    ...v1Route("GET", "/v1/users/authenticate", "read", authenticate, facts.authenticate.value.unauthenticated),
+    ...v1Route("GET", "/v1/users/check_credentials", "read", checkCredentials, facts.checkCredentials.value.unauthenticated),
+    ...v1Route("GET", "/v1/conans/search", "read", search, 404, instanceSearch),
+    ...v1Route("GET", V1_RECIPE, "read", v1Snapshot),
+    ...v1Route("GET", `${V1_RECIPE}/digest`, "read", v1DownloadUrls),
+    ...v1Route("GET", `${V1_RECIPE}/download_urls`, "read", v1DownloadUrls),
+    ...v1Route("POST", `${V1_RECIPE}/upload_urls`, "read", v1UploadUrls, facts.v1UploadUrls.value.unauthenticated),
+    ...v1Route("DELETE", V1_RECIPE, "destroy", v1Remove),
+    ...v1Route("GET", `${V1_RECIPE}/packages/:pkgid`, "read", v1Snapshot),
+    ...v1Route("GET", `${V1_RECIPE}/packages/:pkgid/digest`, "read", v1DownloadUrls),
+    ...v1Route("GET", `${V1_RECIPE}/packages/:pkgid/download_urls`, "read", v1DownloadUrls),
+    ...v1Route("POST", `${V1_RECIPE}/packages/:pkgid/upload_urls`, "read", v1UploadUrls, facts.v1UploadUrls.value.unauthenticated),
+    ...v1Route("GET", `${V1_FILES}/export/:file`, "read", v1File(download)),
+    ...v1Route("PUT", `${V1_FILES}/export/:file`, "write", v1File(upload)),
+    ...v1Route("GET", `${V1_FILES}/package/:pkgid/:prev/:file`, "read", v1File(download)),
+    ...v1Route("PUT", `${V1_FILES}/package/:pkgid/:prev/:file`, "write", v1File(upload)),
     route("GET", `${RECIPE}/latest`, "read", latestRecipe),
     route("GET", `${RECIPE}/revisions`, "read", recipeRevisions),
     route("GET", `${RECIPE}/search`, "read", packageSearch),
