@@ -54,12 +54,19 @@ export function renderTable(bench) {
   return lines.join("\n");
 }
 
+/** ", using 256 CPU-seconds in its own process and 195 in the real clients": where the machine's time went, when the run recorded it. */
+function cpu(seconds) {
+  if (!seconds || typeof seconds.process !== "number") return "";
+  const clients = typeof seconds.clients === "number" ? ` and ${seconds.clients.toFixed(0)} in the real clients it ran` : "";
+  return `, using ${seconds.process.toFixed(0)} CPU-seconds in its own process (registry and checks)${clients}`;
+}
+
 /** The `demo` block: the demo's wall time and, per format, its time and its three costliest scenarios. */
 export function renderDemo(bench) {
   const demo = bench.results.demo;
   if (!demo || demo.skipped) return `The demo was not timed in the run these figures come from${demo?.skipped ? ` (${demo.skipped})` : ""}.`;
   const lines = [
-    `The demo took **${demo.wallSeconds.toFixed(0)} s** in that run (${Object.keys(demo.formats).length} formats, ${demo.formatsAtOnce} at a time, ${demo.cores} cores; the build before it not counted). Per format, with the scenarios that cost most (summed over token kinds, which run two at a time):`,
+    `The demo took **${demo.wallSeconds.toFixed(0)} s** in that run (${Object.keys(demo.formats).length} formats, ${demo.formatsAtOnce} at a time, ${demo.cores} cores; the build before it not counted)${cpu(demo.cpuSeconds)}. Per format, with the scenarios that cost most (summed over token kinds, which run two at a time):`,
     "",
     "| format | seconds | costliest scenarios (s) |",
     "|--------|---------|-------------------------|",

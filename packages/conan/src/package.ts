@@ -16,7 +16,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { type Artifact, type Content, type PackageSpec, contentFromBytes, contentFromChunks, gzipBytes, tarStream } from "@regkit/core";
+import { type Artifact, type Content, type PackageSpec, contentFromBytes, contentFromChunks, generatedChunks, gzipBytes, tarStream } from "@regkit/core";
 
 /** The user and channel of a recipe without them (`name/version`), as the v2 URLs spell it. */
 export const NONE = "_";
@@ -33,6 +33,9 @@ export const CONANINFO_TEXT = "[options]\nflavour=regkit\n";
 const MANIFEST_TIME = 1_767_225_600;
 
 const encoder = new TextEncoder();
+/** Keystream bytes each padding line of a large recipe spells in hex, and the line's length (`# `, the digits, `\n`). */
+const HEX_BYTES = 32;
+const LINE = 2 + HEX_BYTES * 2 + 1;
 
 export function md5Hex(bytes: Uint8Array | string): string {
   return createHash("md5").update(bytes).digest("hex");
@@ -94,20 +97,25 @@ function recipeHead(spec: PackageSpec): string {
 
 /** Comment lines filling the recipe to about `size` bytes, deterministic for the spec. */
 function paddedRecipe(head: Uint8Array, size: number, seed: string): () => AsyncIterable<Uint8Array> {
+  const random = generatedChunks(Math.ceil(Math.max(0, size - head.byteLength) / LINE) * HEX_BYTES, seed);
   return async function* () {
     yield head;
     let left = Math.max(0, size - head.byteLength);
-    let n = 0;
-    const batch: string[] = [];
-    while (left > 0) {
-      let line = `# ${createHash("sha256").update(`${seed}:${n++}`).digest("hex")}\n`;
-      // The last line is cut to the size asked for, still a comment line.
-      if (line.length > left) line = left === 1 ? "\n" : `#${" ".repeat(left - 2)}\n`;
-      batch.push(line);
-      left -= line.length;
-      if (batch.length >= 16_384) yield encoder.encode(batch.splice(0).join(""));
+    // Each line `# <64 hex digits>\n` spells 32 bytes of core's seeded
+    // keystream: distinct lines for a seed, the same ones at every read, and
+    // cheap (a hash per line made each read of 64 MiB cost seconds).
+    for await (const bytes of random()) {
+      const hex = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
+      const lines: string[] = [];
+      for (let at = 0; at < hex.length && left > 0; at += HEX_BYTES * 2) {
+        let line = `# ${hex.slice(at, at + HEX_BYTES * 2)}\n`;
+        // The last line is cut to the size asked for, still a comment line.
+        if (line.length > left) line = left === 1 ? "\n" : `#${" ".repeat(left - 2)}\n`;
+        lines.push(line);
+        left -= line.length;
+      }
+      if (lines.length > 0) yield encoder.encode(lines.join(""));
     }
-    if (batch.length > 0) yield encoder.encode(batch.join(""));
   };
 }
 

@@ -587,6 +587,11 @@ export interface ScenarioContext<C extends RegistryClient = RegistryClient, P ex
   readonly client: C;
   /** Opens another adapter with another credential (auth checks, cross reads). */
   connect(credential: Credential): C;
+  /**
+   * The write kind once-per-run work runs under (the first of personal,
+   * deploy, job the run selected and the target has); undefined when none.
+   */
+  readonly onceKind: TokenKind | undefined;
   /** Credential of a write kind the target has, for set-up steps of negative scenarios. */
   readonly writer: Credential | undefined;
   readonly runId: string;
@@ -620,6 +625,16 @@ export interface ScenarioContext<C extends RegistryClient = RegistryClient, P ex
   exchanges(): readonly Exchange[];
   /** Starts a local recording proxy for real clients; closes with the scenario. */
   driverContext(driver: ClientDriver<P>, credential?: Credential): Promise<DriverContext<P>>;
+  /**
+   * Work that scenarios of one token kind share, done once per run and kind:
+   * the first caller runs `make` (its requests, notes and tracked packages are
+   * its own), every later caller with the same `key` awaits the same promise,
+   * and the real clients `make` opened count as taking part in each caller's
+   * result. The real clients' round trip is the example: clients.roundtrip
+   * checks what it did and endpoints.audit audits its requests, so the clients
+   * (a JVM, mono) start once per kind, not twice.
+   */
+  shared<T>(key: string, make: () => Promise<T>): Promise<T>;
 }
 
 /** The capability keys a profile type has (core's and the kit's own). */

@@ -391,6 +391,8 @@ export class RunSession {
   /** The preflight found a setup problem: no scenario runs. */
   private setupFailed = false;
   private readonly gates = new Map<TokenKind, WriteGate>();
+  /** {@link ScenarioContext.shared} work by kind and key, with the real clients it opened. */
+  private readonly sharedWork = new Map<string, { readonly promise: Promise<unknown>; readonly drivers: Map<string, ClientDriver> }>();
 
   constructor(
     readonly kit: FormatKit,
@@ -708,6 +710,7 @@ export class RunSession {
       credential,
       client: watched(this.connect(credential, record, connection), credential),
       connect: (other) => watched(this.connect(other, record, connection), other),
+      onceKind: this.onceKind(),
       writer: this.writer(),
       runId: this.runId,
       fc: { seed, numRuns: this.target.options.numRuns },
@@ -744,6 +747,22 @@ export class RunSession {
         throughput[label] = bytesPerSecond;
       },
       exchanges: () => exchanges,
+      shared: async <T>(key: string, make: () => Promise<T>): Promise<T> => {
+        const id = `${kind}\u0000${key}`;
+        let work = this.sharedWork.get(id);
+        if (!work) {
+          const drivers = new Map<string, ClientDriver>();
+          const before = new Set(used.keys());
+          const promise = make().finally(() => {
+            for (const [name, driver] of used) if (!before.has(name)) drivers.set(name, driver);
+          });
+          work = { promise, drivers };
+          this.sharedWork.set(id, work);
+        }
+        const value = (await work.promise) as T;
+        for (const [name, driver] of work.drivers) if (!used.has(name)) used.set(name, driver);
+        return value;
+      },
       driverContext: async (driver: ClientDriver, as?: Credential): Promise<DriverContext> => {
         const proxy = await startRecordingProxy({
           registry: this.target.registry,

@@ -165,8 +165,10 @@ export const pypiPep440Order: PypiScenario = {
   title: "PEP 440 versions, as pip orders them",
   checklist: 5,
   description:
-    "Publishes generated PEP 440 versions (epochs, pre, post and dev releases) of one project in random order; all are listed, and pip, asked for the project with --pre, downloads the version PEP 440 orders highest.",
+    "Publishes generated PEP 440 versions (epochs, pre, post and dev releases) of one project in random order; all are listed, and pip, asked for the project with --pre, downloads the version PEP 440 orders highest. Runs once per run, under the first write token kind: the order is the index's, whoever asks (pip reads under every kind in clients.roundtrip).",
   audience: "write",
+  oncePerRun: true,
+  oncePerRunReason: "the order of versions is the index's, whoever asks; pip reads under every kind in clients.roundtrip",
   async run(ctx) {
     const why = await pip.unavailable();
     let n = 0;

@@ -1,6 +1,7 @@
 import type { Exchange, FormatKit, RouteTemplate, Scenario } from "../contract.js";
 import { ConformanceFailure } from "../errors.js";
-import { mustAccept, mustMatch, publishNew } from "./helpers.js";
+import { clientRoundtrip } from "./clients.js";
+import { mustMatch, publishNew } from "./helpers.js";
 
 /** The template a request matches (`:p` one segment, `*p` the rest), ignoring the query. */
 export function matchRoute(templates: readonly RouteTemplate[], method: string, path: string): RouteTemplate | undefined {
@@ -35,8 +36,10 @@ export const endpointsAudit: Scenario = {
   title: "Spot non-standard endpoints the clients need",
   checklist: 6,
   description:
-    "Exercises the adapter and every available real client (through a recording proxy), then checks every request against the format's standard route table. A request outside it fails the scenario, unless the profile declares it as a known extension (then it is listed as a note): this is how a registry-only endpoint a client needed shows up.",
+    "Exercises the adapter and every available real client (through a recording proxy: the round trip of clients.roundtrip, run once per token kind for both), then checks every request against the format's standard route table. A request outside it fails the scenario, unless the profile declares it as a known extension (then it is listed as a note): this is how a registry-only endpoint a client needed shows up.",
   audience: "write",
+  // It may be the one that runs the clients' round trip.
+  timeoutMs: 600_000,
   async run(ctx) {
     const name = ctx.name("audit");
     const artifact = await publishNew(ctx, ctx.client, { name, version: "1.0.0", description: "regkit endpoints.audit" }, "publishing");
@@ -46,25 +49,16 @@ export const endpointsAudit: Scenario = {
     if (ctx.client.latest) await ctx.client.latest(name);
     if (ctx.client.search && ctx.target.capabilities.search) await ctx.client.search(name);
 
-    for (const driver of ctx.kit.drivers) {
-      const why = await driver.unavailable();
-      if (why) {
-        ctx.note(`${driver.name} not exercised: ${why}`);
-        continue;
-      }
-      const dctx = await ctx.driverContext(driver);
-      const viaDriver = await ctx.build({ name: ctx.name(`audit-${driver.name}`), version: "1.0.0" });
-      ctx.track(viaDriver.name, viaDriver.version);
-      if (driver.publish) {
-        const published = await driver.publish(viaDriver, dctx);
-        if (!published.accepted) ctx.note(`${driver.name} publish was refused: ${published.output.slice(-300)}`);
-      } else {
-        mustAccept(await ctx.client.publish(viaDriver), "publishing for the client to install");
-      }
-      if (driver.install) await driver.install(viaDriver.name, viaDriver.version, dctx).catch((e: Error) => ctx.note(`${driver.name} install: ${e.message}`));
+    // The real clients' requests: the round trip clients.roundtrip judges, run
+    // once per token kind by whichever of the two scenarios comes first.
+    const roundtrip = await clientRoundtrip(ctx);
+    for (const { client, reason } of roundtrip.missing) ctx.note(`${client} not exercised: ${reason}`);
+    for (const step of roundtrip.steps) {
+      if (step.kind === "publish" && !step.accepted) ctx.note(`${step.client} publish was refused: ${step.output.slice(-300)}`);
+      if (step.kind === "install" && "error" in step.outcome) ctx.note(`${step.client} install: ${(step.outcome.error as Error).message}`);
     }
-
-    const exchanges = ctx.exchanges();
+    // This scenario's own requests, and the clients' where another scenario ran them.
+    const exchanges = [...new Set([...ctx.exchanges(), ...roundtrip.exchanges])];
     const standard = standardRoutes(ctx.kit, exchanges);
     const extras = ctx.target.profile.extraRoutes ?? [];
     const unknown: Exchange[] = [];

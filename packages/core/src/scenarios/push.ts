@@ -101,9 +101,11 @@ export const pushMany: Scenario = {
   title: "Push hundreds of packages, watch metadata latency",
   checklist: 3,
   description:
-    "Publishes options.manyVersions versions of one package, then options.manyPackages packages, timing the metadata endpoint after each publish. Fails on any response over the latency budget (after options.latencyStopAfter such responses in a row it stops publishing there, the series so far kept), or when the median of the last tenth exceeds the first tenth's by the growth factor (latency that grows with the package count); then every file of every version must be listed with its hash (a sample downloaded). Runs alone so timings are not skewed.",
+    "Publishes options.manyVersions versions of one package, then options.manyPackages packages, timing the metadata endpoint after each publish. Fails on any response over the latency budget (after options.latencyStopAfter such responses in a row it stops publishing there, the series so far kept), or when the median of the last tenth exceeds the first tenth's by the growth factor (latency that grows with the package count); then every file of every version must be listed with its hash (a sample downloaded). Runs alone so timings are not skewed, and once per run, under the first write token kind the target has: how metadata latency grows with the package count belongs to the registry, not to the token (every write kind publishes in push.small, push.duplicate and push.large).",
   audience: "write",
   exclusive: true,
+  oncePerRun: true,
+  oncePerRunReason: "metadata latency as the package count grows belongs to the registry, not to the token; every write kind publishes in push.small, push.duplicate and push.large",
   timeoutMs: 1_800_000,
   async run(ctx) {
     const { manyVersions, manyPackages, latencyBudgetMs, latencyStopAfter } = ctx.options;
