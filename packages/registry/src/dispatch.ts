@@ -5,6 +5,7 @@
  * what scope.ts granted, and any error turned into GitLab's answer.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Readable } from "node:stream";
 import {
   type HostRoute,
   type ReferenceLevel,
@@ -13,10 +14,10 @@ import {
   type ReferenceRoute,
   ReferenceHttpError,
 } from "./contract.js";
-import { type Call, ClientGone, openCall, settleBody } from "./exchange.js";
+import { type Call, ClientGone, openCall } from "./exchange.js";
 import { featureFlag, graphql, packagesApi, planLimits } from "./gitlab-api.js";
 import { messageReply, sendReply } from "./reply.js";
-import { type Template, matchPath, pathProblem, rawSegments, safeDecode } from "./router.js";
+import { type Template, decodeSegments, matchDecoded, matchPath, pathProblem, rawSegments, safeDecode } from "./router.js";
 import { type Grant, type Place, type Refusal, grantRoute, unknownPlaceChallenge } from "./scope.js";
 import { fileId } from "./package-index.js";
 import { type RegistryState, type Served, findGroup, findProject, packageId } from "./state.js";
@@ -69,7 +70,7 @@ export async function handleRequest(
   const started = performance.now();
   const call = openCall(req);
   const { reply, head } = await answer(state, call, hostRoutes);
-  settleBody(req, call);
+  call.settle();
   try {
     await sendReply(res, reply, { head: head || call.method === "HEAD" });
   } catch (error) {
@@ -108,7 +109,8 @@ async function dispatch(state: RegistryState, call: Call, hostRoutes: readonly M
     case "packagesApi":
       return plain(await packagesApi(state, call, target.rawProject, target.rawId, target.files));
     case "format":
-      return serveFormat(state, call, target);
+      // Awaited, not returned: an async function that returns a promise settles two microtask turns later.
+      return await serveFormat(state, call, target);
     case "unknown":
       return (await serveHost(state, call, hostRoutes)) ?? plain(notFound());
   }
@@ -120,9 +122,9 @@ async function dispatch(state: RegistryState, call: Call, hostRoutes: readonly M
  * answers 405 itself, in its own format's error body).
  */
 async function serveHost(state: RegistryState, call: Call, hostRoutes: readonly MountedHostRoute[]): Promise<Answer | undefined> {
-  const segments = rawSegments(call.rawPath);
+  const segments = decodeSegments(rawSegments(call.rawPath));
   const matches = hostRoutes.flatMap((r) => {
-    const params = matchPath(r.template, segments);
+    const params = matchDecoded(r.template, segments);
     return params ? [{ route: r.route, params }] : [];
   });
   if (matches.length === 0) return undefined;
@@ -159,7 +161,9 @@ function hostProblem(host: string | undefined): string | undefined {
 
 /** Reads GitLab's URL layout from a path that passed the guard. Nothing is decoded yet. */
 function parseTarget(rawPath: string): Target {
-  const [api, v4, area, id, ...tail] = rawSegments(rawPath);
+  const segments = rawSegments(rawPath);
+  const [api, v4, area, id] = segments;
+  const tail = segments.slice(4);
   if (api === "api" && v4 === "graphql" && area === undefined) return { kind: "graphql" };
   if (api !== "api" || v4 !== "v4" || id === undefined || id === "") return { kind: "unknown" };
   if (area === "application" && id === "plan_limits" && tail.length === 0) return { kind: "planLimits" };
@@ -193,7 +197,7 @@ async function serveFormat(state: RegistryState, call: Call, target: FormatTarge
   if ("refused" in chosen) return plain(chosen.refused);
   const granted = grantRoute(state, call, entry.format, chosen.route, place);
   if ("refused" in granted) return plain(granted.refused);
-  const request = routeRequest(state, call, { entry, target, params: chosen.params, grant: granted });
+  const request = new FormatRequest(state, call, { entry, target, params: chosen.params, grant: granted });
   return { reply: await chosen.route.handle(request), head: chosen.head };
 }
 
@@ -215,56 +219,120 @@ function locate(state: RegistryState, call: Call, target: FormatTarget, entry: S
   return { refused: messageReply(404, target.level === "project" ? "404 Project Not Found" : "404 Group Not Found") };
 }
 
+/** A format's route, compiled, with its method in upper case. */
+interface LevelRoute {
+  readonly route: ReferenceRoute;
+  readonly template: Template;
+  readonly method: string;
+}
+
+/** Per served format, its routes at each level, in the format's order: worked out on its first request, not on every one. */
+const routesByLevel = new WeakMap<Served, ReadonlyMap<ReferenceLevel, readonly LevelRoute[]>>();
+
+function routesAt(entry: Served, level: ReferenceLevel): readonly LevelRoute[] {
+  let levels = routesByLevel.get(entry);
+  if (!levels) {
+    const byLevel = new Map<ReferenceLevel, LevelRoute[]>();
+    for (const { route, template } of entry.routes) {
+      for (const at of new Set(levelsOf(route))) {
+        let list = byLevel.get(at);
+        if (!list) byLevel.set(at, (list = []));
+        list.push({ route, template, method: route.method.toUpperCase() });
+      }
+    }
+    routesByLevel.set(entry, (levels = byLevel));
+  }
+  return levels.get(level) ?? [];
+}
+
 /**
  * The route for the path and method among those served at the target's
  * level: 404 when none matches the path, 405 with `Allow` when only the method
- * is wrong; `HEAD` falls back to the `GET` route.
+ * is wrong; `HEAD` falls back to the `GET` route. The path is decoded once and
+ * only routes of the right method are matched against it; the others are
+ * matched only to tell a 405 from a 404.
  */
 function chooseRoute(entry: Served, target: FormatTarget, method: string): ChosenRoute | Refusal {
-  const matches = entry.routes
-    .filter((r) => levelsOf(r.route).includes(target.level))
-    .flatMap((r) => {
-      const params = matchPath(r.template, target.rest);
-      return params ? [{ route: r.route, params }] : [];
-    });
-  if (matches.length === 0) return { refused: notFound() };
-  const chosen =
-    matches.find((m) => m.route.method.toUpperCase() === method) ??
-    (method === "HEAD" ? matches.find((m) => m.route.method.toUpperCase() === "GET") : undefined);
-  if (!chosen) {
-    const allow = [...new Set(matches.map((m) => m.route.method.toUpperCase()))].join(", ");
-    return { refused: messageReply(405, "405 Method Not Allowed", { allow }) };
-  }
-  return { ...chosen, head: method === "HEAD" && chosen.route.method.toUpperCase() !== "HEAD" };
+  const routes = routesAt(entry, target.level);
+  const rest = decodeSegments(target.rest);
+  const exact = firstMatch(routes, method, rest);
+  if (exact) return { ...exact, head: false };
+  const get = method === "HEAD" ? firstMatch(routes, "GET", rest) : undefined;
+  if (get) return { ...get, head: true };
+  const allow = new Set<string>();
+  for (const r of routes) if (matchDecoded(r.template, rest)) allow.add(r.method);
+  if (allow.size === 0) return { refused: notFound() };
+  return { refused: messageReply(405, "405 Method Not Allowed", { allow: [...allow].join(", ") }) };
 }
 
-/** What the route is called with: the call, its grant, and copies of the format's current settings. */
-function routeRequest(
-  state: RegistryState,
-  call: Call,
-  served: { readonly entry: Served; readonly target: FormatTarget; readonly params: Record<string, string>; readonly grant: Grant },
-): ReferenceRequest {
-  const { entry, target, grant } = served;
-  const segment = entry.format.segment;
-  const host = call.headers.host ?? state.hostPort;
-  const prefix = target.level === "project" ? `projects/${target.rawId}` : target.level === "group" ? `groups/${target.rawId}/-` : "";
-  return {
-    method: call.method,
-    params: served.params,
-    query: call.query,
-    headers: call.headers,
-    body: call.body,
-    baseUrl: `http://${host}/api/v4/${prefix ? `${prefix}/` : ""}packages/${target.rawSegment}`,
-    project: grant.project,
-    principal: grant.principal,
-    store: grant.store,
-    limits: { ...entry.limits },
-    policies: { ...entry.policies },
-    features: { ...state.features },
-    visibility: grant.visibility,
-    packageId: (name, version) => packageId(state, grant.project.id, segment, name, version),
-    packageFileId: (name, version, file) => fileId(grant.project.id, segment, name, version, file),
-  };
+/** The first route (in the format's order) for `method` that matches the decoded path. */
+function firstMatch(
+  routes: readonly LevelRoute[],
+  method: string,
+  decoded: readonly string[],
+): { readonly route: ReferenceRoute; readonly params: Record<string, string> } | undefined {
+  for (const r of routes) {
+    if (r.method !== method) continue;
+    const params = matchDecoded(r.template, decoded);
+    if (params) return { route: r.route, params };
+  }
+  return undefined;
+}
+
+/**
+ * What the route is called with: the call, its grant, and copies of the
+ * format's current settings. A class so that the body can stay on demand (a
+ * getter on the prototype): a getter in an object literal makes V8 build the
+ * object the slow way, on every request.
+ */
+class FormatRequest implements ReferenceRequest {
+  readonly method: string;
+  readonly params: Record<string, string>;
+  readonly query: URLSearchParams;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly baseUrl: string;
+  readonly project: Grant["project"];
+  readonly principal: Grant["principal"];
+  readonly store: Grant["store"];
+  readonly limits: ReferenceRequest["limits"];
+  readonly policies: ReferenceRequest["policies"];
+  readonly features: Record<string, boolean>;
+  readonly visibility: Grant["visibility"];
+  // Own functions rather than methods: a route may call them detached from the request.
+  readonly packageId: ReferenceRequest["packageId"];
+  readonly packageFileId: ReferenceRequest["packageFileId"];
+  readonly #call: Call;
+
+  constructor(
+    state: RegistryState,
+    call: Call,
+    served: { readonly entry: Served; readonly target: FormatTarget; readonly params: Record<string, string>; readonly grant: Grant },
+  ) {
+    const { entry, target, grant } = served;
+    const segment = entry.format.segment;
+    const host = call.headers.host ?? state.hostPort;
+    const prefix = target.level === "project" ? `projects/${target.rawId}` : target.level === "group" ? `groups/${target.rawId}/-` : "";
+    this.method = call.method;
+    this.params = served.params;
+    this.query = call.query;
+    this.headers = call.headers;
+    this.baseUrl = `http://${host}/api/v4/${prefix ? `${prefix}/` : ""}packages/${target.rawSegment}`;
+    this.project = grant.project;
+    this.principal = grant.principal;
+    this.store = grant.store;
+    this.limits = { ...entry.limits };
+    this.policies = { ...entry.policies };
+    this.features = { ...state.features };
+    this.visibility = grant.visibility;
+    this.packageId = (name, version) => packageId(state, grant.project.id, segment, name, version);
+    this.packageFileId = (name, version, file) => fileId(grant.project.id, segment, name, version, file);
+    this.#call = call;
+  }
+
+  /** Read on demand: asking for the body is what starts passing it on (exchange.ts). */
+  get body(): Readable {
+    return this.#call.body;
+  }
 }
 
 /** Where a route is served: writes at the project only, reads everywhere, unless the route says. */

@@ -13,6 +13,7 @@ export interface Call {
   readonly rawPath: string;
   readonly query: URLSearchParams;
   readonly headers: Readonly<Record<string, string | undefined>>;
+  /** The request body, passed on from the socket from the moment it is first asked for. */
   readonly body: PassThrough;
   /** Run once the route has answered, before the reply is written. */
   readonly cleanups: (() => Promise<void>)[];
@@ -29,32 +30,75 @@ export class ClientGone extends Error {
 /** How long an early answer waits for the rest of the upload before cutting the connection. */
 const DRAIN_MS = 30_000;
 
-/** Reads what a request says about itself and starts passing its body on. */
-export function openCall(req: IncomingMessage): Call {
-  const { rawPath, query } = splitTarget(req.url ?? "/");
-  // Routes get a pass-through rather than the socket's stream: a route that
-  // stops reading early must not tear down the connection our answer uses.
-  const body = new PassThrough();
-  // A client that goes away while no route is reading its body (a route
-  // awaiting the disk after a 413) destroys the body with ClientGone; pipe()
-  // re-emits that on the body when nothing else listens, and an 'error' event
-  // nobody handles ends the process. Readers still get the error: a destroyed
-  // body rejects every read that comes later.
-  body.on("error", () => {});
-  req.pipe(body);
-  req.on("error", () => body.destroy(new ClientGone()));
-  req.once("close", () => {
-    if (!req.complete) body.destroy(new ClientGone());
-  });
-  return { method: (req.method ?? "GET").toUpperCase(), rawPath, query, headers: headersOf(req), body, cleanups: [] };
+/**
+ * A call read from a Node request. Its body is set up when a route first
+ * asks for it: most requests (every GET of metadata) never read one, and a
+ * pass-through piped from the socket costs a stream and a handful of
+ * listeners per request. Until then the bytes wait in the request's own
+ * buffer, as they would in the pass-through's.
+ */
+export class IncomingCall implements Call {
+  readonly method: string;
+  readonly rawPath: string;
+  readonly query: URLSearchParams;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly cleanups: (() => Promise<void>)[] = [];
+  readonly #req: IncomingMessage;
+  #body: PassThrough | undefined;
+  /** The client went away before its body ended: a body asked for now or later is destroyed with ClientGone. */
+  #gone = false;
+
+  constructor(req: IncomingMessage) {
+    const { rawPath, query } = splitTarget(req.url ?? "/");
+    this.method = (req.method ?? "GET").toUpperCase();
+    this.rawPath = rawPath;
+    this.query = query;
+    this.headers = headersOf(req);
+    this.#req = req;
+    req.on("error", () => this.#clientGone());
+    req.once("close", () => {
+      if (!req.complete) this.#clientGone();
+    });
+  }
+
+  get body(): PassThrough {
+    if (!this.#body) {
+      // Routes get a pass-through rather than the socket's stream: a route that
+      // stops reading early must not tear down the connection our answer uses.
+      const body = new PassThrough();
+      // A client that goes away while no route is reading its body (a route
+      // awaiting the disk after a 413) destroys the body with ClientGone; pipe()
+      // re-emits that on the body when nothing else listens, and an 'error' event
+      // nobody handles ends the process. Readers still get the error: a destroyed
+      // body rejects every read that comes later.
+      body.on("error", () => {});
+      this.#body = body;
+      if (this.#gone) body.destroy(new ClientGone());
+      else this.#req.pipe(body);
+    }
+    return this.#body;
+  }
+
+  /** Once answered: stops handing on a body nobody reads any more and lets the rest of it drain. */
+  settle(): void {
+    const req = this.#req;
+    if (req.complete) return;
+    if (this.#body) {
+      req.unpipe(this.#body);
+      this.#body.destroy();
+    }
+    drainBody(req);
+  }
+
+  #clientGone(): void {
+    this.#gone = true;
+    this.#body?.destroy(new ClientGone());
+  }
 }
 
-/** Once answered: stops handing on a body nobody reads any more and lets the rest of it drain. */
-export function settleBody(req: IncomingMessage, call: Call): void {
-  if (req.complete) return;
-  req.unpipe(call.body);
-  call.body.destroy();
-  drainBody(req);
+/** Reads what a request says about itself; its body is passed on once a route asks for it. */
+export function openCall(req: IncomingMessage): IncomingCall {
+  return new IncomingCall(req);
 }
 
 /**
@@ -76,11 +120,15 @@ function drainBody(req: IncomingMessage): void {
   req.resume();
 }
 
+/** The scheme and authority an absolute-form request target starts with. */
+const ABSOLUTE_ORIGIN = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
+
 /** Splits a request target into its raw path (never normalized) and query. */
 function splitTarget(target: string): { rawPath: string; query: URLSearchParams } {
   let rest = target;
-  // Absolute-form targets (sent to proxies) carry the origin first.
-  const origin = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(rest);
+  // Absolute-form targets (sent to proxies) carry the origin first; the usual
+  // origin-form (`/...`) cannot, and skips the expression.
+  const origin = rest.startsWith("/") ? null : ABSOLUTE_ORIGIN.exec(rest);
   if (origin) rest = rest.slice(origin[0].length) || "/";
   const hash = rest.indexOf("#");
   if (hash >= 0) rest = rest.slice(0, hash);
@@ -92,7 +140,9 @@ function splitTarget(target: string): { rawPath: string; query: URLSearchParams 
 
 function headersOf(req: IncomingMessage): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
+  const { headers } = req;
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
     out[name] = Array.isArray(value) ? value.join(", ") : value;
   }
   return out;

@@ -33,13 +33,16 @@ const ENTRY_OVERHEAD = 256;
 
 export class RenderCache {
   readonly #budget: number;
-  /** In least-recently-used order: a hit moves its entry to the end, eviction takes from the front. */
-  readonly #entries = new Map<string, Entry>();
-  /** The keys of each package's entries, so forgetting a package costs its own entries only. */
-  readonly #byPackage = new Map<StoredPackage, Set<string>>();
-  /** A number per package object, for keys: the objects themselves are the identity. */
-  readonly #ids = new WeakMap<StoredPackage, number>();
-  #nextId = 0;
+  /** Every entry, in least-recently-used order: a hit moves its entry to the end, eviction takes from the front. */
+  readonly #order = new Set<Entry>();
+  /**
+   * Each package's entries by representation: a lookup is two map reads, with
+   * no key built from the package and the representation on every request,
+   * and forgetting a package costs its own entries only.
+   */
+  readonly #byPackage = new Map<StoredPackage, Map<string, Entry>>();
+  /** The entry last kept or hit: the end of the order already, so a hit on it has nothing to move. */
+  #newest: Entry | undefined;
   #bytes = 0;
   #hits = 0;
   #misses = 0;
@@ -57,12 +60,15 @@ export class RenderCache {
    * keeping (the store passes it for a package object that is no longer current).
    */
   rendered(pkg: StoredPackage, representation: string, render: () => string | Uint8Array, keep = true): Buffer {
-    const key = this.#keyOf(pkg, representation);
-    const hit = this.#entries.get(key);
+    const hit = this.#byPackage.get(pkg)?.get(representation);
     if (hit) {
       this.#hits++;
-      this.#entries.delete(key);
-      this.#entries.set(key, hit);
+      // A document read over and over (one hot packument) is hit while it is the newest.
+      if (hit !== this.#newest) {
+        this.#order.delete(hit);
+        this.#order.add(hit);
+        this.#newest = hit;
+      }
       return hit.bytes;
     }
     this.#misses++;
@@ -71,13 +77,15 @@ export class RenderCache {
     const cost = bytes.byteLength + representation.length * 2 + ENTRY_OVERHEAD;
     // A document bigger than half the budget would flush everything else for one entry.
     if (!keep || cost > this.#budget / 2) return bytes;
-    this.#entries.set(key, { pkg, representation, bytes, cost });
-    let keys = this.#byPackage.get(pkg);
-    if (!keys) this.#byPackage.set(pkg, (keys = new Set()));
-    keys.add(key);
+    const entry: Entry = { pkg, representation, bytes, cost };
+    let entries = this.#byPackage.get(pkg);
+    if (!entries) this.#byPackage.set(pkg, (entries = new Map()));
+    entries.set(representation, entry);
+    this.#order.add(entry);
+    this.#newest = entry;
     this.#bytes += cost;
     while (this.#bytes > this.#budget) {
-      const oldest = this.#entries.keys().next();
+      const oldest = this.#order.values().next();
       if (oldest.done) break;
       this.#drop(oldest.value);
     }
@@ -86,32 +94,22 @@ export class RenderCache {
 
   /** Drops every rendering of `pkg` (the store replaced or removed it). */
   forget(pkg: StoredPackage): void {
-    const keys = this.#byPackage.get(pkg);
-    if (!keys) return;
-    for (const key of [...keys]) this.#drop(key);
+    const entries = this.#byPackage.get(pkg);
+    if (!entries) return;
+    for (const entry of [...entries.values()]) this.#drop(entry);
   }
 
   stats(): RenderCacheStats {
-    return { entries: this.#entries.size, bytes: this.#bytes, budget: this.#budget, hits: this.#hits, misses: this.#misses };
+    return { entries: this.#order.size, bytes: this.#bytes, budget: this.#budget, hits: this.#hits, misses: this.#misses };
   }
 
-  #drop(key: string): void {
-    const entry = this.#entries.get(key);
-    if (!entry) return;
-    this.#entries.delete(key);
+  #drop(entry: Entry): void {
+    if (!this.#order.delete(entry)) return;
+    if (entry === this.#newest) this.#newest = undefined;
     this.#bytes -= entry.cost;
-    const keys = this.#byPackage.get(entry.pkg);
-    keys?.delete(key);
-    if (keys?.size === 0) this.#byPackage.delete(entry.pkg);
-  }
-
-  #keyOf(pkg: StoredPackage, representation: string): string {
-    let id = this.#ids.get(pkg);
-    if (id === undefined) {
-      id = this.#nextId++;
-      this.#ids.set(pkg, id);
-    }
-    return `${id}\u0000${representation}`;
+    const entries = this.#byPackage.get(entry.pkg);
+    entries?.delete(entry.representation);
+    if (entries?.size === 0) this.#byPackage.delete(entry.pkg);
   }
 }
 

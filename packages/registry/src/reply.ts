@@ -21,7 +21,8 @@ export async function sendReply(
   options: { readonly head: boolean },
 ): Promise<void> {
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(reply.headers ?? {})) headers[name.toLowerCase()] = value;
+  const given = reply.headers;
+  if (given) for (const name of Object.keys(given)) headers[name.toLowerCase()] = given[name]!;
   const { body } = reply;
   let payload: Buffer | Readable | undefined;
   let type: string | undefined;
@@ -31,7 +32,8 @@ export async function sendReply(
     payload = Buffer.from(body, "utf8");
     type = "text/plain; charset=utf-8";
   } else if (body instanceof Uint8Array) {
-    payload = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    // A Buffer goes out as it is (rendered metadata is one); other views are wrapped, not copied.
+    payload = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     type = "application/octet-stream";
   } else if (body instanceof Readable) {
     payload = body;

@@ -18,6 +18,13 @@ export function pathProblem(rawPath: string): string | undefined {
   if (!rawPath.startsWith("/")) return "the path must start with /";
   if (rawPath.includes("\\") || rawPath.includes("\0")) return "backslashes and NUL are not allowed in paths";
   for (const segment of rawPath.split("/")) {
+    // A segment without `%` decodes to itself, and it holds no `/`, backslash
+    // or NUL (refused above): only `.` and `..` can be wrong with it. Most
+    // segments of most requests are like this, so they skip the decoding loop.
+    if (!segment.includes("%")) {
+      if (segment === "." || segment === "..") return "path traversal is not allowed";
+      continue;
+    }
     if (safeDecode(segment) === undefined) return "malformed percent-encoding in path";
     // Decoding until nothing changes catches %2e%2e, %252e%252e and %25252e%25252e alike.
     let decoded: string | undefined = segment;
@@ -47,6 +54,8 @@ type Part =
 export interface Template {
   readonly source: string;
   readonly parts: readonly Part[];
+  /** Whether a part is `*rest`: without one, a path matches only with exactly as many segments as parts. */
+  readonly hasRest: boolean;
 }
 
 /**
@@ -66,7 +75,7 @@ export function compileTemplate(source: string): Template {
     names.add(name);
     return { kind, name };
   });
-  return { source, parts };
+  return { source, parts, hasRest: parts.some((part) => part.kind === "rest") };
 }
 
 /**
@@ -76,13 +85,46 @@ export function compileTemplate(source: string): Template {
  * nothing is tried again without it.
  */
 export function matchPath(template: Template, segments: readonly string[]): Record<string, string> | undefined {
-  const decoded = segments.map((s) => safeDecode(s) ?? s);
-  const exact = matchFrom(template.parts, 0, decoded, 0);
-  if (exact || decoded.length === 0 || decoded.at(-1) !== "") return exact;
-  return matchFrom(template.parts, 0, decoded.slice(0, -1), 0);
+  return matchDecoded(template, decodeSegments(segments));
 }
 
-function matchFrom(
+/**
+ * Raw segments percent-decoded as {@link matchDecoded} takes them: once per
+ * request, however many templates it is then tried against. A segment that
+ * does not decode is kept as it is.
+ */
+export function decodeSegments(segments: readonly string[]): string[] {
+  return segments.map((s) => (s.includes("%") ? (safeDecode(s) ?? s) : s));
+}
+
+/** {@link matchPath} for segments already decoded with {@link decodeSegments}. */
+export function matchDecoded(template: Template, decoded: readonly string[]): Record<string, string> | undefined {
+  const exact = matchFrom(template, decoded, decoded.length);
+  if (exact || decoded.length === 0 || decoded.at(-1) !== "") return exact;
+  return matchFrom(template, decoded, decoded.length - 1);
+}
+
+/** Matches the first `length` segments (all of them, or all but a trailing empty one). */
+function matchFrom(template: Template, segments: readonly string[], length: number): Record<string, string> | undefined {
+  if (template.hasRest) return matchRest(template.parts, 0, segments.slice(0, length), 0);
+  const { parts } = template;
+  if (parts.length !== length) return undefined;
+  for (let i = 0; i < length; i++) {
+    const part = parts[i]!;
+    const segment = segments[i]!;
+    if (part.kind === "literal" ? part.value !== segment : segment === "") return undefined;
+  }
+  // Keys in the order the backtracking matcher gives them (last part first), so
+  // a route sees the same params object whichever matcher read its path.
+  const params: Record<string, string> = {};
+  for (let i = length - 1; i >= 0; i--) {
+    const part = parts[i]!;
+    if (part.kind === "param") params[part.name] = segments[i]!;
+  }
+  return params;
+}
+
+function matchRest(
   parts: readonly Part[],
   p: number,
   segments: readonly string[],
@@ -94,7 +136,7 @@ function matchFrom(
   if (part.kind === "rest") {
     // Greedy, then backtracking: `/*path/:file` gives the last segment to :file.
     for (let end = segments.length; end > s; end--) {
-      const tail = matchFrom(parts, p + 1, segments, end);
+      const tail = matchRest(parts, p + 1, segments, end);
       if (tail) return { ...tail, [part.name]: segments.slice(s, end).join("/") };
     }
     return undefined;
@@ -103,7 +145,7 @@ function matchFrom(
   if (segment === undefined) return undefined;
   if (part.kind === "literal" && part.value !== segment) return undefined;
   if (part.kind === "param" && segment === "") return undefined;
-  const tail = matchFrom(parts, p + 1, segments, s + 1);
+  const tail = matchRest(parts, p + 1, segments, s + 1);
   if (!tail) return undefined;
   return part.kind === "param" ? { ...tail, [part.name]: segment } : tail;
 }

@@ -11,7 +11,7 @@ import type { PackageStore, Principal, ReferenceFormat, ReferenceReply, Referenc
 import type { Call } from "./exchange.js";
 import { messageReply } from "./reply.js";
 import { DEMO, GROUP, PROJECTS, type ReferenceProject, type RegistryState, findProject, storeOf, visibilityOf } from "./state.js";
-import { GroupPackageStore, requestScopedStore } from "./store.js";
+import { GroupPackageStore, RequestScopedStore } from "./store.js";
 
 const REALM = `realm="${GITLAB_FACTS.realm.value}"`;
 
@@ -44,8 +44,15 @@ export interface Grant {
 interface Caller {
   readonly identity: Identity | undefined;
   readonly route: ReferenceRoute;
-  /** What an anonymous caller gets where credentials are needed. */
-  readonly anonymous: ReferenceReply;
+  /** The `WWW-Authenticate` value of a 401 for this route. */
+  readonly challenge: string;
+}
+
+/** What an anonymous caller gets where credentials are needed; built only for a caller who gets it. */
+function anonymousReply(caller: Caller): ReferenceReply {
+  return caller.route.anonymous === 404
+    ? messageReply(404, "404 Project Not Found")
+    : messageReply(401, "401 Unauthorized", { "www-authenticate": caller.challenge });
 }
 
 type Rights = Pick<Principal, "canRead" | "canWrite" | "canDestroy">;
@@ -65,21 +72,15 @@ export function unknownPlaceChallenge(state: RegistryState, headers: Headers, fo
 /** Reads the caller's credentials for `route` and decides whether and how it is served at `place`. */
 export function grantRoute(state: RegistryState, call: Call, format: ReferenceFormat, route: ReferenceRoute, place: Place): Grant | Refusal {
   const schemes = route.auth ?? format.auth;
-  const challenge = {
-    "www-authenticate": schemes.includes("basic") ? `Basic ${REALM}` : `Bearer ${REALM}`,
-  };
+  const challenge = schemes.includes("basic") ? `Basic ${REALM}` : `Bearer ${REALM}`;
   // Public routes (GitLab's NuGet service index) read no credentials at all.
   const auth =
     route.access === "public"
       ? ({ kind: "anonymous" } as const)
       : authenticate(call.headers, schemes, state.identities, { basicUsernames: format.basicUsernames, basicKinds: format.basicKinds, bearerToken: format.bearerToken });
   if (auth.kind === "ambiguous") return refusal(messageReply(400, "400 Bad request - Found more than one set of credentials"));
-  if (auth.kind === "invalid") return refusal(messageReply(401, "401 Unauthorized", challenge));
-  const caller: Caller = {
-    identity: auth.kind === "identified" ? auth.identity : undefined,
-    route,
-    anonymous: route.anonymous === 404 ? messageReply(404, "404 Project Not Found") : messageReply(401, "401 Unauthorized", challenge),
-  };
+  if (auth.kind === "invalid") return refusal(messageReply(401, "401 Unauthorized", { "www-authenticate": challenge }));
+  const caller: Caller = { identity: auth.kind === "identified" ? auth.identity : undefined, route, challenge };
   return place.level === "project"
     ? projectGrant(state, call, format.segment, caller, place.project)
     : poolGrant(state, format.segment, caller, place.level);
@@ -105,17 +106,16 @@ function projectGrant(state: RegistryState, call: Call, segment: string, caller:
   const refused = projectRefusal(caller, visibility, rights);
   if (refused) return refusal(refused);
   const principal: Principal = identity
-    ? { kind: identity.kind, name: identity.name, ...rights }
+    ? { kind: identity.kind, name: identity.name, canRead: rights.canRead, canWrite: rights.canWrite, canDestroy: rights.canDestroy }
     : { kind: "anonymous", name: "anonymous", canRead: rights.canRead, canWrite: false, canDestroy: false };
-  const scoped = requestScopedStore(storeOf(state, project.id, segment));
-  call.cleanups.push(scoped.release);
-  return { principal, store: scoped.store, project, visibility };
+  const store = new RequestScopedStore(storeOf(state, project.id, segment), call.cleanups);
+  return { principal, store, project, visibility };
 }
 
 function projectRefusal(caller: Caller, visibility: "private" | "public", rights: Rights): ReferenceReply | undefined {
   const { identity, route } = caller;
   if (route.access === "public") return undefined;
-  if (!identity && (route.access !== "read" || visibility === "private")) return caller.anonymous;
+  if (!identity && (route.access !== "read" || visibility === "private")) return anonymousReply(caller);
   // GitLab hides projects a caller may not see.
   if (!rights.canRead) return messageReply(404, "404 Project Not Found");
   if ((route.access === "write" || route.access === "destroy") && !rights.canWrite) return messageReply(403, "403 Forbidden");
@@ -132,7 +132,7 @@ function poolGrant(state: RegistryState, segment: string, caller: Caller, level:
   const pool: readonly number[] = level === "group" ? GROUP.projects : PROJECTS.map((p) => p.id);
   const readable = PROJECTS.filter((p) => pool.includes(p.id) && identity?.access.has(p.id));
   if (route.access !== "public") {
-    if (!identity) return refusal(caller.anonymous);
+    if (!identity) return refusal(anonymousReply(caller));
     if (readable.length === 0) return refusal(messageReply(404, "404 Group Not Found"));
   }
   const principal: Principal = identity

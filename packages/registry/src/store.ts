@@ -583,40 +583,74 @@ function readOnly(): never {
  * The store a single request sees: whatever it stages and neither commits nor
  * discards is discarded when the request ends, so a failing route leaves no
  * staged bytes behind.
+ *
+ * Every format request at project level gets one, and nearly all of them are
+ * reads that never stage: so it is one small object whose reads go straight
+ * to the shared store, and the bookkeeping (the set of pending files, the
+ * clean-up at the end of the request) only starts with a first `stage`.
  */
-export function requestScopedStore(store: PackageStore): { store: PackageStore; release(): Promise<void> } {
-  const pending = new Set<string>();
-  const scoped: PackageStore = {
-    names: () => store.names(),
-    get: (name) => store.get(name),
-    open: (name, version, filename) => store.open(name, version, filename),
-    updateMetadata: (name, update) => store.updateMetadata(name, update),
-    remove: (name, version) => store.remove(name, version),
-    rendered: (pkg, representation, render) => store.rendered(pkg, representation, render),
-    async stage(source, maxSize) {
-      const staged = await store.stage(source, maxSize);
-      pending.add(staged.id);
-      return staged;
-    },
-    async discard(staged) {
-      pending.delete(staged.id);
-      await store.discard(staged);
-    },
-    async commit(input) {
-      // Only a commit that went through owns its files; after a failed one they are still ours to drop.
-      const outcome = await store.commit(input);
-      for (const file of input.files) pending.delete(file.staged.id);
-      return outcome;
-    },
-  };
-  return {
-    store: scoped,
-    async release() {
-      const ids = [...pending];
-      pending.clear();
-      await Promise.all(ids.map((id) => store.discard({ id })));
-    },
-  };
+export class RequestScopedStore implements PackageStore {
+  readonly #store: PackageStore;
+  /** The request's clean-ups (exchange.ts), run once it is answered; this store joins them on its first `stage`. */
+  readonly #cleanups: (() => Promise<void>)[];
+  /** Staged by this request and not yet committed or discarded; undefined until the first `stage`. */
+  #pending: Set<string> | undefined;
+
+  constructor(store: PackageStore, cleanups: (() => Promise<void>)[]) {
+    this.#store = store;
+    this.#cleanups = cleanups;
+  }
+
+  names(): Promise<readonly string[]> {
+    return this.#store.names();
+  }
+  get(name: string): Promise<StoredPackage | undefined> {
+    return this.#store.get(name);
+  }
+  open(name: string, version: string, filename: string): Promise<(StoredFile & { stream(): Readable }) | undefined> {
+    return this.#store.open(name, version, filename);
+  }
+  updateMetadata(name: string, update: (metadata: Record<string, unknown>) => Record<string, unknown>): Promise<boolean> {
+    return this.#store.updateMetadata(name, update);
+  }
+  remove(name: string, version?: string): Promise<boolean> {
+    return this.#store.remove(name, version);
+  }
+  rendered(pkg: StoredPackage, representation: string, render: () => string | Uint8Array): Uint8Array {
+    return this.#store.rendered(pkg, representation, render);
+  }
+
+  async stage(source: AsyncIterable<Uint8Array>, maxSize: number): Promise<Staged> {
+    const pending = (this.#pending ??= this.#track());
+    const staged = await this.#store.stage(source, maxSize);
+    pending.add(staged.id);
+    return staged;
+  }
+
+  /** Starts the bookkeeping, before the first upload starts: the clean-up is in place however the route ends. */
+  #track(): Set<string> {
+    const pending = new Set<string>();
+    this.#cleanups.push(() => this.#release(pending));
+    return pending;
+  }
+
+  async discard(staged: { readonly id: string }): Promise<void> {
+    this.#pending?.delete(staged.id);
+    await this.#store.discard(staged);
+  }
+
+  async commit(input: CommitInput): Promise<CommitOutcome> {
+    // Only a commit that went through owns its files; after a failed one they are still ours to drop.
+    const outcome = await this.#store.commit(input);
+    for (const file of input.files) this.#pending?.delete(file.staged.id);
+    return outcome;
+  }
+
+  async #release(pending: Set<string>): Promise<void> {
+    const ids = [...pending];
+    pending.clear();
+    await Promise.all(ids.map((id) => this.#store.discard({ id })));
+  }
 }
 
 /**
