@@ -202,6 +202,8 @@ export class HelmClient implements RegistryClient {
         const res = await this.#http.request({ method: "GET", path: `/${encodeURIComponent(this.channel)}/index.yaml` });
         if (!isSuccess(res.status)) {
           await drain(res);
+          // An unusable answer (5xx, HTML) is an error of its own; any other refusal ends the wait.
+          ensureUsable(res, "reading the channel's index.yaml");
           return false;
         }
         const text = await res.text();
