@@ -142,14 +142,19 @@ export class HelmClient implements RegistryClient {
 
   /** `GET <channel>/index.yaml`, parsed; a ProtocolError when it is not a usable index. */
   async index(): Promise<FetchedIndex> {
-    const path = `/${encodeURIComponent(this.channel)}/index.yaml`;
-    const res = await this.#http.request({ method: "GET", path });
+    const { text, exchange } = await this.#indexText();
+    return { index: this.#parse(text, exchange), exchange, url: exchange.url };
+  }
+
+  /** `GET <channel>/index.yaml` as text; a ConformanceFailure when it is not served, a ProtocolError when the answer is unusable. */
+  async #indexText(): Promise<{ readonly text: string; readonly exchange: Exchange }> {
+    const res = await this.#http.request({ method: "GET", path: `/${encodeURIComponent(this.channel)}/index.yaml` });
     if (!isSuccess(res.status)) {
       await drain(res);
       ensureUsable(res, "reading the channel's index.yaml");
       throw new ConformanceFailure(`the channel's index.yaml is not served: ${describeExchange(res.exchange)}`, { expected: "200 with index.yaml", actual: `status ${res.status}` }, [res.exchange]);
     }
-    return { index: this.#parse(await res.text(), res.exchange), exchange: res.exchange, url: res.exchange.url };
+    return { text: await res.text(), exchange: res.exchange };
   }
 
   /** An index.yaml's text read; a ConformanceFailure naming the exchange when it is not a chart index. */
@@ -199,21 +204,14 @@ export class HelmClient implements RegistryClient {
     for (;;) {
       let entries: readonly IndexEntry[];
       try {
-        const res = await this.#http.request({ method: "GET", path: `/${encodeURIComponent(this.channel)}/index.yaml` });
-        if (!isSuccess(res.status)) {
-          await drain(res);
-          // An unusable answer (5xx, HTML) is an error of its own; any other refusal ends the wait.
-          ensureUsable(res, "reading the channel's index.yaml");
-          return false;
-        }
-        const text = await res.text();
+        const { text, exchange } = await this.#indexText();
         // The archive's digest names this upload alone (the archive holds its
         // name and version), so once the index text holds it the chart has been
         // read: the wait is over without parsing the whole index, which after a
         // few hundred uploads costs more than the upload. Whether the entry is
         // right is for the checks that read the index next, not for this wait.
         if (text.includes(sha256)) return true;
-        entries = this.#parse(text, res.exchange).entries.get(name) ?? [];
+        entries = this.#parse(text, exchange).entries.get(name) ?? [];
       } catch (error) {
         if (error instanceof ConformanceFailure) return false;
         throw error;

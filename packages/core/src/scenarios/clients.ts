@@ -1,4 +1,4 @@
-import type { Artifact, ClientDriver, Digests, DriverContext, Exchange, Scenario, ScenarioContext, ScenarioResult } from "../contract.js";
+import type { Artifact, ClientDriver, DriverContext, Exchange, Scenario, ScenarioContext, ScenarioResult } from "../contract.js";
 import { ConformanceFailure } from "../errors.js";
 import { mustAccept, mustMatch } from "./helpers.js";
 
@@ -28,11 +28,8 @@ export function skippedClients(result: Pick<ScenarioResult, "notes">): readonly 
   });
 }
 
-/** What a real client's install got. */
-export interface Installed {
-  readonly digests: Digests;
-  readonly output: string;
-}
+/** What a real client's install got (what {@link ClientDriver.install} resolves to). */
+type Installed = Awaited<ReturnType<NonNullable<ClientDriver["install"]>>>;
 
 /** One thing a real client did in the round trip, and how it went. */
 export type ClientStep =
