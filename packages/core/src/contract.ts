@@ -592,6 +592,11 @@ export interface ScenarioContext<C extends RegistryClient = RegistryClient, P ex
    * deploy, job the run selected and the target has); undefined when none.
    */
   readonly onceKind: TokenKind | undefined;
+  /**
+   * The write kinds the run runs, in order ({@link onceKind} first): for work
+   * spread over the kinds, each kind taking its share once per run.
+   */
+  readonly writeKinds: readonly TokenKind[];
   /** Credential of a write kind the target has, for set-up steps of negative scenarios. */
   readonly writer: Credential | undefined;
   readonly runId: string;

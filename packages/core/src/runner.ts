@@ -494,9 +494,14 @@ export class RunSession {
     return undefined;
   }
 
-  /** The kind a once-per-run scenario runs under: the first write kind selected that the target has (personal, deploy, job). */
+  /** The write kinds the run selected that the target has, in order (personal, deploy, job). */
+  writeKinds(): TokenKind[] {
+    return WRITE_TOKEN_KINDS.filter((kind) => (!this.tokenKinds || this.tokenKinds.includes(kind)) && !this.kindUnavailable(kind));
+  }
+
+  /** The kind a once-per-run scenario runs under: the first of {@link writeKinds}. */
   onceKind(): TokenKind | undefined {
-    return WRITE_TOKEN_KINDS.find((kind) => (!this.tokenKinds || this.tokenKinds.includes(kind)) && !this.kindUnavailable(kind));
+    return this.writeKinds()[0];
   }
 
   /** Why a scenario cannot run under a kind here, or undefined. */
@@ -711,6 +716,7 @@ export class RunSession {
       client: watched(this.connect(credential, record, connection), credential),
       connect: (other) => watched(this.connect(other, record, connection), other),
       onceKind: this.onceKind(),
+      writeKinds: this.writeKinds(),
       writer: this.writer(),
       runId: this.runId,
       fc: { seed, numRuns: this.target.options.numRuns },

@@ -1,8 +1,8 @@
 // The real clients' round trip runs once per token kind and run: clients.roundtrip
-// judges it and endpoints.audit audits its requests, whichever starts it. Under
-// the run's first write kind every installer installs what every publisher
-// published; under the others each installer installs one package, so every
-// client still runs under every kind. Real runs of the testkit's example kit
+// judges it and endpoints.audit audits its requests, whichever starts it. Every
+// installer installs what every publisher published once per run, the pairs
+// spread over the write kinds, and every client runs under every kind; with one
+// write kind, all the pairs run under it. Real runs of the testkit's example kit
 // with two real clients (node processes speaking HTTP) against the reference
 // registry: counted, and with a client that calls an endpoint outside the
 // format's route table, which the audit must name whichever scenario ran it.
@@ -48,7 +48,7 @@ describe("the clients' round trip, shared by clients.roundtrip and endpoints.aud
   const run = (drivers: readonly ClientDriver<ExampleProfile>[]): Promise<RunReport> =>
     runConformance({ kit: { ...exampleKit, drivers }, target: { registry: registry.registries.example!, credentials }, scenarios: ["clients.roundtrip", "endpoints.audit"], tokenKinds: KINDS });
 
-  test("each client runs once per kind; the first kind crosses every installer with every publisher, the others pair them; both scenarios pass", async () => {
+  test("each client runs once per kind; every installer meets every publisher once per run, the pairs spread over the kinds; both scenarios pass", async () => {
     const calls: string[] = [];
     const report = await run([counted("client-a", calls), counted("client-b", calls)]);
     for (const kind of KINDS) {
@@ -59,11 +59,16 @@ describe("the clients' round trip, shared by clients.roundtrip and endpoints.aud
     // One publish per client and kind: the audit did not start the clients again.
     expect(of("personal", "publish").map((c) => c.split(" ")[1])).toEqual(["client-a", "client-b"]);
     expect(of("deploy", "publish").map((c) => c.split(" ")[1])).toEqual(["client-a", "client-b"]);
-    // personal (the first write kind): 2 installers × 2 publishers; deploy: each installer its own package.
-    expect(of("personal", "install")).toHaveLength(4);
-    expect(of("deploy", "install").map((c) => [c.split(" ")[1], /client-(a|b)-dpl$/.exec(c)?.[1]])).toEqual([
+    // The 2 installers × 2 publishers, each pair once per run, spread over the kinds:
+    // personal, each installer its own package; deploy, the other's.
+    const pairsOf = (kind: TokenKind, suffix: string) => of(kind, "install").map((c) => [c.split(" ")[1], new RegExp(`client-(a|b)-${suffix}$`).exec(c)?.[1]]);
+    expect(pairsOf("personal", "pat")).toEqual([
       ["client-a", "a"],
       ["client-b", "b"],
+    ]);
+    expect(pairsOf("deploy", "dpl")).toEqual([
+      ["client-a", "b"],
+      ["client-b", "a"],
     ]);
     // The audit counted the clients' requests, and both results name the clients that took part.
     for (const kind of KINDS) {
@@ -73,6 +78,32 @@ describe("the clients' round trip, shared by clients.roundtrip and endpoints.aud
       expect(resultOf(report, "clients.roundtrip", kind).clients?.map((c) => c.name).sort()).toEqual(["client-a", "client-b"]);
     }
     expect(report.cleanup.left).toEqual([]);
+  }, 120_000);
+
+  test("with one write kind every installer installs every publisher's package under it; with more kinds than publishers a later kind repeats a pair", async () => {
+    const calls: string[] = [];
+    const one = await runConformance({
+      kit: { ...exampleKit, drivers: [counted("client-a", calls), counted("client-b", calls)] },
+      target: { registry: registry.registries.example!, credentials },
+      scenarios: ["clients.roundtrip"],
+      tokenKinds: ["deploy"],
+    });
+    expect(resultOf(one, "clients.roundtrip", "deploy").status).toBe("pass");
+    expect(calls.filter((c) => c.includes(" install ")).map((c) => `${c.split(" ")[1]} ${/client-(a|b)-dpl$/.exec(c)?.[1]}`).sort()).toEqual(["client-a a", "client-a b", "client-b a", "client-b b"]);
+
+    // One client publishes (a), two install (a, and b, which only installs): three kinds, one publisher.
+    calls.length = 0;
+    const installOnly: ClientDriver<ExampleProfile> = { ...counted("client-b", calls), publish: undefined };
+    const three = await runConformance({
+      kit: { ...exampleKit, drivers: [counted("client-a", calls), installOnly] },
+      target: { registry: registry.registries.example!, credentials: { ...credentials, job: registry.tokens.job } },
+      scenarios: ["clients.roundtrip"],
+      tokenKinds: ["personal", "deploy", "job"],
+    });
+    for (const kind of ["personal", "deploy", "job"] as const) {
+      expect(resultOf(three, "clients.roundtrip", kind).status, kind).toBe("pass");
+      expect(calls.filter((c) => c.startsWith(`${kind} `) && c.includes(" install ")).map((c) => c.split(" ")[1]).sort(), kind).toEqual(["client-a", "client-b"]);
+    }
   }, 120_000);
 
   test("a client that calls an endpoint outside the route table fails the audit under every kind, with the request named", async () => {

@@ -5,7 +5,7 @@ import { Readable } from "node:stream";
 import { request } from "undici";
 import { describe, expect, test } from "vitest";
 import { runConformance, type RunReport, type ScenarioOptions, type TokenKind } from "@regkit/core";
-import { NAME_SPELLINGS_DEVIATION, buildWheel, connectPypi, gitlab, normalizeName, parseDistFilename, pypiGitLabFacts, pypiKit, uploadForm } from "@regkit/pypi";
+import { NAME_SPELLINGS_DEVIATION, buildWheel, connectPypi, gitlab, normalizeName, parseDistFilename, pip, pypiGitLabFacts, pypiKit, uploadForm } from "@regkit/pypi";
 import { pypiReference } from "@regkit/pypi/reference";
 import { acceptDuplicates, resultOf, useFaultHarness, type Fault, type FaultHarness } from "@regkit/testkit";
 
@@ -31,7 +31,7 @@ const versionsOnlyHarness = useFaultHarness(
 const isPage = (e: { method: string; path: string }): boolean => e.method === "GET" && /\/simple\/[^/]+\/?$/.test(e.path);
 
 /** Rewrites successful project pages (HTML or JSON) as text. */
-function rewritePages(map: (body: string, path: string) => string, when: (e: { method: string; path: string }) => boolean = isPage): Fault {
+function rewritePages(map: (body: string, path: string) => string, when: (e: Parameters<Fault>[0]) => boolean = isPage): Fault {
   return (e) => (when(e) ? { response: (res) => (res.status === 200 ? { body: map(res.body.toString("utf8"), e.path) } : undefined) } : undefined);
 }
 
@@ -41,7 +41,7 @@ function rewritePages(map: (body: string, path: string) => string, when: (e: { m
  * flag and the profile's pep691Json setting (GitLab's default: off, HTML only).
  */
 async function runWith(
-  fault: Fault,
+  fault: Fault | undefined,
   scenarios: string[],
   { tokenKinds = ["personal"], pep691 = false, options = {}, on = harness() }: { tokenKinds?: TokenKind[]; pep691?: boolean; options?: Partial<ScenarioOptions>; on?: Pick<FaultHarness, "registry" | "run"> } = {},
 ): Promise<RunReport> {
@@ -319,6 +319,31 @@ describe("cleanup through GitLab's Packages API", () => {
     for (const token of [registry.tokens.personal, registry.tokens.deploy, registry.tokens.job]) {
       expect(JSON.stringify(report)).not.toContain(token);
     }
+  });
+});
+
+// pip reads every generated project in one run: a page that shows pip only
+// its first file (an older version, for most of the seed's projects) must fail
+// the check, naming the project and pip's choice.
+const pipWhy = await pip.unavailable();
+describe.skipIf(pipWhy !== undefined)(`pypi.pep440-order with pip${pipWhy ? ` (${pipWhy})` : ""}`, () => {
+  test("passes against the reference registry, pip reading all the projects in one run", async () => {
+    const r = resultOf(await runWith(undefined, ["pypi.pep440-order"]), "pypi.pep440-order");
+    expect(r.status, r.message).toBe("pass");
+    expect(r.notes.join("\n")).toMatch(/pip chose the highest version of each of \d+ projects, in one run/);
+  });
+
+  test("a project page that shows pip only its first-uploaded file fails it, naming the project and pip's choice", async () => {
+    const firstLinkOnly = rewritePages((body) => {
+      const links = body.match(/<a [^>]*>[^<]*<\/a>/g) ?? [];
+      return links.length > 1 ? body.replace(/<a [^>]*>[^<]*<\/a>(<br\s*\/?>)?\s*/g, "").replace("</body>", `${links[0]}</body>`) : body;
+    }, (e) => isPage(e) && (e.headers["user-agent"] ?? "").startsWith("pip/"));
+    const r = resultOf(await runWith(firstLinkOnly, ["pypi.pep440-order"]), "pypi.pep440-order");
+    expect(r.status).toBe("fail");
+    expect(r.message).toMatch(/^pip chose \S+ for regkit-\S+-order\d+\S* \(versions .+\), not the highest PEP 440 version/);
+    expect(r.expectation?.expected).toBeTruthy();
+    expect(r.exchanges.length).toBeGreaterThan(0);
+    expect(r.exchanges.every((e) => e.via === "pip")).toBe(true);
   });
 });
 

@@ -122,18 +122,23 @@ async function runClientRoundtrip(ctx: ScenarioContext): Promise<ClientRoundtrip
     published.push({ artifact, by: "the adapter" });
   }
 
-  // Every installer installs what every publisher published under the run's
-  // once-per-run kind; under the other kinds each installer installs one
-  // package (its own, else the next publisher's in turn). Which publisher's
-  // bytes an installer accepts does not depend on the token, and each client
-  // still runs under every kind: every pair of client and publisher, and of
-  // client and token kind, is covered, without a square of installs per kind.
-  const cross = ctx.onceKind === undefined || ctx.credential.kind === ctx.onceKind;
+  // Every installer installs what every publisher published once per run, the
+  // pairs spread over the run's write kinds: an installer's publishers, its own
+  // first (else the one at its place in turn), go to the kinds in turn, so each
+  // installer installs under every kind and meets every publisher once. With
+  // fewer publishers than kinds, a later kind repeats a pair. Which publisher's
+  // bytes an installer accepts does not depend on the token; a run with one
+  // write kind crosses them all under it.
   const installers = ready.filter((driver) => driver.install);
+  const kindCount = ctx.writeKinds.length;
+  const kindAt = ctx.writeKinds.indexOf(ctx.credential.kind);
   const pairs = (driver: ClientDriver, index: number): boolean => {
-    if (cross) return true;
+    if (kindCount <= 1 || kindAt < 0) return true;
     const own = published.findIndex((p) => p.by === driver.name);
-    return (own >= 0 ? own : installers.indexOf(driver) % published.length) === index;
+    const first = own >= 0 ? own : installers.indexOf(driver) % published.length;
+    // The publisher's place in this installer's order: 0 for the first.
+    const place = (index - first + published.length) % published.length;
+    return place % kindCount === kindAt || (kindAt >= published.length && place === kindAt % published.length);
   };
   const installs = installers.length > 0;
   for (const [index, { artifact, by }] of published.entries()) {
@@ -160,7 +165,7 @@ export const clientsRoundtrip: Scenario = {
   title: "Real clients publish and install",
   checklist: 4,
   description:
-    "Each real client tool of the format (npm CLI, twine and pip, mvn, NuGet.exe) takes its part in a round trip through a recording proxy: every client that publishes (twine) publishes its own package, and every client that installs (pip) installs each of them (under the run's first write token kind; under the others, one of them: its own, else another publisher's in turn, so every client runs under every kind and every installer meets every publisher); the bytes it gets must equal the bytes published. Where no client publishes, the adapter publishes for the installers; where none installs, the adapter downloads what the clients published. A client missing from the machine is reported as that client skipped (in every reporter); with none available the scenario is skipped. The round trip runs once per token kind: endpoints.audit audits the same requests.",
+    "Each real client tool of the format (npm CLI, twine and pip, mvn, NuGet.exe) takes its part in a round trip through a recording proxy: every client that publishes (twine) publishes its own package, and every client that installs (pip) installs each of them once per run, the pairs spread over the run's write token kinds (its own package first, then the others in turn, a share under each kind), so every client runs under every kind and every installer meets every publisher; the bytes it gets must equal the bytes published. Where no client publishes, the adapter publishes for the installers; where none installs, the adapter downloads what the clients published. A client missing from the machine is reported as that client skipped (in every reporter); with none available the scenario is skipped. The round trip runs once per token kind: endpoints.audit audits the same requests.",
   audience: "write",
   timeoutMs: 600_000,
   async run(ctx) {

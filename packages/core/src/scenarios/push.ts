@@ -49,9 +49,11 @@ export const pushLarge: Scenario = {
   title: "Push a large package near the limit",
   checklist: 2,
   description:
-    "Publishes a package of options.largeSize bytes (default 64 MiB, up to the instance limit) streamed from generated content, pulls it back byte for byte and records upload and download throughput.",
+    "Publishes a package of options.largeSize bytes (default 64 MiB, up to the instance limit) streamed from generated content, pulls it back byte for byte and records upload and download throughput. Runs once per run, under the first write token kind the target has, as push.over-limit does: how the registry takes and serves a file near its size limit belongs to the instance (the credential is checked before the body, as for any upload), and every write kind publishes and pulls byte for byte in push.small, push.duplicate and pull.package. Run with one token kind (--token-kind deploy) for its large push.",
   audience: "write",
   timeoutMs: 900_000,
+  oncePerRun: true,
+  oncePerRunReason: "how the registry takes a file near its size limit belongs to the instance, not to the token; every write kind publishes and pulls byte for byte in push.small, push.duplicate and pull.package",
   async run(ctx) {
     const limit = ctx.target.limits.maxFileSize;
     let size = ctx.options.largeSize;
@@ -101,11 +103,11 @@ export const pushMany: Scenario = {
   title: "Push hundreds of packages, watch metadata latency",
   checklist: 3,
   description:
-    "Publishes options.manyVersions versions of one package, then options.manyPackages packages, timing the metadata endpoint after each publish. Fails on any response over the latency budget (after options.latencyStopAfter such responses in a row it stops publishing there, the series so far kept), or when the median of the last tenth exceeds the first tenth's by the growth factor (latency that grows with the package count); then every file of every version must be listed with its hash (a sample downloaded). Runs alone so timings are not skewed, and once per run, under the first write token kind the target has: how metadata latency grows with the package count belongs to the registry, not to the token (every write kind publishes in push.small, push.duplicate and push.large).",
+    "Publishes options.manyVersions versions of one package, then options.manyPackages packages, timing the metadata endpoint after each publish. Fails on any response over the latency budget (after options.latencyStopAfter such responses in a row it stops publishing there, the series so far kept), or when the median of the last tenth exceeds the first tenth's by the growth factor (latency that grows with the package count); then every file of every version must be listed with its hash (a sample downloaded). Runs alone so timings are not skewed, and once per run, under the first write token kind the target has: how metadata latency grows with the package count belongs to the registry, not to the token (every write kind publishes in push.small and push.duplicate).",
   audience: "write",
   exclusive: true,
   oncePerRun: true,
-  oncePerRunReason: "metadata latency as the package count grows belongs to the registry, not to the token; every write kind publishes in push.small, push.duplicate and push.large",
+  oncePerRunReason: "metadata latency as the package count grows belongs to the registry, not to the token; every write kind publishes in push.small and push.duplicate",
   timeoutMs: 1_800_000,
   async run(ctx) {
     const { manyVersions, manyPackages, latencyBudgetMs, latencyStopAfter } = ctx.options;
