@@ -708,6 +708,7 @@ export class RunSession {
     };
 
     const seed = this.seed;
+    const writeKinds = this.writeKinds();
     const connection = { signal: abort.signal, watch: requests };
     const ctx: ScenarioContext = {
       kit: this.kit,
@@ -715,8 +716,8 @@ export class RunSession {
       credential,
       client: watched(this.connect(credential, record, connection), credential),
       connect: (other) => watched(this.connect(other, record, connection), other),
-      onceKind: this.onceKind(),
-      writeKinds: this.writeKinds(),
+      onceKind: writeKinds[0],
+      writeKinds,
       writer: this.writer(),
       runId: this.runId,
       fc: { seed, numRuns: this.target.options.numRuns },

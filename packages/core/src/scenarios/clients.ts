@@ -54,9 +54,9 @@ export type ClientStep =
 
 /**
  * What the real clients did under one token kind: every client that publishes
- * published its own package, and every client that installs installed each of
- * them under the run's first write kind, one of them under the others (or the
- * adapter's, where none publishes). Done once per kind and run
+ * published its own package, and every client that installs installed this
+ * kind's share of them (each of them once per run, the pairs spread over the
+ * write kinds), or the adapter's package where none publishes. Done once per kind and run
  * ({@link ScenarioContext.shared}): clients.roundtrip judges the steps,
  * endpoints.audit audits the requests.
  */

@@ -225,8 +225,7 @@ function nameOf(params: Readonly<Record<string, string>>): string {
 }
 
 async function packumentReply(req: ReferenceRequest, name: string): Promise<ReferenceReply> {
-  // mustGet written out: the hot read path, one async call fewer per request.
-  const pkg = (await req.store.get(name)) ?? answer(facts.unknownPackage.value);
+  const pkg = await mustGet(req, name, facts.unknownPackage.value);
   // One document whatever Accept asks for (npm.packumentContentType).
   // Built once per revision and base URL: the store keeps the bytes within its
   // byte budget and drops them when the package changes (a 300-version packument is 130 KB).
