@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { defineKit, factList, type RouteTemplate } from "@regkit/core";
+import { compareNumericText, defineKit, factList, type RouteTemplate } from "@regkit/core";
 import { conanArbitraries } from "./arbitraries.js";
 import { connectConan } from "./client.js";
 import { conanDrivers } from "./drivers.js";
@@ -47,8 +47,7 @@ const RUN_PREFIX = "regkit-";
  * parts numerically, then by code point, so distinct versions never compare equal.
  */
 export function compareConanVersions(a: string, b: string): number {
-  if (a === b) return 0;
-  return a.localeCompare(b, "en", { numeric: true }) || (a < b ? -1 : 1);
+  return compareNumericText(a, b);
 }
 
 export const conanKit = defineKit({

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { defineKit, factList, type RouteTemplate } from "@regkit/core";
+import { compareNumericText, defineKit, factList, type RouteTemplate } from "@regkit/core";
 import { genericArbitraries } from "./arbitraries.js";
 import { connectGeneric } from "./client.js";
 import { curlDriver } from "./drivers.js";
@@ -30,8 +30,7 @@ const RUN_PREFIX = "regkit-";
  * versions never compare equal.
  */
 export function compareGenericVersions(a: string, b: string): number {
-  if (a === b) return 0;
-  return a.localeCompare(b, "en", { numeric: true }) || (a < b ? -1 : 1);
+  return compareNumericText(a, b);
 }
 
 // No annotation: defineKit infers FormatKit<GenericClient, GenericProfile>.

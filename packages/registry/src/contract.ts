@@ -94,7 +94,10 @@ export interface PackageStore {
   discard(staged: { readonly id: string }): Promise<void>;
   /**
    * Makes a version visible with its files, atomically, applying the duplicate
-   * policy. `update` may change the package-level metadata in the same step.
+   * policy. `update` may change the package-level metadata in the same step:
+   * it gets the stored metadata, frozen, and answers the new metadata as a new
+   * object that keeps what did not change (`{ ...metadata, tags: { ...tags, [tag]: v } }`),
+   * never changing its argument; its values are JSON (a durable store writes them as such).
    * `duplicates` applies to the version; `fileDuplicates: "reject"` refuses
    * (outcome `duplicate`) a file whose name the version already holds, for
    * formats that add files to a version one upload at a time (PyPI). Both are
@@ -109,7 +112,7 @@ export interface PackageStore {
     readonly fileDuplicates?: Policies["duplicates"] | undefined;
     readonly update?: ((metadata: Record<string, unknown>) => Record<string, unknown>) | undefined;
   }): Promise<CommitOutcome>;
-  /** Changes package-level metadata (dist-tags); false when the package is unknown. */
+  /** Changes package-level metadata (dist-tags) as `commit`'s `update` does; false when the package is unknown. */
   updateMetadata(name: string, update: (metadata: Record<string, unknown>) => Record<string, unknown>): Promise<boolean>;
   /** Opens a stored file; undefined when absent. */
   open(name: string, version: string, filename: string): Promise<(StoredFile & { stream(): Readable }) | undefined>;

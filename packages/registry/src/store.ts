@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { type Dirent, createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readFile, readdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -19,8 +19,8 @@ import { DataDirError, asDataDirError, isRecord, makeDirDurable, syncDir, syncFi
 import { KeyedMutex, Mutex } from "./mutex.js";
 import { RenderCache, renderCacheBudget } from "./render-cache.js";
 
-/** Uploads up to this size are digested from memory, larger ones from their staged file. */
-const DIGEST_IN_MEMORY = 1024 * 1024;
+/** Uploads up to this size are held in memory until committed (stores without a data directory), larger ones staged to a file. */
+const STAGE_IN_MEMORY = 1024 * 1024;
 
 type Staged = StagedFile & { readonly id: string };
 type CommitInput = Parameters<PackageStore["commit"]>[0];
@@ -63,7 +63,10 @@ export type StoreListener = (name: string, pkg: StoredPackage | undefined) => vo
 export class FilePackageStore implements PackageStore {
   readonly #location: StoreLocation;
   readonly #packages = new Map<string, StoredPackage>();
-  readonly #staged = new Map<string, { path: string; file: Staged }>();
+  /** Uploads read but not yet committed: in a staging file (`path`) or, when small, in memory (`bytes`). */
+  readonly #staged = new Map<string, { path: string; bytes?: undefined; file: Staged } | { path?: undefined; bytes: Buffer; file: Staged }>();
+  /** Blob shard directories known to exist (a store without a data directory makes them as blobs arrive). */
+  readonly #shards = new Set<string>();
   readonly #packageLocks = new KeyedMutex();
   readonly #blobLock = new Mutex();
   readonly #renderCache: RenderCache;
@@ -140,35 +143,73 @@ export class FilePackageStore implements PackageStore {
     return () => this.#listeners.delete(listener);
   }
 
+  /**
+   * Reads an upload and digests it. A store without a data directory keeps an
+   * upload of up to {@link STAGE_IN_MEMORY} bytes in memory until it is
+   * committed or discarded (most uploads are small: a file and its checksum
+   * files, a manifest), so it costs one file write, into its place, instead
+   * of a staging file and a rename. Larger uploads, and every upload to a
+   * durable store, go to a staging file (fsynced when durable).
+   */
   async stage(source: AsyncIterable<Uint8Array>, maxSize: number): Promise<Staged> {
     const id = randomBytes(16).toString("hex");
-    const path = join(this.#location.stagingDir, id);
     let size = 0;
-    // Small uploads are also kept in memory, to be digested without reading the file back.
-    let small: Uint8Array[] | undefined = [];
     // A request body must survive an early stop: destroying it would reset the
     // socket before the client reads our 413.
     const input: AsyncIterable<Uint8Array> =
       source instanceof Readable ? source.iterator({ destroyOnReturn: false }) : source;
-    async function* measured(): AsyncGenerator<Uint8Array> {
-      for await (const piece of input) {
-        const chunk = typeof piece === "string" ? Buffer.from(piece) : piece;
-        size += chunk.byteLength;
-        if (maxSize > 0 && size > maxSize) throw new ReferenceError413(maxSize);
-        if (small && size <= DIGEST_IN_MEMORY) small.push(chunk);
-        else small = undefined;
-        yield chunk;
+    const chunks = input[Symbol.asyncIterator]();
+    const next = async (): Promise<Buffer | undefined> => {
+      const step = await chunks.next();
+      if (step.done) return undefined;
+      const piece: Uint8Array | string = step.value;
+      const chunk = typeof piece === "string" ? Buffer.from(piece) : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+      size += chunk.byteLength;
+      if (maxSize > 0 && size > maxSize) throw new ReferenceError413(maxSize);
+      return chunk;
+    };
+    // The first bytes, in memory, up to the point where the upload no longer fits there.
+    const held: Buffer[] = [];
+    let ended = false;
+    try {
+      while (size <= STAGE_IN_MEMORY) {
+        const chunk = await next();
+        if (!chunk) {
+          ended = true;
+          break;
+        }
+        held.push(chunk);
+      }
+    } catch (error) {
+      await chunks.return?.();
+      throw error;
+    }
+    if (ended && !this.#durable) {
+      const bytes = Buffer.concat(held, size);
+      const file: Staged = { id, size, digests: (await digestOf(bytes)).digests };
+      this.#staged.set(id, { bytes, file });
+      return file;
+    }
+    const path = join(this.#location.stagingDir, id);
+    async function* rest(): AsyncGenerator<Buffer> {
+      yield* held;
+      held.length = 0;
+      if (ended) return;
+      try {
+        for (let chunk = await next(); chunk; chunk = await next()) yield chunk;
+      } finally {
+        await chunks.return?.();
       }
     }
     let digests: Digests;
     try {
-      await pipeline(measured(), createWriteStream(path, { flags: "wx" }));
+      await pipeline(rest(), createWriteStream(path, { flags: "wx" }));
       // Large uploads are digested once their size is known to be within the
       // limit, from the file just written (still in the page cache): an upload
       // refused for its size costs no hashing. A durable store flushes the bytes
       // meanwhile: the blob must be on disk before a record may name it.
       const [digested] = await Promise.all([
-        digestOf(small ? Buffer.concat(small) : createReadStream(path, { highWaterMark: 1024 * 1024 })),
+        digestOf(createReadStream(path, { highWaterMark: 1024 * 1024 })),
         this.#durable ? syncFile(path) : undefined,
       ]);
       digests = digested.digests;
@@ -185,7 +226,7 @@ export class FilePackageStore implements PackageStore {
     const entry = this.#staged.get(staged.id);
     if (!entry) return;
     this.#staged.delete(staged.id);
-    await rm(entry.path, { force: true });
+    if (entry.path !== undefined) await rm(entry.path, { force: true });
   }
 
   async commit(input: CommitInput): Promise<CommitOutcome> {
@@ -210,8 +251,9 @@ export class FilePackageStore implements PackageStore {
         return { kind: "duplicate" } as const;
       }
       // The format's update runs before any blob moves, so a throwing update changes nothing.
-      let metadata = jsonClone(current?.metadata ?? {}) as Record<string, unknown>;
-      if (input.update) metadata = input.update(metadata);
+      // It gets the stored metadata (frozen) and answers a new object: no copy of the whole is made per commit.
+      const stored = current?.metadata ?? {};
+      const metadata = input.update ? input.update(stored) : stored;
       const versionMetadata = jsonClone(input.metadata);
 
       return this.#blobLock.run(async () => {
@@ -226,7 +268,7 @@ export class FilePackageStore implements PackageStore {
           await this.#publish({
             name,
             versions,
-            metadata: jsonClone(metadata) as Record<string, unknown>,
+            metadata,
             revision: ++this.#revision,
             createdAt: current?.createdAt ?? now,
             updatedAt: now,
@@ -268,10 +310,10 @@ export class FilePackageStore implements PackageStore {
     return this.#packageLocks.run(name, async () => {
       const current = this.#packages.get(name);
       if (!current) return false;
-      const metadata = jsonClone(update(jsonClone(current.metadata) as Record<string, unknown>));
+      const metadata = update(current.metadata);
       await this.#publish({
         ...current,
-        metadata: metadata as Record<string, unknown>,
+        metadata,
         revision: ++this.#revision,
         updatedAt: new Date().toISOString(),
       });
@@ -349,6 +391,10 @@ export class FilePackageStore implements PackageStore {
     this.#staged.delete(id);
     const sha256 = entry.file.digests.sha256;
     const target = this.#blobPath(sha256);
+    if (entry.path === undefined) {
+      await this.#writeBlob(target, entry.bytes);
+      return sha256;
+    }
     try {
       if (await exists(target)) {
         await rm(entry.path, { force: true });
@@ -365,6 +411,28 @@ export class FilePackageStore implements PackageStore {
       throw error;
     }
     return sha256;
+  }
+
+  /**
+   * Writes a small upload held in memory to its content address (stores
+   * without a data directory only). A blob already there holds the same
+   * bytes and stays; a write that fails leaves no part of a blob behind.
+   * Runs under the blob lock, so no reader or collector meets it half written:
+   * no record names it yet.
+   */
+  async #writeBlob(target: string, bytes: Buffer): Promise<void> {
+    const shard = dirname(target);
+    if (!this.#shards.has(shard)) {
+      await mkdir(shard, { recursive: true });
+      this.#shards.add(shard);
+    }
+    try {
+      await writeFile(target, bytes, { flag: "wx" });
+    } catch (error) {
+      if (isRecord(error) && error.code === "EEXIST") return;
+      await rm(target, { force: true });
+      throw error;
+    }
   }
 
   /** Deletes the blobs among `candidates` that no stored file references any more. */

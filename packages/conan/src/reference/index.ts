@@ -45,10 +45,11 @@ interface Revision {
   readonly time: string;
 }
 interface VersionRevisions {
-  recipe: Revision[];
+  readonly recipe: readonly Revision[];
   /** `<rrev>:<pkgid>` → package revisions, oldest first. */
-  packages: Record<string, Revision[]>;
+  readonly packages: Readonly<Record<string, readonly Revision[]>>;
 }
+/** Version key → its revisions; the stored one is frozen, so a change copies what it touches. */
 type RevisionIndex = Record<string, VersionRevisions>;
 
 function message(status: number, text: string): ReferenceReply {
@@ -62,9 +63,10 @@ function conanTime(date = new Date()): string {
   return date.toISOString().replace("Z", "+0000");
 }
 
+/** The package's revision index, as a new object whose entries are the stored (frozen) ones: replace an entry to change it. */
 function indexOf(metadata: Readonly<Record<string, unknown>>): RevisionIndex {
   const value = metadata.revisions;
-  return value !== null && typeof value === "object" && !Array.isArray(value) ? (JSON.parse(JSON.stringify(value)) as RevisionIndex) : {};
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? { ...(value as RevisionIndex) } : {};
 }
 
 function versionKey(params: Readonly<Record<string, string>>): string {
@@ -220,13 +222,16 @@ async function upload(req: ReferenceRequest): Promise<ReferenceReply> {
     fileDuplicates: "allow",
     update: (metadata) => {
       const index = indexOf(metadata);
-      const entry = (index[key] ??= { recipe: [], packages: {} });
+      const entry = index[key] ?? { recipe: [], packages: {} };
       // Upserts: a revision already stored keeps its place and time.
-      if (!entry.recipe.some((r) => r.revision === params.rrev)) entry.recipe.push({ revision: params.rrev!, time: now });
+      const recipe = entry.recipe.some((r) => r.revision === params.rrev) ? entry.recipe : [...entry.recipe, { revision: params.rrev!, time: now }];
+      let packages = entry.packages;
       if (params.pkgid !== undefined) {
-        const list = (entry.packages[`${params.rrev}:${params.pkgid}`] ??= []);
-        if (!list.some((r) => r.revision === params.prev)) list.push({ revision: params.prev!, time: now });
+        const k = `${params.rrev}:${params.pkgid}`;
+        const list = packages[k] ?? [];
+        if (!list.some((r) => r.revision === params.prev)) packages = { ...packages, [k]: [...list, { revision: params.prev!, time: now }] };
       }
+      index[key] = { recipe, packages };
       return { ...metadata, revisions: index };
     },
   });
@@ -352,11 +357,13 @@ async function remove(req: ReferenceRequest): Promise<ReferenceReply> {
     const entry = index[key];
     if (!entry) return metadata;
     if (params.pkgid === undefined) {
-      entry.recipe = entry.recipe.filter((r) => r.revision !== params.rrev);
-      for (const k of Object.keys(entry.packages)) if (k.startsWith(`${params.rrev}:`)) delete entry.packages[k];
+      index[key] = {
+        recipe: entry.recipe.filter((r) => r.revision !== params.rrev),
+        packages: Object.fromEntries(Object.entries(entry.packages).filter(([k]) => !k.startsWith(`${params.rrev}:`))),
+      };
     } else {
       const k = `${params.rrev}:${params.pkgid}`;
-      entry.packages[k] = (entry.packages[k] ?? []).filter((r) => r.revision !== params.prev);
+      index[key] = { ...entry, packages: { ...entry.packages, [k]: (entry.packages[k] ?? []).filter((r) => r.revision !== params.prev) } };
     }
     return { ...metadata, revisions: index };
   });

@@ -27,7 +27,7 @@
  *
  * @module
  */
-import { type ReferenceFormat, type ReferenceReply, type ReferenceRequest, type StoredPackage, ReferenceHttpError, stageMultipart } from "@regkit/registry/contract";
+import { type ReferenceFormat, type ReferenceReply, type ReferenceRequest, type StoredFile, type StoredPackage, ReferenceHttpError, stageMultipart } from "@regkit/registry/contract";
 import { stringify } from "yaml";
 import { chartFileName, parseChartYaml, readChartYaml } from "../chart.js";
 import { helmGitLabFacts as facts } from "../gitlab.js";
@@ -99,12 +99,7 @@ function entriesOf(req: ReferenceRequest, pkg: StoredPackage, channel: string): 
       if (!record) continue;
       const file = version.files.find((f) => f.filename === storedName(channel, record.file));
       if (!file) continue;
-      const entry = { ...record.chart, created: rubyTime(file.createdAt), digest: file.digests.sha256, urls: [`charts/${record.file}`] };
-      const yaml = stringify([entry], { lineWidth: 0 })
-        .split("\n")
-        .map((line) => (line ? `  ${line}` : line))
-        .join("\n");
-      listed.push({ name: text(record.chart.name) ?? pkg.name, createdAt: version.createdAt, yaml });
+      listed.push({ name: text(record.chart.name) ?? pkg.name, createdAt: version.createdAt, yaml: entryYaml(record, file) });
     }
     return JSON.stringify(listed);
   });
@@ -118,6 +113,26 @@ function entriesOf(req: ReferenceRequest, pkg: StoredPackage, channel: string): 
 }
 
 const parsedRenderings = new WeakMap<Uint8Array, Listed[]>();
+
+/**
+ * One version's index entry as YAML. A publish replaces the package's
+ * revision but keeps the stored objects of the versions it did not touch, so
+ * each entry is rendered once, not once per later publish (which made a
+ * channel's index cost O(n^2) over n uploads).
+ */
+function entryYaml(record: ChartRecord, file: StoredFile): string {
+  const known = renderedEntries.get(file);
+  if (known?.record === record) return known.yaml;
+  const entry = { ...record.chart, created: rubyTime(file.createdAt), digest: file.digests.sha256, urls: [`charts/${record.file}`] };
+  const yaml = stringify([entry], { lineWidth: 0 })
+    .split("\n")
+    .map((line) => (line ? `  ${line}` : line))
+    .join("\n");
+  renderedEntries.set(file, { record, yaml });
+  return yaml;
+}
+
+const renderedEntries = new WeakMap<StoredFile, { readonly record: ChartRecord; readonly yaml: string }>();
 
 function indexRoute(limit: number) {
   return async function index(req: ReferenceRequest): Promise<ReferenceReply> {
