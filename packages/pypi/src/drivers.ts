@@ -2,7 +2,7 @@ import { createWriteStream, existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, readdir, writeFile } from "node:fs/promises";
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createDigester, digestOf, probeTool, redact, runTool, type Artifact, type ClientDriver, type Digests, type DriverContext, type ToolResult } from "@regkit/core";
@@ -230,6 +230,18 @@ function installFailure(version: string, step: string, ran: ToolResult, extra = 
 }
 
 /**
+ * The command a Python client runs as: for `python3 -m pip`, the interpreter
+ * `python3` names, as a path (its `sys.executable`), asked once. A version
+ * manager's shim (pyenv, asdf) runs a shell pipeline on every start before it
+ * execs that same interpreter: under pyenv, twenty processes per pip run.
+ */
+async function pythonCommand(client: PythonClient): Promise<string> {
+  if (client.prefix[0] !== "-m") return client.command;
+  const line = await probeTool(client.command, ["-c", "import sys; print(sys.executable)"]);
+  return line && isAbsolute(line) ? line : client.command;
+}
+
+/**
  * pip, downloading the wheel from the simple index and installing it, bounded
  * by `limits`: Debian's (`python3 -m pip`, the default) or the current release
  * from PyPI (`client` {@link PYPI_PIP}).
@@ -252,13 +264,14 @@ export function createPip(limits: PythonToolLimits = PYTHON_TOOL_LIMITS, client:
       const bounds = ["--retries", "0", "--timeout", String(limits.requestMs / 1000), "--log", log];
       const common = ["--no-cache-dir", "--disable-pip-version-check", ...bounds, "--index-url", simpleIndexUrl(ctx)];
       const options = { timeoutMs: left(), requestMs: limits.requestMs };
-      const got = await runPythonTool(client.command, [...client.prefix, "download", "--no-deps", "--only-binary", ":all:", "-d", dest, ...common, `${name}==${version}`], ctx, options);
+      const command = await pythonCommand(client);
+      const got = await runPythonTool(command, [...client.prefix, "download", "--no-deps", "--only-binary", ":all:", "-d", dest, ...common, `${name}==${version}`], ctx, options);
       if (got.code !== 0) throw installFailure(tool, `pip download ${name}==${version}`, got, await pipReasons(log, ctx.secrets));
       const wheel = (await readdir(dest)).find((f) => f.endsWith(".whl") && parseDistFilename(f)?.version === version && normalizeName(parseDistFilename(f)?.name ?? "") === normalizeName(name));
       if (!wheel) throw new Error(`${tool}: pip download wrote no wheel: ${got.output.slice(-300)}`);
       const { digests } = await digestOf(await readFile(join(dest, wheel)));
       const target = join(dest, "site");
-      const installed = await runPythonTool(client.command, [...client.prefix, "install", "--no-deps", "--target", target, ...common, `${name}==${version}`], ctx, { ...options, timeoutMs: left() });
+      const installed = await runPythonTool(command, [...client.prefix, "install", "--no-deps", "--target", target, ...common, `${name}==${version}`], ctx, { ...options, timeoutMs: left() });
       if (installed.code !== 0) throw installFailure(tool, `pip install ${name}==${version}`, installed, await pipReasons(log, ctx.secrets));
       return { digests, output: `${tool}\n${got.output}${installed.output}` };
     },
@@ -452,6 +465,13 @@ export function createPoetry(limits: PythonToolLimits = PYTHON_TOOL_LIMITS): Cli
     POETRY_CONFIG_DIR: join(ctx.workdir, "poetry-config"),
     POETRY_CACHE_DIR: join(ctx.workdir, "poetry-cache"),
     POETRY_VIRTUALENVS_IN_PROJECT: "true",
+    // The consumer project's virtualenv gets no pip nor setuptools: poetry installs with its own
+    // installer, and seeding them (from virtualenv's own wheels, not the registry) took a third of an install.
+    POETRY_VIRTUALENVS_OPTIONS_NO_PIP: "true",
+    POETRY_VIRTUALENVS_OPTIONS_NO_SETUPTOOLS: "true",
+    // The virtualenv on the interpreter poetry runs on, not on whichever `python3` PATH names
+    // first: finding that one took three interpreter starts per run (through a pyenv shim, sixty processes).
+    POETRY_VIRTUALENVS_USE_POETRY_PYTHON: "true",
     POETRY_KEYRING_ENABLED: "false",
     PYTHON_KEYRING_BACKEND: "keyring.backends.null.Keyring",
     POETRY_REQUESTS_TIMEOUT: String(limits.requestMs / 1000),

@@ -15,6 +15,7 @@ import { openDataDir } from "./datadir.js";
 import { type MountedHostRoute, handleRequest } from "./dispatch.js";
 import { compileTemplate } from "./router.js";
 import { DEMO, GROUP, PROJECTS, type ReferenceProject, type RegistryState, type Served, servedOrThrow, storeKey } from "./state.js";
+import { BlobMemory, blobMemoryBudget } from "./blob-memory.js";
 import { RenderCache, renderCacheBudget } from "./render-cache.js";
 import { FilePackageStore } from "./store.js";
 
@@ -222,9 +223,11 @@ async function openStorage(dataDir: string | undefined, segments: readonly strin
     const stagingDir = join(blobRoot, ".staging");
     await mkdir(stagingDir, { recursive: true });
     const stores = new Map<string, FilePackageStore>();
+    // Without a data directory, small blobs stay in memory, within one byte budget for the registry.
+    const blobMemory = new BlobMemory(blobMemoryBudget());
     for (const project of PROJECTS) {
       for (const segment of segments) {
-        stores.set(storeKey(project.id, segment), await FilePackageStore.open({ blobDir: join(blobRoot, String(project.id), segment), stagingDir, renderCache }));
+        stores.set(storeKey(project.id, segment), await FilePackageStore.open({ blobDir: join(blobRoot, String(project.id), segment), stagingDir, renderCache, blobMemory }));
       }
     }
     return { root, temporary: true, stores };

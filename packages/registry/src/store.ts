@@ -17,6 +17,7 @@ import {
 } from "./contract.js";
 import { DataDirError, asDataDirError, isRecord, makeDirDurable, syncDir, syncFile, writeFileDurable } from "./datadir.js";
 import { KeyedMutex, Mutex } from "./mutex.js";
+import { BlobMemory, blobMemoryBudget } from "./blob-memory.js";
 import { RenderCache, renderCacheBudget } from "./render-cache.js";
 
 /** Uploads up to this size are held in memory until committed (stores without a data directory), larger ones staged to a file. */
@@ -39,6 +40,12 @@ export interface StoreLocation {
   readonly metaDir?: string | undefined;
   /** Where renderings of this store's packages are kept (a registry shares one among its stores); default a store's own. */
   readonly renderCache?: RenderCache | undefined;
+  /**
+   * The budget for small blobs held in memory instead of on disk (stores
+   * without `metaDir` only; a registry shares one among its stores); default
+   * a store's own, of {@link blobMemoryBudget} bytes.
+   */
+  readonly blobMemory?: BlobMemory | undefined;
 }
 
 /** Told of every change to a package, once readers see it: the package as it is now, or undefined once removed. */
@@ -46,7 +53,9 @@ export type StoreListener = (name: string, pkg: StoredPackage | undefined) => vo
 
 /**
  * The reference registry's package store: metadata in memory (mirrored to
- * JSON files when a data directory is set), file bytes always on disk.
+ * JSON files when a data directory is set), file bytes on disk; without a
+ * data directory, files up to 64 KiB are held in memory within a byte budget
+ * the registry's stores share ({@link BlobMemory}).
  *
  * With a data directory a publish survives `kill -9` once answered, and leaves
  * nothing visible when cut short: the staged blob is fsynced, renamed to its
@@ -67,6 +76,9 @@ export class FilePackageStore implements PackageStore {
   readonly #staged = new Map<string, { path: string; bytes?: undefined; file: Staged } | { path?: undefined; bytes: Buffer; file: Staged }>();
   /** Blob shard directories known to exist (a store without a data directory makes them as blobs arrive). */
   readonly #shards = new Set<string>();
+  /** Small blobs held in memory (stores without a data directory), by sha256, within {@link BlobMemory}'s budget. */
+  readonly #memory = new Map<string, Buffer>();
+  readonly #blobMemory: BlobMemory;
   readonly #packageLocks = new KeyedMutex();
   readonly #blobLock = new Mutex();
   readonly #renderCache: RenderCache;
@@ -78,6 +90,7 @@ export class FilePackageStore implements PackageStore {
   private constructor(location: StoreLocation) {
     this.#location = location;
     this.#renderCache = location.renderCache ?? new RenderCache(renderCacheBudget());
+    this.#blobMemory = location.blobMemory ?? new BlobMemory(location.metaDir === undefined ? blobMemoryBudget() : 0);
   }
 
   /**
@@ -331,6 +344,8 @@ export class FilePackageStore implements PackageStore {
       ?.versions.find((v) => v.version === version)
       ?.files.find((f) => f.filename === filename);
     if (!file) return undefined;
+    const held = this.#memory.get(file.digests.sha256);
+    if (held) return { ...file, stream: () => Readable.from([held], { objectMode: false }) };
     const path = this.#blobPath(file.digests.sha256);
     return { ...file, stream: () => createReadStream(path) };
   }
@@ -392,7 +407,10 @@ export class FilePackageStore implements PackageStore {
     const sha256 = entry.file.digests.sha256;
     const target = this.#blobPath(sha256);
     if (entry.path === undefined) {
-      await this.#writeBlob(target, entry.bytes);
+      // A blob a stored file names is already in place (in memory or on disk): identical content is kept once.
+      if (this.#refs.has(sha256) || this.#memory.has(sha256)) return sha256;
+      if (this.#blobMemory.take(entry.bytes.byteLength)) this.#memory.set(sha256, entry.bytes);
+      else await this.#writeBlob(target, entry.bytes);
       return sha256;
     }
     try {
@@ -438,7 +456,14 @@ export class FilePackageStore implements PackageStore {
   /** Deletes the blobs among `candidates` that no stored file references any more. */
   async #collect(candidates: readonly string[]): Promise<void> {
     for (const sha256 of new Set(candidates)) {
-      if (!this.#refs.has(sha256)) await rm(this.#blobPath(sha256), { force: true });
+      if (this.#refs.has(sha256)) continue;
+      const held = this.#memory.get(sha256);
+      if (held) {
+        this.#memory.delete(sha256);
+        this.#blobMemory.give(held.byteLength);
+      } else {
+        await rm(this.#blobPath(sha256), { force: true });
+      }
     }
   }
 

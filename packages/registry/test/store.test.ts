@@ -246,16 +246,18 @@ describe("data directory", () => {
     const ours = async () => (await readdir(tmpdir())).filter((name) => name.startsWith("regkit-registry-"));
     const existing = new Set(await ours());
     const temporary = await startRegistry();
+    // Over 64 KiB: written to disk (smaller files stay in memory).
+    const body = "temporary ".repeat(10_000);
     await call(`${temporary.registries.generic}/t/1.0.0/a.txt`, {
       method: "PUT",
       headers: { "private-token": temporary.tokens.personal },
-      body: "temporary",
+      body,
     });
     // Other test files may start registries meanwhile: ours is the new one holding the blob.
     let root: string | undefined;
     for (const name of (await ours()).filter((n) => !existing.has(n))) {
       const files = await filesUnder(join(tmpdir(), name));
-      if (files.some((f) => f.endsWith(sha256("temporary")))) root = join(tmpdir(), name);
+      if (files.some((f) => f.endsWith(sha256(body)))) root = join(tmpdir(), name);
     }
     expect(root).toBeDefined();
     await temporary.close();
