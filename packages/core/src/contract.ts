@@ -512,6 +512,13 @@ export interface DriverContext<P extends AnyProfile = AnyProfile> {
   readonly secrets: readonly string[];
   /** A fresh temporary directory the driver may use. */
   readonly workdir: string;
+  /**
+   * A temporary directory of the whole run, shared by every scenario and
+   * driver of it and removed when the run ends: for what a driver may reuse
+   * between its runs (the plugins mvn resolved), never for anything the
+   * registry served. Absent where a driver runs outside a conformance run.
+   */
+  readonly runDir?: string | undefined;
   readonly signal: AbortSignal;
 }
 

@@ -393,6 +393,8 @@ export class RunSession {
   private readonly gates = new Map<TokenKind, WriteGate>();
   /** {@link ScenarioContext.shared} work by kind and key, with the real clients it opened. */
   private readonly sharedWork = new Map<string, { readonly promise: Promise<unknown>; readonly drivers: Map<string, ClientDriver> }>();
+  /** {@link DriverContext.runDir}, made when a driver first asks; removed by {@link closeRunDir}. */
+  private runDirMade: Promise<string> | undefined;
 
   constructor(
     readonly kit: FormatKit,
@@ -408,6 +410,19 @@ export class RunSession {
     this.target = resolveTarget(kit, { ...target, credentials: presentCredentials(target.credentials) });
     this.secrets = [...targetSecrets(this.target)];
     this.breaker = new CircuitBreaker(this.target.options.unansweredLimit);
+  }
+
+  /** The run's scratch directory for drivers ({@link DriverContext.runDir}), made once. */
+  runDir(): Promise<string> {
+    this.runDirMade ??= mkdtemp(join(tmpdir(), `regkit-run-${this.runId}-`));
+    return this.runDirMade;
+  }
+
+  /** Removes the run's scratch directory, when one was made (the run is over). */
+  async closeRunDir(): Promise<void> {
+    const made = this.runDirMade;
+    this.runDirMade = undefined;
+    if (made) await rm(await made, { recursive: true, force: true }).catch(() => {});
   }
 
   /** The first credential, in the order of `kinds`, the target has and its profile allows. */
@@ -780,12 +795,13 @@ export class RunSession {
           watch: requests,
         });
         const workdir = await mkdtemp(join(tmpdir(), `regkit-${driver.name}-`));
+        const runDir = await this.runDir();
         if (!used.has(driver.name)) used.set(driver.name, driver);
         closers.push(async () => {
           await proxy.close();
           await rm(workdir, { recursive: true, force: true });
         });
-        return { registry: proxy.url, target: this.target, credential: as ?? credential, workdir, signal: abort.signal, secrets: this.secretsFor(as ?? credential) };
+        return { registry: proxy.url, target: this.target, credential: as ?? credential, workdir, runDir, signal: abort.signal, secrets: this.secretsFor(as ?? credential) };
       },
     };
 
@@ -1090,6 +1106,7 @@ export async function runConformance(options: RunOptions): Promise<RunReport> {
   // Not bound to the run's signal: an interrupted run still removes what it created, within its own time limit.
   // Only what a publish may have created is tracked: after a setup problem there is usually nothing to remove.
   const cleanup = await session.cleanup({ timeoutMs: options.cleanupTimeoutMs });
+  await session.closeRunDir();
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: "regkit", version: REGKIT_VERSION },

@@ -1,7 +1,7 @@
 // The real mvn against the reference registry: deploy-file and dependency:get
 // with each write token kind, in GitLab's headers and as HTTP Basic, plus
 // SNAPSHOTs, classifiers and the refusals mvn must report.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConformanceFailure, type Credential, type DriverContext, type Target, resolveTarget, targetSecrets } from "@regkit/core";
@@ -146,6 +146,39 @@ describe.skipIf(unavailable !== undefined)(`mvn against the reference registry${
       expect((error as ConformanceFailure).expectation.actual).toMatch(/Checksum validation failed/);
     } finally {
       await proxy.close();
+    }
+  });
+
+  it("starts later runs of a run from the plugins the first resolved, never from what the registry served", async () => {
+    const target = harness().target();
+    const credential = credentials().personal;
+    const runDir = await mkdtemp(join(tmpdir(), "regkit-mvn-run-"));
+    const inRun = (t: Target) => ({ ...context(t, credential), runDir });
+    try {
+      const name = fresh("seeded");
+      const artifact = await mavenKit.build({ name, version: "1.0" });
+      expect((await mvnDriver.publish!(artifact, inRun(target))).accepted).toBe(true);
+      expect((await mvnDriver.install!(name, "1.0", inRun(target))).digests).toEqual(artifact.content.digests);
+      // The seeds hold the plugins, not the package nor the registry's metadata.
+      const seeded = await readdir(runDir, { recursive: true });
+      expect(seeded.some((f) => f.endsWith("maven-dependency-plugin"))).toBe(true);
+      expect(seeded.filter((f) => f.includes(join(...name.split(":")[0]!.split("."))) || /maven-metadata-regkit\.xml/.test(f))).toEqual([]);
+      // A second install in the run must still ask the registry: one that no longer serves the jar fails it.
+      const proxy = await startFaultyProxy({
+        upstream: registry.url,
+        fault: (ex) => (ex.method === "GET" && ex.path.endsWith(".jar") ? { response: () => ({ status: 404, body: "gone" }) } : undefined),
+      });
+      try {
+        const faulty = { ...target, registry: target.registry.replace(registry.url, proxy.url) };
+        await expect(mvnDriver.install!(name, "1.0", inRun(faulty))).rejects.toBeInstanceOf(ConformanceFailure);
+      } finally {
+        await proxy.close();
+      }
+      const other = await mavenKit.build({ name: fresh("seeded-other"), version: "2.0" });
+      expect((await mvnDriver.publish!(other, inRun(target))).accepted).toBe(true);
+      expect((await mvnDriver.install!(other.name, "2.0", inRun(target))).digests).toEqual(other.content.digests);
+    } finally {
+      await rm(runDir, { recursive: true, force: true });
     }
   });
 
