@@ -409,8 +409,14 @@ export class FilePackageStore implements PackageStore {
     if (entry.path === undefined) {
       // A blob a stored file names is already in place (in memory or on disk): identical content is kept once.
       if (this.#refs.has(sha256) || this.#memory.has(sha256)) return sha256;
-      if (this.#blobMemory.take(entry.bytes.byteLength)) this.#memory.set(sha256, entry.bytes);
-      else await this.#writeBlob(target, entry.bytes);
+      if (this.#blobMemory.take(entry.bytes.byteLength)) {
+        // A buffer of its own: a small one cut from Node's shared pool would keep the whole slab alive, past the budget's count.
+        const own = Buffer.allocUnsafeSlow(entry.bytes.byteLength);
+        entry.bytes.copy(own);
+        this.#memory.set(sha256, own);
+      } else {
+        await this.#writeBlob(target, entry.bytes);
+      }
       return sha256;
     }
     try {
