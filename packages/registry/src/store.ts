@@ -160,8 +160,8 @@ export class FilePackageStore implements PackageStore {
    * Reads an upload and digests it. A store without a data directory keeps an
    * upload of up to {@link STAGE_IN_MEMORY} bytes in memory until it is
    * committed or discarded (most uploads are small: a file and its checksum
-   * files, a manifest), so it costs one file write, into its place, instead
-   * of a staging file and a rename. Larger uploads, and every upload to a
+   * files, a manifest), so it costs at most one file write, into its place
+   * (none when it stays in memory), instead of a staging file and a rename. Larger uploads, and every upload to a
    * durable store, go to a staging file (fsynced when durable).
    */
   async stage(source: AsyncIterable<Uint8Array>, maxSize: number): Promise<Staged> {
@@ -198,7 +198,10 @@ export class FilePackageStore implements PackageStore {
       throw error;
     }
     if (ended && !this.#durable) {
-      const bytes = Buffer.concat(held, size);
+      // A buffer of its own (not cut from Node's shared pool), so #place can keep it as it is.
+      const bytes = Buffer.allocUnsafeSlow(size);
+      let at = 0;
+      for (const chunk of held) at += chunk.copy(bytes, at);
       const file: Staged = { id, size, digests: (await digestOf(bytes)).digests };
       this.#staged.set(id, { bytes, file });
       return file;
@@ -409,11 +412,9 @@ export class FilePackageStore implements PackageStore {
     if (entry.path === undefined) {
       // A blob a stored file names is already in place (in memory or on disk): identical content is kept once.
       if (this.#refs.has(sha256) || this.#memory.has(sha256)) return sha256;
+      // Its buffer is its own (see stage): a slice of Node's shared pool would keep the whole slab alive, past the budget's count.
       if (this.#blobMemory.take(entry.bytes.byteLength)) {
-        // A buffer of its own: a small one cut from Node's shared pool would keep the whole slab alive, past the budget's count.
-        const own = Buffer.allocUnsafeSlow(entry.bytes.byteLength);
-        entry.bytes.copy(own);
-        this.#memory.set(sha256, own);
+        this.#memory.set(sha256, entry.bytes);
       } else {
         await this.#writeBlob(target, entry.bytes);
       }
