@@ -8,8 +8,9 @@
 // have an event loop each, so one format's work never shows up in another's
 // latency figures, and the JavaScript of the run spreads over the cores.
 // Much of a format's run is spent waiting on its clients (a JVM, a Python
-// interpreter, mono starting). The longest formats of the previous run start
-// first, so the last to finish is not a long one started late. Where the time
+// interpreter, mono starting). The longest formats of the previous run (on a
+// first run, of the committed benchmark's) start first, so the last to finish
+// is not a long one started late. Where the time
 // went, per format and per scenario, and the CPU this process and the clients
 // used, is written to regkit-report/demo-timings.json (the benchmark reports it).
 import { readFile, mkdir, writeFile } from "node:fs/promises";
@@ -34,6 +35,7 @@ const outDir = fileURLToPath(new URL("../../../regkit-report/", import.meta.url)
 process.env.REGKIT_TOOLS ??= fileURLToPath(new URL("../../../.regkit-tools", import.meta.url));
 process.env.PATH = `${process.env.REGKIT_TOOLS}/bin${delimiter}${process.env.PATH ?? ""}`;
 const timingsFile = `${outDir}demo-timings.json`;
+const benchFigures = fileURLToPath(new URL("../../../tooling/bench/figures.json", import.meta.url));
 await mkdir(outDir, { recursive: true });
 
 /**
@@ -48,14 +50,24 @@ function formatsAtOnce() {
   return Number.isInteger(asked) && asked >= 1 ? asked : availableParallelism() + 1;
 }
 
-/** Seconds each format took in the previous demo, to start the long ones first. */
+/**
+ * Seconds each format took in the previous demo, to start the long ones
+ * first; on a first demo (a fresh clone), those of the demo the committed
+ * benchmark figures measured (tooling/bench/figures.json, `pnpm bench`).
+ */
 async function previousSeconds() {
-  try {
-    const previous = JSON.parse(await readFile(timingsFile, "utf8"));
-    return Object.fromEntries(Object.entries(previous.formats ?? {}).map(([format, t]) => [format, Number(t.seconds) || 0]));
-  } catch {
-    return {};
+  for (const [file, formats] of [
+    [timingsFile, (json) => json.formats],
+    [benchFigures, (json) => json.results?.demo?.formats],
+  ]) {
+    try {
+      const seconds = Object.entries(formats(JSON.parse(await readFile(file, "utf8"))) ?? {}).map(([format, t]) => [format, Number(t.seconds) || 0]);
+      if (seconds.length > 0) return Object.fromEntries(seconds);
+    } catch {
+      // Absent or unreadable: the next source, else kit order.
+    }
   }
+  return {};
 }
 
 const registry = await createReferenceRegistry({

@@ -21,7 +21,8 @@
  *
  * @module
  */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   type Artifact,
@@ -63,9 +64,20 @@ export function basicCredentials(headers: Readonly<Record<string, string>>): { r
   return colon < 0 ? undefined : { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
+/**
+ * Where `conan --version` runs: a conan home of its own, removed after it
+ * (conan 2 makes and migrates its home, `~/.conan2` by default, on any
+ * command; the user's is not the kit's to touch).
+ */
+const PROBE_HOME = join(tmpdir(), `regkit-conan-version-${process.pid}`);
+
 /** `conan --version` → `Conan version 2.34.0`. */
 export async function conanVersion(): Promise<string | undefined> {
-  return probeTool("conan", ["--version"]);
+  try {
+    return await probeTool("conan", ["--version"], 30_000, { CONAN_HOME: PROBE_HOME });
+  } finally {
+    await rm(PROBE_HOME, { recursive: true, force: true });
+  }
 }
 
 interface Home {

@@ -101,12 +101,17 @@ export function runTool(run: ToolRun): Promise<ToolResult> {
   });
 }
 
-/** The first line a tool prints for `args` (`npm --version`), or undefined when it cannot run; memoized per command line. */
-export function probeTool(command: string, args: readonly string[], timeoutMs = 30_000): Promise<string | undefined> {
-  const key = [command, ...args].join("\u0000");
+/**
+ * The first line a tool prints for `args` (`npm --version`), or undefined
+ * when it cannot run; memoized per command line and `env`, what is added to
+ * the environment (a tool that would otherwise write to the user's home, as
+ * conan makes `~/.conan2` on any command, is pointed elsewhere).
+ */
+export function probeTool(command: string, args: readonly string[], timeoutMs = 30_000, env?: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const key = [command, ...args, ...Object.entries(env ?? {}).flat()].join("\u0000");
   let known = probes.get(key);
   if (!known) {
-    known = runTool({ command, args, timeoutMs, secrets: [] }).then((r) => (r.code === 0 ? r.output.trim().split("\n")[0] ?? "" : undefined));
+    known = runTool({ command, args, timeoutMs, env, secrets: [] }).then((r) => (r.code === 0 ? r.output.trim().split("\n")[0] ?? "" : undefined));
     probes.set(key, known);
   }
   watching.getStore()?.push(known);

@@ -1,6 +1,7 @@
 import { createWriteStream } from "node:fs";
-import { readFile, readdir, writeFile } from "node:fs/promises";
+import { readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -86,8 +87,14 @@ export function createNugetExe(limits: NuGetExeLimits = NUGET_EXE_LIMITS): Clien
     // NuGet.exe's own version (its help starts "NuGet Version: 5.8.1.7021"), not mono's.
     async version() {
       const exe = nugetExePath();
-      const line = exe ? await probeTool("mono", [exe, "help"]) : undefined;
-      return line?.replace(/^NuGet Version:\s*/i, "NuGet.exe ");
+      // NuGet.exe writes a default NuGet.Config into the user's config directory on any command: it runs in one of its own, removed after.
+      const home = join(tmpdir(), `regkit-nuget-version-${process.pid}`);
+      try {
+        const line = exe ? await probeTool("mono", [exe, "help"], 30_000, { HOME: home, XDG_CONFIG_HOME: join(home, ".config") }) : undefined;
+        return line?.replace(/^NuGet Version:\s*/i, "NuGet.exe ");
+      } finally {
+        await rm(home, { recursive: true, force: true });
+      }
     },
     async publish(artifact: Artifact, ctx: DriverContext<NuGetProfile>) {
       const file = join(ctx.workdir, artifact.filename);

@@ -235,7 +235,7 @@ function installFailure(version: string, step: string, ran: ToolResult, extra = 
  * manager's shim (pyenv, asdf) runs a shell pipeline on every start before it
  * execs that same interpreter: under pyenv, twenty processes per pip run.
  */
-async function pythonCommand(client: PythonClient): Promise<string> {
+export async function pythonCommand(client: PythonClient): Promise<string> {
   if (client.prefix[0] !== "-m") return client.command;
   const line = await probeTool(client.command, ["-c", "import sys; print(sys.executable)"]);
   return line && isAbsolute(line) ? line : client.command;

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { ConformanceFailure, ProtocolError, scenarioHelpers, type KitScenario, type ScenarioContext } from "@regkit/core";
 import { compare } from "@renovatebot/pep440";
 import type { PypiClient } from "./client.js";
-import { pip, runPythonTool, simpleIndexUrl } from "./drivers.js";
+import { DEBIAN_PIP, pip, pythonCommand, runPythonTool, simpleIndexUrl } from "./drivers.js";
 import { normalizeName, parseDistFilename } from "./names.js";
 import { HTML_MEDIA_TYPE_DEVIATION, NAME_SPELLINGS_DEVIATION, type PypiProfile } from "./profiles.js";
 import { HTML_TYPE, JSON_TYPE } from "./simple.js";
@@ -192,7 +192,7 @@ export const pypiPep440Order: PypiScenario = {
     const dest = join(dctx.workdir, "order");
     await mkdir(dest, { recursive: true });
     const { output } = await runPythonTool(
-      "python3",
+      await pythonCommand(DEBIAN_PIP),
       ["-m", "pip", "download", "--pre", "--no-deps", "--only-binary", ":all:", "--no-cache-dir", "--disable-pip-version-check", "-d", dest, "--index-url", simpleIndexUrl(dctx), ...projects.map((p) => p.name)],
       dctx,
       { timeoutMs: 120_000 + 10_000 * projects.length },

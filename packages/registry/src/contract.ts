@@ -295,6 +295,14 @@ export interface HostEnvironment {
   readonly dataDir: string;
   /** Whether `dataDir` outlives the process (`--data-dir`): writes must then survive a crash. */
   readonly durable: boolean;
+  /**
+   * Room for small files in memory instead of `dataDir` (a registry without a
+   * data directory only): the byte budget the registry's package stores share
+   * (`REGKIT_BLOB_MEMORY_MB`). `take` answers false for a file too large or
+   * past the budget, which then goes to disk; `give` returns a file's room
+   * once it is gone.
+   */
+  readonly blobMemory?: HostBlobMemory | undefined;
   readonly projects: readonly { readonly id: number; readonly path: string }[];
   visibility(projectId: number): "private" | "public";
   /**
@@ -308,6 +316,12 @@ export interface HostEnvironment {
   settings(): { readonly policies: Policies; readonly limits: Limits };
   /** A line on stderr, tokens redacted. */
   warn(message: string): void;
+}
+
+/** The registry's budget for small files held in memory ({@link HostEnvironment.blobMemory}). */
+export interface HostBlobMemory {
+  take(size: number): boolean;
+  give(size: number): void;
 }
 
 /** A request to a host route. */

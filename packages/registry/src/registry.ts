@@ -80,6 +80,8 @@ interface Storage {
   readonly root: string;
   readonly temporary: boolean;
   readonly stores: ReadonlyMap<string, FilePackageStore>;
+  /** The byte budget of small blobs held in memory (no data directory only), shared with the formats' host services. */
+  readonly blobMemory?: BlobMemory | undefined;
 }
 
 /** The formats' host routes (OCI's `/v2/`, `/jwt/auth`), running. */
@@ -154,6 +156,7 @@ async function startHosted(
     const service = await entry.format.host({
       dataDir,
       durable: !storage.temporary,
+      ...(storage.blobMemory ? { blobMemory: storage.blobMemory } : {}),
       projects: PROJECTS,
       visibility: (project) => (project === DEMO.id ? context.visibility : "private"),
       identify: (username, password) => hostCaller(context.identities, username, password),
@@ -230,7 +233,7 @@ async function openStorage(dataDir: string | undefined, segments: readonly strin
         stores.set(storeKey(project.id, segment), await FilePackageStore.open({ blobDir: join(blobRoot, String(project.id), segment), stagingDir, renderCache, blobMemory }));
       }
     }
-    return { root, temporary: true, stores };
+    return { root, temporary: true, stores, blobMemory };
   }
   const opened = await openDataDir(resolve(dataDir), PROJECTS.map((p) => p.id));
   const stores = new Map<string, FilePackageStore>();

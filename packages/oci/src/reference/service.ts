@@ -49,7 +49,7 @@ interface Context {
 
 /** Starts the OCI side of one reference registry (its own key pair and storage). */
 export async function startOciService(env: HostEnvironment): Promise<HostService> {
-  const ctx: Context = { env, storage: await OciStorage.open(env.dataDir, env.durable), keys: await makeKeys() };
+  const ctx: Context = { env, storage: await OciStorage.open(env.dataDir, env.durable, env.blobMemory), keys: await makeKeys() };
   const v2 = (req: HostRequest): Promise<ReferenceReply> => distribution(ctx, req, req.params.path ?? "");
   return {
     routes: [

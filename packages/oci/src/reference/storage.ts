@@ -8,18 +8,25 @@
  * repositories/<sha256(name)>.json  a repository's linked blobs, manifests and tags (data directory only)
  * ```
  *
- * Bytes are streamed to disk and hashed as they arrive, never held whole in
- * memory. A blob becomes visible in a repository only once its digest is
- * checked and it sits at its content address; with a data directory the bytes
- * and each repository record are fsynced (temp file, fsync, rename) first.
- * A blob no repository names any more is removed from disk.
+ * Bytes are hashed as they arrive. Without a data directory, an upload or a
+ * manifest of up to {@link MEMORY_MAX} bytes stays in memory, within the byte
+ * budget the registry gives ({@link HostEnvironment.blobMemory}, shared with
+ * its package stores): a push of a few hundred small images would otherwise
+ * create and delete a file per upload, per blob and per manifest, and ext4's
+ * inode allocation was a tenth of the OCI run's CPU. Anything larger, or past
+ * the budget, is streamed to disk and never held whole in memory. A blob
+ * becomes visible in a repository only once its digest is checked and it sits
+ * at its content address; with a data directory the bytes and each repository
+ * record are fsynced (temp file, fsync, rename) first. A blob no repository
+ * names any more is removed (from memory or disk).
  */
 import { type Hash, createHash, randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { type FileHandle, mkdir, open, readFile, readdir, rename, rm, stat } from "node:fs/promises";
+import { type FileHandle, mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { ConfigError } from "@regkit/core";
+import type { HostBlobMemory } from "@regkit/registry/contract";
 import { isRecord } from "./token.js";
 
 /** A manifest as a repository records it (its bytes are a blob). */
@@ -43,11 +50,17 @@ interface RepositoryRecord {
   readonly tags: Record<string, string>;
 }
 
+/** An upload or a manifest up to this size may stay in memory (the package stores' limit too). */
+export const MEMORY_MAX = 64 * 1024;
+
 /** An upload session: bytes received so far, hashed as they came. */
 export interface UploadSession {
   readonly id: string;
   readonly repository: string;
+  /** Its file, once it has one: a session of a registry with a data directory has one from the start, another once it outgrows {@link MEMORY_MAX}. */
   readonly path: string;
+  /** What it received, while it is in memory; undefined once its bytes are in the file. */
+  held: Buffer[] | undefined;
   size: number;
   readonly hash: Hash;
   /** Serialises the requests of one session (a resumed chunk waits for the dropped one to end). */
@@ -92,20 +105,26 @@ export class OciStorage {
   readonly #durable: boolean;
   readonly #repositories = new Map<string, RepositoryRecord>();
   readonly #uploads = new Map<string, UploadSession>();
+  /** Blobs (manifests included) held in memory, by digest, within {@link #memory}'s budget. */
+  readonly #held = new Map<string, Buffer>();
+  readonly #memory: HostBlobMemory | undefined;
   /** Mutations of repositories and blob collection, one at a time (each is a few small file operations). */
   #lock: Promise<void> = Promise.resolve();
 
-  private constructor(dir: string, durable: boolean) {
+  private constructor(dir: string, durable: boolean, memory: HostBlobMemory | undefined) {
     this.#dir = dir;
     this.#durable = durable;
+    // A data directory keeps everything on disk: what it holds must outlive the process.
+    this.#memory = durable ? undefined : memory;
   }
 
   /**
    * Opens the storage in `dir`. Nothing is created until the first upload: a
    * data directory that never saw OCI content keeps its layout untouched.
+   * `memory`: the budget for small blobs in memory (no data directory only).
    */
-  static async open(dir: string, durable: boolean): Promise<OciStorage> {
-    const storage = new OciStorage(dir, durable);
+  static async open(dir: string, durable: boolean, memory?: HostBlobMemory): Promise<OciStorage> {
+    const storage = new OciStorage(dir, durable, memory);
     // Uploads cannot be resumed across a restart: their running hash is gone.
     await rm(join(dir, "uploads"), { recursive: true, force: true });
     const records = await readdir(join(dir, "repositories")).catch((error: NodeJS.ErrnoException) => {
@@ -141,7 +160,8 @@ export class OciStorage {
   }
 
   exists(repository: string): boolean {
-    return this.repositories().includes(repository);
+    const record = this.#repositories.get(repository);
+    return record !== undefined && (record.blobs.length > 0 || Object.keys(record.manifests).length > 0);
   }
 
   hasBlob(repository: string, digest: string): boolean {
@@ -177,15 +197,18 @@ export class OciStorage {
   }
 
   async blobSize(digest: string): Promise<number> {
-    return (await stat(this.blobPath(digest))).size;
+    return this.#held.get(digest)?.byteLength ?? (await stat(this.blobPath(digest))).size;
   }
 
+  /** A blob's bytes, or the inclusive byte range of them. */
   openBlob(digest: string, range?: { readonly start: number; readonly end: number }): Readable {
+    const held = this.#held.get(digest);
+    if (held) return Readable.from([range ? held.subarray(range.start, range.end + 1) : held], { objectMode: false });
     return createReadStream(this.blobPath(digest), range ? { start: range.start, end: range.end } : {});
   }
 
   async readBlob(digest: string): Promise<Buffer> {
-    return readFile(this.blobPath(digest));
+    return this.#held.get(digest) ?? readFile(this.blobPath(digest));
   }
 
   // Uploads.
@@ -194,8 +217,10 @@ export class OciStorage {
     await this.#ensureDirs();
     const id = randomUUID();
     const path = join(this.#dir, "uploads", id);
-    await (await open(path, "wx")).close();
-    const session: UploadSession = { id, repository, path, size: 0, hash: createHash("sha256"), queue: Promise.resolve() };
+    // In memory until it outgrows MEMORY_MAX (no data directory), else a file from the start.
+    const held = this.#memory ? [] : undefined;
+    if (!held) await (await open(path, "wx")).close();
+    const session: UploadSession = { id, repository, path, held, size: 0, hash: createHash("sha256"), queue: Promise.resolve() };
     this.#uploads.set(id, session);
     return session;
   }
@@ -218,7 +243,7 @@ export class OciStorage {
    * Past `limit` (0: none) the session is dropped and {@link TooLarge} thrown.
    */
   async append(session: UploadSession, body: Readable, limit: number): Promise<void> {
-    const handle = await open(session.path, "a");
+    let handle: FileHandle | undefined;
     try {
       // The request body must survive an early stop (413): destroying it would
       // reset the connection before the client reads the answer.
@@ -228,12 +253,23 @@ export class OciStorage {
           await this.cancelUpload(session);
           throw new TooLarge(limit);
         }
-        await writeAll(handle, chunk);
+        if (session.held && session.size + chunk.byteLength <= MEMORY_MAX) {
+          // A copy: the chunk may be a view of a buffer its producer reuses.
+          session.held.push(Buffer.from(chunk));
+        } else {
+          if (!handle) {
+            // Past MEMORY_MAX: what the session held goes to its file first.
+            handle = await open(session.path, session.held ? "wx" : "a");
+            if (session.held) for (const piece of session.held) await writeAll(handle, piece);
+            session.held = undefined;
+          }
+          await writeAll(handle, chunk);
+        }
         session.hash.update(chunk);
         session.size += chunk.byteLength;
       }
     } finally {
-      await handle.close();
+      await handle?.close();
     }
   }
 
@@ -245,21 +281,27 @@ export class OciStorage {
   async uploadDigest(session: UploadSession, algorithm: "sha256" | "sha512"): Promise<string> {
     if (algorithm === "sha256") return `sha256:${session.hash.copy().digest("hex")}`;
     const hash = createHash("sha512");
-    for await (const chunk of createReadStream(session.path)) hash.update(chunk as Buffer);
+    if (session.held) for (const chunk of session.held) hash.update(chunk);
+    else for await (const chunk of createReadStream(session.path)) hash.update(chunk as Buffer);
     return `sha512:${hash.digest("hex")}`;
   }
 
   async cancelUpload(session: UploadSession): Promise<void> {
     this.#uploads.delete(session.id);
-    await rm(session.path, { force: true });
+    const inMemory = session.held !== undefined;
+    session.held = undefined;
+    if (!inMemory) await rm(session.path, { force: true });
   }
 
   /** Moves a finished upload to its content address and links it into its repository. */
   async commitUpload(session: UploadSession, digest: string): Promise<void> {
     this.#uploads.delete(session.id);
+    const held = session.held;
+    session.held = undefined;
     if (this.#durable) await syncPath(session.path);
     await this.#locked(async () => {
-      await this.#place(session.path, digest);
+      if (held) await this.#keep(ownCopy(...held), digest);
+      else await this.#place(session.path, digest);
       await this.#mutate(session.repository, (record) => {
         if (!record.blobs.includes(digest)) record.blobs.push(digest);
       });
@@ -304,19 +346,23 @@ export class OciStorage {
     check: (has: (digest: string) => boolean, tagTarget: string | undefined) => void,
   ): Promise<void> {
     await this.#ensureDirs();
-    const staged = join(this.#dir, "uploads", `${randomUUID()}.manifest`);
-    const handle = await open(staged, "wx");
-    try {
-      await writeAll(handle, bytes);
-      if (this.#durable) await handle.sync();
-    } finally {
-      await handle.close();
+    // Without a data directory, the bytes go to their place in one step under the lock (memory or a file).
+    const staged = this.#durable ? join(this.#dir, "uploads", `${randomUUID()}.manifest`) : undefined;
+    if (staged) {
+      const handle = await open(staged, "wx");
+      try {
+        await writeAll(handle, bytes);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
     }
     try {
       await this.#locked(async () => {
         const record = this.#repositories.get(repository);
         check((digest) => (record?.blobs.includes(digest) ?? false) || record?.manifests[digest] !== undefined, tag === undefined ? undefined : record?.tags[tag]);
-        await this.#place(staged, manifest.digest);
+        if (staged) await this.#place(staged, manifest.digest);
+        else await this.#keep(bytes, manifest.digest);
         // A tag that moves leaves its old manifest in place: it is still reachable by digest.
         await this.#mutate(repository, (r) => {
           r.manifests[manifest.digest] = manifest;
@@ -324,7 +370,7 @@ export class OciStorage {
         });
       });
     } finally {
-      await rm(staged, { force: true });
+      if (staged) await rm(staged, { force: true });
     }
   }
 
@@ -388,6 +434,23 @@ export class OciStorage {
     if (this.#durable) await syncPath(dir);
   }
 
+  /**
+   * Keeps bytes already in memory at their content address (no data
+   * directory): in memory while the budget allows, else in a file. A copy
+   * already there holds the same bytes and stays.
+   */
+  async #keep(bytes: Buffer, digest: string): Promise<void> {
+    if (this.#held.has(digest)) return;
+    if (this.#memory?.take(bytes.byteLength)) {
+      // Its own buffer: a view into a larger one (a request body's pool) would keep all of it alive.
+      this.#held.set(digest, bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : ownCopy(bytes));
+      return;
+    }
+    const target = this.blobPath(digest);
+    await mkdir(join(target, ".."), { recursive: true });
+    await writeFile(target, bytes);
+  }
+
   /** Changes a repository record and writes it (durably with a data directory) before anyone sees it. */
   async #mutate(repository: string, change: (record: RepositoryRecord) => void): Promise<void> {
     const current = this.#repositories.get(repository);
@@ -421,8 +484,24 @@ export class OciStorage {
       if (record.blobs.includes(digest) || record.manifests[digest] !== undefined) return;
       if (Object.values(record.manifests).some((m) => m.references.includes(digest))) return;
     }
+    const held = this.#held.get(digest);
+    if (held) {
+      this.#held.delete(digest);
+      this.#memory?.give(held.byteLength);
+    }
     await rm(this.blobPath(digest), { force: true });
   }
+}
+
+/** The pieces, copied into one buffer of its own (Buffer.from and concat may hand out a slice of Node's shared pool). */
+function ownCopy(...pieces: readonly Uint8Array[]): Buffer {
+  const copy = Buffer.allocUnsafeSlow(pieces.reduce((n, piece) => n + piece.byteLength, 0));
+  let at = 0;
+  for (const piece of pieces) {
+    copy.set(piece, at);
+    at += piece.byteLength;
+  }
+  return copy;
 }
 
 async function writeAll(handle: FileHandle, chunk: Uint8Array): Promise<void> {
