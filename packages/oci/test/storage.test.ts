@@ -87,6 +87,10 @@ describe("OCI storage without a data directory", () => {
     expect(await storage.readBlob(digest)).toEqual(bytes);
     expect(await storage.deleteBlob("group/app", digest)).toBe(true);
     expect(await blobFiles(dir)).toEqual([]);
+    // A client that sends tiny pieces: tens of thousands of them, in memory and then spilled.
+    const tiny = bytesOf(MEMORY_MAX + 30_000, 8);
+    const bytewise = await push(storage, "group/app", tiny, 4);
+    expect(await storage.readBlob(bytewise)).toEqual(tiny);
   });
 
   test("past the budget, a small blob goes to disk; sha512 of an upload in memory", async () => {

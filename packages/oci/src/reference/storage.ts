@@ -260,7 +260,7 @@ export class OciStorage {
           if (!handle) {
             // Past MEMORY_MAX: what the session held goes to its file first.
             handle = await open(session.path, session.held ? "wx" : "a");
-            if (session.held) for (const piece of session.held) await writeAll(handle, piece);
+            if (session.held) await writeAll(handle, Buffer.concat(session.held));
             session.held = undefined;
           }
           await writeAll(handle, chunk);
@@ -300,7 +300,7 @@ export class OciStorage {
     session.held = undefined;
     if (this.#durable) await syncPath(session.path);
     await this.#locked(async () => {
-      if (held) await this.#keep(ownCopy(...held), digest);
+      if (held) await this.#keep(ownCopy(held), digest);
       else await this.#place(session.path, digest);
       await this.#mutate(session.repository, (record) => {
         if (!record.blobs.includes(digest)) record.blobs.push(digest);
@@ -443,7 +443,7 @@ export class OciStorage {
     if (this.#held.has(digest)) return;
     if (this.#memory?.take(bytes.byteLength)) {
       // Its own buffer: a view into a larger one (a request body's pool) would keep all of it alive.
-      this.#held.set(digest, bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : ownCopy(bytes));
+      this.#held.set(digest, bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : ownCopy([bytes]));
       return;
     }
     const target = this.blobPath(digest);
@@ -494,7 +494,7 @@ export class OciStorage {
 }
 
 /** The pieces, copied into one buffer of its own (Buffer.from and concat may hand out a slice of Node's shared pool). */
-function ownCopy(...pieces: readonly Uint8Array[]): Buffer {
+function ownCopy(pieces: readonly Uint8Array[]): Buffer {
   const copy = Buffer.allocUnsafeSlow(pieces.reduce((n, piece) => n + piece.byteLength, 0));
   let at = 0;
   for (const piece of pieces) {
