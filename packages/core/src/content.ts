@@ -276,6 +276,22 @@ export async function collect(source: AsyncIterable<Uint8Array>): Promise<Uint8A
   return Buffer.concat(chunks);
 }
 
+/**
+ * The chunks copied into one buffer of its own, for bytes kept in memory for
+ * long (a registry's small blobs): never a slice of Node's shared 8 KiB pool,
+ * as `Buffer.concat` and `Buffer.from` give for small sizes, which would keep
+ * the whole slab alive as long as the bytes are held.
+ */
+export function concatOwn(chunks: readonly Uint8Array[], size = chunks.reduce((n, chunk) => n + chunk.byteLength, 0)): Buffer {
+  const bytes = Buffer.allocUnsafeSlow(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return bytes;
+}
+
 /** Whether two digest sets are equal; the name of the first that differs otherwise. */
 export function compareDigests(expected: Digests, actual: Digests): keyof Digests | undefined {
   for (const key of ["sha512", "sha256", "sha1", "md5"] as const) {

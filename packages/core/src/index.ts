@@ -2,7 +2,7 @@ export type * from "./contract.js";
 export { ALL_TOKEN_KINDS, DEFAULT_CAPABILITIES, DEFAULT_OPTIONS, NEGATIVE_TOKEN_KINDS, WRITE_TOKEN_KINDS, defineKit, defineProfile } from "./contract.js";
 export { ConfigError, ConformanceFailure, ProtocolError, ScenarioSkip, describeExchange, expectThat } from "./errors.js";
 export { compareNumericText } from "./order.js";
-export { collect, compareDigests, contentFromBytes, contentFromChunks, createDigester, digestOf, generatedChunks, generatedContent } from "./content.js";
+export { collect, compareDigests, concatOwn, contentFromBytes, contentFromChunks, createDigester, digestOf, generatedChunks, generatedContent } from "./content.js";
 export { createHttpClient, expectStatus, joinUrl, relativePath } from "./http.js";
 export type { HttpClientOptions, RequestHandle, RequestWatch } from "./http.js";
 export { startRecordingProxy } from "./proxy.js";

@@ -4,7 +4,7 @@ import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/p
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { type Digests, digestOf } from "@regkit/core";
+import { type Digests, concatOwn, digestOf } from "@regkit/core";
 import {
   type CommitOutcome,
   type PackageStore,
@@ -199,9 +199,7 @@ export class FilePackageStore implements PackageStore {
     }
     if (ended && !this.#durable) {
       // A buffer of its own (not cut from Node's shared pool), so #place can keep it as it is.
-      const bytes = Buffer.allocUnsafeSlow(size);
-      let at = 0;
-      for (const chunk of held) at += chunk.copy(bytes, at);
+      const bytes = concatOwn(held, size);
       const file: Staged = { id, size, digests: (await digestOf(bytes)).digests };
       this.#staged.set(id, { bytes, file });
       return file;

@@ -25,7 +25,7 @@ import { createReadStream } from "node:fs";
 import { type FileHandle, mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { ConfigError } from "@regkit/core";
+import { ConfigError, concatOwn } from "@regkit/core";
 import type { HostBlobMemory } from "@regkit/registry/contract";
 import { isRecord } from "./token.js";
 
@@ -300,7 +300,7 @@ export class OciStorage {
     session.held = undefined;
     if (this.#durable) await syncPath(session.path);
     await this.#locked(async () => {
-      if (held) await this.#keep(ownCopy(held), digest);
+      if (held) await this.#keep(concatOwn(held), digest);
       else await this.#place(session.path, digest);
       await this.#mutate(session.repository, (record) => {
         if (!record.blobs.includes(digest)) record.blobs.push(digest);
@@ -443,7 +443,7 @@ export class OciStorage {
     if (this.#held.has(digest)) return;
     if (this.#memory?.take(bytes.byteLength)) {
       // Its own buffer: a view into a larger one (a request body's pool) would keep all of it alive.
-      this.#held.set(digest, bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : ownCopy([bytes]));
+      this.#held.set(digest, bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : concatOwn([bytes]));
       return;
     }
     const target = this.blobPath(digest);
@@ -491,17 +491,6 @@ export class OciStorage {
     }
     await rm(this.blobPath(digest), { force: true });
   }
-}
-
-/** The pieces, copied into one buffer of its own (Buffer.from and concat may hand out a slice of Node's shared pool). */
-function ownCopy(pieces: readonly Uint8Array[]): Buffer {
-  const copy = Buffer.allocUnsafeSlow(pieces.reduce((n, piece) => n + piece.byteLength, 0));
-  let at = 0;
-  for (const piece of pieces) {
-    copy.set(piece, at);
-    at += piece.byteLength;
-  }
-  return copy;
 }
 
 async function writeAll(handle: FileHandle, chunk: Uint8Array): Promise<void> {
