@@ -21,8 +21,7 @@
  *
  * @module
  */
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type Artifact,
@@ -65,19 +64,12 @@ export function basicCredentials(headers: Readonly<Record<string, string>>): { r
 }
 
 /**
- * Where `conan --version` runs: a conan home of its own, removed after it
+ * `conan --version` → `Conan version 2.34.0`, in a conan home of its own
  * (conan 2 makes and migrates its home, `~/.conan2` by default, on any
  * command; the user's is not the kit's to touch).
  */
-const PROBE_HOME = join(tmpdir(), `regkit-conan-version-${process.pid}`);
-
-/** `conan --version` → `Conan version 2.34.0`. */
 export async function conanVersion(): Promise<string | undefined> {
-  try {
-    return await probeTool("conan", ["--version"], 30_000, { CONAN_HOME: PROBE_HOME });
-  } finally {
-    await rm(PROBE_HOME, { recursive: true, force: true });
-  }
+  return probeTool("conan", ["--version"], 30_000, (home) => ({ CONAN_HOME: home }));
 }
 
 interface Home {

@@ -7,6 +7,9 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { redact } from "./redact.js";
 
 /** What {@link runTool} runs. */
@@ -103,15 +106,17 @@ export function runTool(run: ToolRun): Promise<ToolResult> {
 
 /**
  * The first line a tool prints for `args` (`npm --version`), or undefined
- * when it cannot run; memoized per command line and `env`, what is added to
- * the environment (a tool that would otherwise write to the user's home, as
- * conan makes `~/.conan2` on any command, is pointed elsewhere).
+ * when it cannot run; memoized per command line. `scratchEnv`: what to add to
+ * the environment given a temporary directory made for the probe and removed
+ * once it has run, for a tool that would otherwise write into the user's home
+ * (conan makes `~/.conan2` on any command, NuGet.exe a `NuGet.Config`).
  */
-export function probeTool(command: string, args: readonly string[], timeoutMs = 30_000, env?: NodeJS.ProcessEnv): Promise<string | undefined> {
-  const key = [command, ...args, ...Object.entries(env ?? {}).flat()].join("\u0000");
+export function probeTool(command: string, args: readonly string[], timeoutMs = 30_000, scratchEnv?: (scratch: string) => NodeJS.ProcessEnv): Promise<string | undefined> {
+  const key = [command, ...args, ...Object.entries(scratchEnv?.("\u0001") ?? {}).flat()].join("\u0000");
   let known = probes.get(key);
   if (!known) {
-    known = runTool({ command, args, timeoutMs, env, secrets: [] }).then((r) => (r.code === 0 ? r.output.trim().split("\n")[0] ?? "" : undefined));
+    const run = (env?: NodeJS.ProcessEnv): Promise<ToolResult> => runTool({ command, args, timeoutMs, env, secrets: [] });
+    known = (scratchEnv ? inScratch((dir) => run(scratchEnv(dir))) : run()).then((r) => (r.code === 0 ? r.output.trim().split("\n")[0] ?? "" : undefined));
     probes.set(key, known);
   }
   watching.getStore()?.push(known);
@@ -119,6 +124,16 @@ export function probeTool(command: string, args: readonly string[], timeoutMs = 
 }
 
 const probes = new Map<string, Promise<string | undefined>>();
+
+/** Runs `step` with a fresh temporary directory, removed after it however it ends. */
+async function inScratch<T>(step: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), "regkit-probe-"));
+  try {
+    return await step(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 /** The probes made while {@link probedVersion} runs its check (memoized ones included). */
 const watching = new AsyncLocalStorage<Promise<string | undefined>[]>();
 

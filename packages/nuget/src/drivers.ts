@@ -1,7 +1,6 @@
 import { createWriteStream } from "node:fs";
-import { readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { readFile, readdir, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -59,8 +58,10 @@ export interface NuGetExeLimits {
 export const NUGET_EXE_LIMITS: NuGetExeLimits = { totalMs: 240_000, requestMs: 60_000 };
 
 /**
- * NuGet.exe under mono with every cache and config inside the workdir, so runs
- * never share state with each other or with the user's own NuGet setup.
+ * NuGet.exe under mono with every cache, config and scratch file inside the
+ * workdir, so runs never share state with each other or with the user's own
+ * NuGet setup, and leave nothing behind (NuGet keeps lock files in
+ * `$TMPDIR/NuGetScratch`).
  */
 function run(args: readonly string[], ctx: DriverContext<NuGetProfile>, limits: NuGetExeLimits): Promise<ToolResult> {
   const exe = nugetExePath();
@@ -72,7 +73,7 @@ function run(args: readonly string[], ctx: DriverContext<NuGetProfile>, limits: 
     timeoutMs: limits.totalMs,
     signal: ctx.signal,
     secrets: ctx.secrets,
-    env: { HOME: ctx.workdir, XDG_CONFIG_HOME: join(ctx.workdir, ".config"), NUGET_PACKAGES: join(ctx.workdir, "global"), NUGET_HTTP_CACHE_PATH: join(ctx.workdir, "http-cache"), MONO_ENV_OPTIONS: "" },
+    env: { HOME: ctx.workdir, TMPDIR: ctx.workdir, XDG_CONFIG_HOME: join(ctx.workdir, ".config"), NUGET_PACKAGES: join(ctx.workdir, "global"), NUGET_HTTP_CACHE_PATH: join(ctx.workdir, "http-cache"), MONO_ENV_OPTIONS: "" },
   });
 }
 
@@ -87,14 +88,9 @@ export function createNugetExe(limits: NuGetExeLimits = NUGET_EXE_LIMITS): Clien
     // NuGet.exe's own version (its help starts "NuGet Version: 5.8.1.7021"), not mono's.
     async version() {
       const exe = nugetExePath();
-      // NuGet.exe writes a default NuGet.Config into the user's config directory on any command: it runs in one of its own, removed after.
-      const home = join(tmpdir(), `regkit-nuget-version-${process.pid}`);
-      try {
-        const line = exe ? await probeTool("mono", [exe, "help"], 30_000, { HOME: home, XDG_CONFIG_HOME: join(home, ".config") }) : undefined;
-        return line?.replace(/^NuGet Version:\s*/i, "NuGet.exe ");
-      } finally {
-        await rm(home, { recursive: true, force: true });
-      }
+      // NuGet.exe writes a default NuGet.Config into the user's config directory, and its scratch into $TMPDIR, on any command: both go to a directory of its own, removed after.
+      const line = exe ? await probeTool("mono", [exe, "help"], 30_000, (home) => ({ HOME: home, TMPDIR: home, XDG_CONFIG_HOME: join(home, ".config") })) : undefined;
+      return line?.replace(/^NuGet Version:\s*/i, "NuGet.exe ");
     },
     async publish(artifact: Artifact, ctx: DriverContext<NuGetProfile>) {
       const file = join(ctx.workdir, artifact.filename);

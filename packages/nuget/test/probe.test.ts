@@ -1,6 +1,5 @@
 // The driver's version probe runs NuGet.exe with a config directory of its
 // own: NuGet writes a default NuGet.Config into the user's on any command.
-import { existsSync } from "node:fs";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,18 +10,21 @@ test("NuGet.exe's version probe leaves the user's home and the temporary directo
   const why = await nugetExe.unavailable?.();
   if (why) ctx.skip(why);
   const home = await mkdtemp(join(tmpdir(), "regkit-nuget-user-"));
-  const saved = { HOME: process.env.HOME, XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME };
+  const temp = await mkdtemp(join(tmpdir(), "regkit-nuget-tmp-"));
+  const saved = { HOME: process.env.HOME, XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME, TMPDIR: process.env.TMPDIR };
   process.env.HOME = home;
   process.env.XDG_CONFIG_HOME = join(home, ".config");
+  process.env.TMPDIR = temp;
   try {
     expect(await nugetExe.version?.()).toMatch(/^NuGet\.exe \d+\.\d+/);
     expect(await readdir(home)).toEqual([]);
-    expect(existsSync(join(tmpdir(), `regkit-nuget-version-${process.pid}`))).toBe(false);
+    expect(await readdir(temp)).toEqual([]);
   } finally {
     for (const [key, value] of Object.entries(saved)) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }
     await rm(home, { recursive: true, force: true });
+    await rm(temp, { recursive: true, force: true });
   }
 });
