@@ -393,7 +393,7 @@ export class RunSession {
   private readonly gates = new Map<TokenKind, WriteGate>();
   /** {@link ScenarioContext.shared} work by kind and key, with the real clients it opened. */
   private readonly sharedWork = new Map<string, { readonly promise: Promise<unknown>; readonly drivers: Map<string, ClientDriver> }>();
-  /** {@link DriverContext.runDir}, made when a driver first asks; removed by {@link closeRunDir}. */
+  /** {@link DriverContext.runDir}, made when a driver first asks; removed by {@link cleanup}. */
   private runDirMade: Promise<string> | undefined;
 
   constructor(
@@ -419,7 +419,7 @@ export class RunSession {
   }
 
   /** Removes the run's scratch directory, when one was made (the run is over). */
-  async closeRunDir(): Promise<void> {
+  private async closeRunDir(): Promise<void> {
     const made = this.runDirMade;
     this.runDirMade = undefined;
     if (made) await rm(await made, { recursive: true, force: true }).catch(() => {});
@@ -890,9 +890,20 @@ export class RunSession {
    * that may publish but not delete, or one that stopped working), with the
    * others in turn. It stops early when the registry stops answering (its own
    * circuit breaker); what it did not remove is listed as left, with the
-   * registry's answers among the errors.
+   * registry's answers among the errors. The run's scratch directory
+   * ({@link DriverContext.runDir}) goes too, whoever ends the run
+   * (runConformance, describeConformance).
    */
   async cleanup(options: { readonly timeoutMs?: number | undefined } = {}): Promise<CleanupReport> {
+    try {
+      return await this.removeCreated(options);
+    } finally {
+      await this.closeRunDir();
+    }
+  }
+
+  /** The packages part of {@link cleanup}. */
+  private async removeCreated(options: { readonly timeoutMs?: number | undefined }): Promise<CleanupReport> {
     const left: string[] = [];
     const errors: string[] = [];
     let removed = 0;
@@ -1106,7 +1117,6 @@ export async function runConformance(options: RunOptions): Promise<RunReport> {
   // Not bound to the run's signal: an interrupted run still removes what it created, within its own time limit.
   // Only what a publish may have created is tracked: after a setup problem there is usually nothing to remove.
   const cleanup = await session.cleanup({ timeoutMs: options.cleanupTimeoutMs });
-  await session.closeRunDir();
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { name: "regkit", version: REGKIT_VERSION },

@@ -7,6 +7,7 @@
 // with the credential that created it, falling back to the others, and never
 // lists packages that were never created.
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -301,6 +302,15 @@ describe("RunSession for callers that fill the target (vitest)", () => {
     expect(formatProblems(outcome.problems)).toMatch(/^setup error \(1 problem\): .*\n {2}- the personal access token \(credentials\.personal\) was refused.*\n {4}fix: check credentials\.personal/);
     const personal = await session.runOne(scenarios[0]!, "personal", 10_000);
     expect(personal).toMatchObject({ status: "skip", message: NOT_RUN_SETUP, exchanges: [] });
+  });
+
+  test("cleanup removes the run's scratch directory (DriverContext.runDir), as describeConformance ends a run with cleanup alone", async () => {
+    const session = new RunSession(exampleKit, target(), "vt2", 1, undefined, "target");
+    const runDir = await session.runDir();
+    await writeFile(join(runDir, "seed"), "kept between a driver's runs");
+    expect(await session.runDir()).toBe(runDir);
+    expect((await session.cleanup()).left).toEqual([]);
+    expect(existsSync(runDir)).toBe(false);
   });
 });
 
