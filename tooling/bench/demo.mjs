@@ -28,6 +28,6 @@ export async function demoBench({ log = () => {} } = {}) {
     formats[format] = { seconds: t.seconds, scenarios: Object.fromEntries(top) };
   }
   log(`demo: ${wallSeconds.toFixed(1)} s, exit ${code} (output in regkit-report/bench-demo.log)`);
-  // CPU seconds: the demo's process (the registry and every format's checks) and the real clients it ran.
+  // CPU seconds: the demo's processes (the registry's, and each format's checks in one of its own) and the real clients it ran.
   return { wallSeconds, exitCode: code, formatsAtOnce: timings.formatsAtOnce, cores: timings.cores, cpuSeconds: timings.cpuSeconds, formats };
 }

@@ -54,11 +54,11 @@ export function renderTable(bench) {
   return lines.join("\n");
 }
 
-/** ", using 256 CPU-seconds in its own process and 195 in the real clients": where the machine's time went, when the run recorded it. */
+/** ", using 256 CPU-seconds in its own processes and 195 in the real clients": where the machine's time went, when the run recorded it. */
 function cpu(seconds) {
   if (!seconds || typeof seconds.process !== "number") return "";
   const clients = typeof seconds.clients === "number" ? ` and ${seconds.clients.toFixed(0)} in the real clients it ran` : "";
-  return `, using ${seconds.process.toFixed(0)} CPU-seconds in its own process (registry and checks)${clients}`;
+  return `, using ${seconds.process.toFixed(0)} CPU-seconds in its own processes (the registry, and each format's checks in a process of its own)${clients}`;
 }
 
 /** The `demo` block: the demo's wall time and, per format, its time and its three costliest scenarios. */

@@ -19,10 +19,19 @@ const REDACTED = "[REDACTED]";
  * credential header is blanked without a change here.
  */
 export function isCredentialHeader(name: string): boolean {
+  const known = credentialHeaders.get(name);
+  if (known !== undefined) return known;
   const lower = name.toLowerCase();
   // `auth` only as a whole word (`x-auth`, `authorization`): `www-authenticate` carries the realm, evidence worth keeping.
-  return SECRET_HEADERS.has(lower) || /token|api-?key|art-?api|secret|passw|session|(^|-)auth(orization)?($|-)/.test(lower);
+  const credential = SECRET_HEADERS.has(lower) || /token|api-?key|art-?api|secret|passw|session|(^|-)auth(orization)?($|-)/.test(lower);
+  // Bounded: header names are few, but a registry may invent any.
+  if (credentialHeaders.size >= 256) credentialHeaders.clear();
+  credentialHeaders.set(name, credential);
+  return credential;
 }
+
+// Every recorded exchange asks about the same few header names.
+const credentialHeaders = new Map<string, boolean>();
 
 /**
  * Every form a secret may take on the wire: itself, URL-encoded, and inside
@@ -65,7 +74,44 @@ const JWT = /\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
 const TOKEN_FIELD = /("(?:access_|refresh_|id_)?token"\s*:\s*)"(?:[^"\\]|\\.)*"/gi;
 
 function redactIssued(text: string): string {
-  return text.replace(JWT, REDACTED).replace(TOKEN_FIELD, `$1"${REDACTED}"`);
+  // Most texts (paths, header values) hold neither: two quick scans spare the replacing.
+  if (text.includes("eyJ")) text = text.replace(JWT, REDACTED);
+  return TOKEN_WORD.test(text) ? text.replace(TOKEN_FIELD, `$1"${REDACTED}"`) : text;
+}
+const TOKEN_WORD = /token"/i;
+
+/** What redacting with one list of secrets needs, worked out once per list. */
+interface Plan {
+  /** The list as it was when planned (a list changed since is planned again). */
+  readonly secrets: readonly string[];
+  readonly usable: readonly string[];
+  /** Every form of every usable secret, longest first within a secret. */
+  readonly forms: readonly string[];
+  /**
+   * Base64 words long enough to decode to something holding the shortest
+   * secret: n characters decode to at most ⌊3n/4⌋ bytes, so shorter words
+   * cannot hold it and are not decoded.
+   */
+  readonly words: RegExp;
+}
+
+// Redaction runs on every recorded exchange with the same few lists: each list's plan is worked out once.
+const plans = new WeakMap<readonly string[], Plan>();
+
+function planOf(secrets: readonly string[]): Plan {
+  const known = plans.get(secrets);
+  if (known && known.secrets.length === secrets.length && known.secrets.every((s, i) => s === secrets[i])) return known;
+  const usable = secrets.filter((s) => s && s.length >= 4);
+  const shortest = Math.min(...usable.map((s) => Buffer.byteLength(s)));
+  const minWord = Math.max(8, Math.ceil((4 * shortest) / 3));
+  const plan: Plan = {
+    secrets: [...secrets],
+    usable,
+    forms: usable.flatMap((secret) => secretForms(secret)),
+    words: new RegExp(`[A-Za-z0-9+/]{${Number.isFinite(minWord) ? minWord : 8},}={0,2}`, "g"),
+  };
+  plans.set(secrets, plan);
+  return plan;
 }
 
 /**
@@ -73,17 +119,15 @@ function redactIssued(text: string): string {
  * `[REDACTED]`, and every credential the registry issued ({@link redactIssued}).
  */
 export function redact(text: string, secrets: readonly string[]): string {
-  const usable = secrets.filter((s) => s && s.length >= 4);
+  const { usable, forms, words } = planOf(secrets);
   text = redactIssued(text);
   if (usable.length === 0) return text;
   // Base64 words that decode to something holding a secret (Basic `user:token`).
-  let out = text.replace(/[A-Za-z0-9+/]{8,}={0,2}/g, (word) => {
+  let out = text.replace(words, (word) => {
     const decoded = Buffer.from(word, "base64").toString("utf8");
     return usable.some((s) => decoded.includes(s)) ? REDACTED : word;
   });
-  for (const secret of usable) {
-    for (const form of secretForms(secret)) out = out.split(form).join(REDACTED);
-  }
+  for (const form of forms) if (out.includes(form)) out = out.split(form).join(REDACTED);
   return out;
 }
 

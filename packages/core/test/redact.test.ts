@@ -74,3 +74,32 @@ describe("credentials the registry issues during a run", () => {
     expect(redact(text, [])).toBe(text);
   });
 });
+
+describe("redacting with a list of secrets", () => {
+  // The list's forms are worked out once per list; a list that changes is worked out again.
+  test("a secret added to a list already used is redacted too", () => {
+    const secrets = ["first-secret-value"];
+    expect(redact("a first-secret-value b", secrets)).toBe("a [REDACTED] b");
+    (secrets as string[]).push("second-secret-value");
+    expect(redact("first-secret-value second-secret-value", secrets)).toBe("[REDACTED] [REDACTED]");
+  });
+
+  // Base64 words shorter than the shortest secret's encoding are not decoded: the bound must not skip the shortest.
+  test("Basic credentials of the shortest and of the longest secret, at every alignment", () => {
+    const secrets = ["abcd", "a-much-longer-secret-0123456789"];
+    for (const secret of secrets) {
+      for (const user of ["u", "us", "use", "user"]) {
+        const basic = Buffer.from(`${user}:${secret}`).toString("base64");
+        const out = redact(`Authorization: Basic ${basic}`, secrets);
+        expect(out, `${user}:${secret}`).toBe("Authorization: Basic [REDACTED]");
+      }
+    }
+  });
+
+  test("ordinary text and header values are unchanged", () => {
+    const secrets = ["glpat-0123456789abcdefghij"];
+    for (const text of ["application/json", "Wed, 02 Dec 2026 13:19:10 GMT", '"d41d8cd98f00b204e9800998ecf8427e"', "/api/v4/projects/1/packages/maven/com/example/app/1.0/app-1.0.jar"]) {
+      expect(redact(text, secrets)).toBe(text);
+    }
+  });
+});
