@@ -104,17 +104,33 @@ function paddedRecipe(head: Uint8Array, size: number, seed: string): () => Async
     // Each line `# <64 hex digits>\n` spells 32 bytes of core's seeded
     // keystream: distinct lines for a seed, the same ones at every read, and
     // cheap (a hash per line made each read of 64 MiB cost seconds).
+    // Written straight into one buffer per chunk of keystream (a string per
+    // line, joined and encoded, cost a second of CPU per 64 MiB read).
+    const width = HEX_BYTES * 2;
     for await (const bytes of random()) {
-      const hex = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
-      const lines: string[] = [];
-      for (let at = 0; at < hex.length && left > 0; at += HEX_BYTES * 2) {
-        let line = `# ${hex.slice(at, at + HEX_BYTES * 2)}\n`;
-        // The last line is cut to the size asked for, still a comment line.
-        if (line.length > left) line = left === 1 ? "\n" : `#${" ".repeat(left - 2)}\n`;
-        lines.push(line);
-        left -= line.length;
+      const hex = Buffer.from(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex"), "latin1");
+      const out = Buffer.allocUnsafe(Math.ceil(hex.length / width) * LINE);
+      let at = 0;
+      for (let from = 0; from < hex.length && left > 0; from += width) {
+        const digits = Math.min(width, hex.length - from);
+        if (digits + 3 > left) {
+          // The last line is cut to the size asked for, still a comment line.
+          if (left > 1) {
+            out[at++] = 0x23; // #
+            out.fill(0x20, at, at + left - 2);
+            at += left - 2;
+          }
+          out[at++] = 0x0a;
+          left = 0;
+          break;
+        }
+        out[at++] = 0x23; // #
+        out[at++] = 0x20; // space
+        at += hex.copy(out, at, from, from + digits);
+        out[at++] = 0x0a;
+        left -= digits + 3;
       }
-      if (lines.length > 0) yield encoder.encode(lines.join(""));
+      if (at > 0) yield out.subarray(0, at);
     }
   };
 }
