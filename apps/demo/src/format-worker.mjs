@@ -10,8 +10,36 @@
 // The target comes as the first message; results go back as they come, then
 // the report and the CPU this process used itself (its clients' is counted
 // by the demo as theirs).
-import { kits } from "@regkit/cli";
+import { createRequire } from "node:module";
 import { runConformance } from "@regkit/core";
+
+/**
+ * The kit of `format`, loaded alone: the CLI's kit dependency whose
+ * package.json says `"regkit": { "format": ... }` (what tooling/kits.mjs
+ * reads), its export named there. Importing the CLI would load every kit,
+ * half a CPU-second per format process; when the package is not found that
+ * way, the CLI's list it is.
+ */
+async function loadKit(format) {
+  try {
+    const cli = createRequire(import.meta.resolve("@regkit/cli/package.json"));
+    for (const name of Object.keys(cli("@regkit/cli/package.json").dependencies ?? {})) {
+      let manifest;
+      try {
+        manifest = cli(`${name}/package.json`);
+      } catch {
+        continue;
+      }
+      if (manifest.regkit?.format !== format) continue;
+      const kit = (await import(cli.resolve(name)))[manifest.regkit.kit];
+      if (kit?.format === format) return kit;
+    }
+  } catch {
+    // The CLI's list, below.
+  }
+  const { kits } = await import("@regkit/cli");
+  return kits.find((k) => k.format === format);
+}
 
 const send = (message) => new Promise((resolve, reject) => process.send(message, (error) => (error ? reject(error) : resolve())));
 
@@ -22,7 +50,7 @@ const stop = new AbortController();
 process.once("disconnect", () => stop.abort());
 
 process.once("message", async ({ format, target }) => {
-  const kit = kits.find((k) => k.format === format);
+  const kit = await loadKit(format);
   if (!kit) throw new Error(`no kit for format ${format}`);
   const report = await runConformance({
     kit,
