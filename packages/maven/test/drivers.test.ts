@@ -1,7 +1,7 @@
 // The real mvn against the reference registry: deploy-file and dependency:get
 // with each write token kind, in GitLab's headers and as HTTP Basic, plus
 // SNAPSHOTs, classifiers and the refusals mvn must report.
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConformanceFailure, type Credential, type DriverContext, type Target, resolveTarget, targetSecrets } from "@regkit/core";
@@ -177,6 +177,16 @@ describe.skipIf(unavailable !== undefined)(`mvn against the reference registry${
       const other = await mavenKit.build({ name: fresh("seeded-other"), version: "2.0" });
       expect((await mvnDriver.publish!(other, inRun(target))).accepted).toBe(true);
       expect((await mvnDriver.install!(other.name, "2.0", inRun(target))).digests).toEqual(other.content.digests);
+      // A seed's jars and poms are shared with the runs' repositories by hard links; the
+      // files Maven rewrites in place (_remote.repositories) are copies of their own.
+      const seed = join(runDir, "mvn-seed-mvn-get");
+      const files = (await readdir(seed, { recursive: true })).map((f) => join(seed, f));
+      const jars = files.filter((f) => f.endsWith(".jar"));
+      const tracking = files.filter((f) => f.endsWith("_remote.repositories"));
+      expect(jars.length).toBeGreaterThan(10);
+      expect(tracking.length).toBeGreaterThan(10);
+      for (const jar of jars) expect((await stat(jar)).nlink, jar).toBeGreaterThan(1);
+      for (const file of tracking) expect((await stat(file)).nlink, file).toBe(1);
     } finally {
       await rm(runDir, { recursive: true, force: true });
     }
