@@ -34,15 +34,19 @@ const SLOT = 1024 * 1024;
 const SLOTS = 8;
 
 // The worker: four hashes over the slots of the shared ring it is told about
-// ([slot, length]), the slot handed back after each; the hex digests on `null`.
+// ([slot, length]), the slot handed back after each; on `null`, the hex
+// digests, and fresh hashes for the next stream (a worker is reused).
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const { createHash } = require("node:crypto");
 const ring = workerData;
-const hashes = ["md5", "sha1", "sha256", "sha512"].map((name) => [name, createHash(name)]);
+const fresh = () => ["md5", "sha1", "sha256", "sha512"].map((name) => [name, createHash(name)]);
+let hashes = fresh();
 parentPort.on("message", (message) => {
   if (message === null) {
-    parentPort.postMessage(Object.fromEntries(hashes.map(([name, hash]) => [name, hash.digest("hex")])));
+    const digests = Object.fromEntries(hashes.map(([name, hash]) => [name, hash.digest("hex")]));
+    hashes = fresh();
+    parentPort.postMessage(digests);
     return;
   }
   const [slot, length] = message;
@@ -51,6 +55,65 @@ parentPort.on("message", (message) => {
   parentPort.postMessage(slot);
 });
 `;
+
+/** A digest worker, its ring, and the listeners regkit put on it (taken off whole when it changes hands). */
+interface DigestWorker {
+  readonly worker: Worker;
+  readonly ring: SharedArrayBuffer;
+  readonly listeners: [event: string, listener: (...args: never[]) => void][];
+}
+
+function listen(entry: DigestWorker, event: "message" | "error" | "exit", listener: (...args: never[]) => void): void {
+  entry.worker.on(event, listener as (...args: unknown[]) => void);
+  entry.listeners.push([event, listener]);
+}
+
+/** Takes off regkit's listeners only: Worker keeps its own (they ref and unref its port). */
+function unlisten(entry: DigestWorker): void {
+  for (const [event, listener] of entry.listeners.splice(0)) entry.worker.off(event, listener as (...args: unknown[]) => void);
+}
+
+/** Ends a worker whose state is not known to be clean. */
+function end(entry: DigestWorker): void {
+  unlisten(entry);
+  // An error it may still raise while ending must not go unheard (an unheard one throws).
+  listen(entry, "error", () => {});
+  void entry.worker.terminate();
+}
+
+/**
+ * Workers that finished a stream cleanly, kept for the next (starting one
+ * costs about 40 ms of CPU, and a run digests dozens of large streams).
+ * Unreferenced while idle, so they never keep a process alive; at most
+ * {@link IDLE_WORKERS}, the rest ended.
+ */
+const idleWorkers: DigestWorker[] = [];
+const IDLE_WORKERS = 2;
+
+function takeWorker(): DigestWorker {
+  const idle = idleWorkers.pop();
+  if (idle) {
+    unlisten(idle);
+    idle.worker.ref();
+    return idle;
+  }
+  const ring = new SharedArrayBuffer(SLOT * SLOTS);
+  return { worker: new Worker(WORKER_SOURCE, { eval: true, workerData: ring }), ring, listeners: [] };
+}
+
+function giveBack(entry: DigestWorker): void {
+  unlisten(entry);
+  if (idleWorkers.length >= IDLE_WORKERS) return end(entry);
+  entry.worker.unref();
+  // One that fails or ends while idle is dropped from the pool.
+  const drop = () => {
+    const at = idleWorkers.indexOf(entry);
+    if (at >= 0) idleWorkers.splice(at, 1);
+  };
+  listen(entry, "error", drop);
+  listen(entry, "exit", drop);
+  idleWorkers.push(entry);
+}
 
 /**
  * Digests a stream of unknown length: small ones on this thread; once past
@@ -65,6 +128,7 @@ export class StreamDigester {
   #early: Uint8Array[] = [];
   #sync: Digester | undefined;
   #worker: Worker | undefined;
+  #entry: DigestWorker | undefined;
   #ring: SharedArrayBuffer | undefined;
   #free: number[] = [];
   #waiting: { resolve: () => void; reject: (error: unknown) => void } | undefined;
@@ -112,6 +176,7 @@ export class StreamDigester {
       this.#early = [];
       return digester.digests();
     }
+    let clean = false;
     try {
       this.#send();
       const result = await new Promise<Digests | Error>((resolve) => {
@@ -120,28 +185,36 @@ export class StreamDigester {
         else worker.postMessage(null);
       });
       if (result instanceof Error) throw result;
+      clean = true;
       return result;
     } finally {
-      this.abort();
+      // A worker that answered goes back to the pool, its hashes fresh; any other is ended.
+      if (clean && this.#entry) {
+        giveBack(this.#entry);
+        this.#worker = undefined;
+        this.#entry = undefined;
+      } else this.abort();
     }
   }
 
   /** Stops the worker (after a failure of the stream being digested). */
   abort(): void {
     this.#early = [];
-    const worker = this.#worker;
-    if (worker) void worker.terminate();
+    const entry = this.#entry;
+    this.#worker = undefined;
+    this.#entry = undefined;
+    if (entry) end(entry);
   }
 
   #start(): boolean {
-    let worker: Worker;
-    const ring = new SharedArrayBuffer(SLOT * SLOTS);
+    let entry: DigestWorker;
     try {
-      worker = new Worker(WORKER_SOURCE, { eval: true, workerData: ring });
+      entry = takeWorker();
     } catch {
       return false;
     }
-    worker.on("message", (message: unknown) => {
+    const { worker, ring } = entry;
+    listen(entry, "message", (message: unknown) => {
       if (typeof message === "number") {
         this.#free.push(message);
         const waiting = this.#waiting;
@@ -149,11 +222,12 @@ export class StreamDigester {
         waiting?.resolve();
       } else this.#result?.(message as Digests);
     });
-    worker.on("error", (error: Error) => this.#fail(error));
-    worker.on("exit", (code) => {
+    listen(entry, "error", (error: Error) => this.#fail(error));
+    listen(entry, "exit", (code: number) => {
       if (code !== 0 && !this.#result) this.#fail(new Error(`the digest worker exited with code ${code}`));
     });
     this.#worker = worker;
+    this.#entry = entry;
     this.#ring = ring;
     this.#free = Array.from({ length: SLOTS }, (_, i) => i);
     return true;
