@@ -292,6 +292,11 @@ async function serve(argv: readonly string[], io: CliIo): Promise<number> {
       return [format, { maxFileSize: settings.limits.maxFileSize, duplicates: settings.policies.duplicates }];
     }),
   );
+  // Listening for SIGINT and SIGTERM before the line that says the registry is
+  // up: a caller that reads it and stops the server at once must find the
+  // handlers in place, not the default action (the process killed outright,
+  // its temporary directory left behind).
+  const stopped = io.stopSignal ?? stopSignal();
   io.stdout.write(
     `${JSON.stringify({
       url: registry.url,
@@ -308,7 +313,7 @@ async function serve(argv: readonly string[], io: CliIo): Promise<number> {
       formats,
     })}\n`,
   );
-  await (io.stopSignal ?? stopSignal());
+  await stopped;
   await registry.close();
   return 0;
 }

@@ -1,9 +1,9 @@
-import type { ChildProcessWithoutNullStreams } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type Served, npmPublishDocument, regkit, startServe, stop, tokenEnv } from "./serve.js";
+import { type Served, bin, npmPublishDocument, regkit, startServe, stop, tokenEnv } from "./serve.js";
 
 describe("regkit serve", () => {
   test("prints one JSON object as the first line, and exits cleanly on SIGTERM and SIGINT", async () => {
@@ -21,6 +21,41 @@ describe("regkit serve", () => {
       });
       expect(ping.status).toBe(404);
       expect(await stop(child, signal)).toBe(0);
+    }
+  });
+
+  // A caller may stop the server the moment it reads the first line: the
+  // handlers must be in place by then, or the default action kills the
+  // process outright and its temporary directory stays behind. The server
+  // here signals itself as it writes the line, the narrowest such caller.
+  test("a SIGTERM that comes with the first line still closes the registry and removes its directory", async () => {
+    const tmp = await mkdtemp(join(tmpdir(), "regkit-cli-tmp-"));
+    try {
+      const preload = join(tmp, "signal-on-first-line.mjs");
+      await writeFile(
+        preload,
+        [
+          "const write = process.stdout.write.bind(process.stdout);",
+          "process.stdout.write = (chunk, ...rest) => {",
+          "  const done = write(chunk, ...rest);",
+          '  if (String(chunk).startsWith(\'{"url"\')) process.kill(process.pid, "SIGTERM");',
+          "  return done;",
+          "};",
+          "",
+        ].join("\n"),
+      );
+      // The server's temporary directory goes here, to be found (or not) after it exits.
+      const scratch = join(tmp, "scratch");
+      await mkdir(scratch);
+      const child = spawn(process.execPath, ["--import", preload, bin, "serve", "--port", "0"], { env: { ...process.env, TMPDIR: scratch } });
+      let stdout = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once("exit", (c, s) => resolve([c, s])));
+      expect(stdout.startsWith('{"url"')).toBe(true);
+      expect({ code, signal }).toEqual({ code: 0, signal: null });
+      expect(await readdir(scratch)).toEqual([]);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
     }
   });
 
