@@ -530,6 +530,21 @@ describe("bodies cut short, oversized, of the wrong type or malformed", () => {
     await expectAlive();
   });
 
+  // The body breaks off inside an npm publish's attachment, which the registry
+  // is already staging: the staging must be told, or it waits for the rest of
+  // the attachment forever and the request never ends (REGKIT_SEED=1796225101
+  // found it in the property above).
+  test("an npm publish cut short inside its attachment ends, and stages nothing", async () => {
+    const npm = bodyReaders().find((reader) => reader.label === "npm publish")!;
+    const inside = npm.body.indexOf('"data":"') + 8 + 4096;
+    const before = logLines.length;
+    const { status, raw } = await cutShort(npm.method, npm.path, npm.headers, npm.body.subarray(0, inside), 360_000);
+    expect(status >= 400 && status < 500, raw.split("\r\n")[0] ?? "nothing").toBe(true);
+    await allFinished(before + 1);
+    expect(await filesBelow(join(dataDir, "blobs", ".staging")), "staged files left by the cut-short publish").toEqual([]);
+    await expectAlive();
+  });
+
   test("a body over the format's limit, or over what a small-body route reads: a 4xx with a message", async () => {
     const { tokens } = registry;
     const big = Buffer.alloc(LIMIT + 1024, 0x61);

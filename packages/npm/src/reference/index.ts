@@ -123,9 +123,11 @@ const PACKAGE_NOT_FOUND = facts.unknownTarball.value;
 async function stagePublish(req: ReferenceRequest): Promise<{ document: Record<string, unknown>; staged: Map<string, StagedFile & { id: string }> }> {
   const staged = new Map<string, StagedFile & { id: string }>();
   const pending: Promise<unknown>[] = [];
+  const passes: PassThrough[] = [];
   let failure: unknown;
   const open = (file: string): AttachmentSink => {
     const pass = new PassThrough({ highWaterMark: 1024 * 1024 });
+    passes.push(pass);
     const staging = req.store.stage(pass, req.limits.maxFileSize).then(
       (s) => {
         staged.set(file, s);
@@ -154,6 +156,9 @@ async function stagePublish(req: ReferenceRequest): Promise<{ document: Record<s
     if (!document || typeof document !== "object" || Array.isArray(document)) fail(400, "The publish document must be a JSON object.");
     return { document: document as Record<string, unknown>, staged };
   } catch (error) {
+    // An attachment still being written (the body broke off inside it) will
+    // never end: its staging is told so, or it would wait for the rest forever.
+    for (const pass of passes) if (!pass.writableEnded) pass.destroy(error instanceof Error ? error : new Error(String(error)));
     await Promise.allSettled(pending);
     for (const s of staged.values()) await req.store.discard(s);
     if (failure instanceof ReferenceError413 || error instanceof ReferenceError413) answer(facts.tooLarge.value);
