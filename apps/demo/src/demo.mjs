@@ -104,7 +104,7 @@ async function runFormat(kit) {
   registry.setLimits(segment, { maxFileSize: DEMO_LIMIT });
   console.log(`${kit.title}: ${registry.registries[segment]} (profile gitlab)`);
   const t0 = performance.now();
-  const report = await inWorker(kit.format, referenceTarget(registry, segment), (result) => {
+  const report = await inProcess(kit.format, referenceTarget(registry, segment), (result) => {
     const mark = { pass: "✓", fail: "✗", skip: "-", error: "!", deviation: "~" }[result.status];
     process.stderr.write(`  ${mark} ${kit.format} ${result.scenario} [${result.tokenKind}]${result.message && result.status !== "pass" ? `: ${result.message}` : ""}\n`);
   });
@@ -121,7 +121,7 @@ async function runFormat(kit) {
 let formatProcessSeconds = 0;
 
 /** Runs one format's conformance run in a process of its own (format-worker.mjs); its report, or a rejection when the process ends without one. */
-function inWorker(format, target, onResult) {
+function inProcess(format, target, onResult) {
   return new Promise((resolve, reject) => {
     // The structured clone worker threads use, so results and reports (errors included) arrive as they left.
     const child = fork(new URL("./format-worker.mjs", import.meta.url), [], { serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });

@@ -127,9 +127,8 @@ export class StreamDigester {
   #size = 0;
   #early: Uint8Array[] = [];
   #sync: Digester | undefined;
-  #worker: Worker | undefined;
+  /** The worker hashing this stream, once it is past {@link OFF_THREAD_FROM}. */
   #entry: DigestWorker | undefined;
-  #ring: SharedArrayBuffer | undefined;
   #free: number[] = [];
   #waiting: { resolve: () => void; reject: (error: unknown) => void } | undefined;
   #result: ((value: Digests | Error) => void) | undefined;
@@ -147,7 +146,7 @@ export class StreamDigester {
     this.#size += chunk.byteLength;
     if (this.#sync) {
       this.#sync.update(chunk);
-    } else if (this.#worker) {
+    } else if (this.#entry) {
       await this.#copy(chunk);
     } else {
       // Held, not copied, until the size is known to be small or not: streams
@@ -169,7 +168,7 @@ export class StreamDigester {
 
   async digests(): Promise<Digests> {
     if (this.#sync) return this.#sync.digests();
-    const worker = this.#worker;
+    const worker = this.#entry?.worker;
     if (!worker) {
       const digester = new Digester();
       for (const piece of this.#early) digester.update(piece);
@@ -191,7 +190,6 @@ export class StreamDigester {
       // A worker that answered goes back to the pool, its hashes fresh; any other is ended.
       if (clean && this.#entry) {
         giveBack(this.#entry);
-        this.#worker = undefined;
         this.#entry = undefined;
       } else this.abort();
     }
@@ -201,7 +199,6 @@ export class StreamDigester {
   abort(): void {
     this.#early = [];
     const entry = this.#entry;
-    this.#worker = undefined;
     this.#entry = undefined;
     if (entry) end(entry);
   }
@@ -213,7 +210,6 @@ export class StreamDigester {
     } catch {
       return false;
     }
-    const { worker, ring } = entry;
     listen(entry, "message", (message: unknown) => {
       if (typeof message === "number") {
         this.#free.push(message);
@@ -226,9 +222,7 @@ export class StreamDigester {
     listen(entry, "exit", (code: number) => {
       if (code !== 0 && !this.#result) this.#fail(new Error(`the digest worker exited with code ${code}`));
     });
-    this.#worker = worker;
     this.#entry = entry;
-    this.#ring = ring;
     this.#free = Array.from({ length: SLOTS }, (_, i) => i);
     return true;
   }
@@ -255,7 +249,7 @@ export class StreamDigester {
         this.#filled = 0;
       }
       const take = Math.min(SLOT - this.#filled, chunk.byteLength - at);
-      new Uint8Array(this.#ring!, this.#slot * SLOT + this.#filled, take).set(chunk.subarray(at, at + take));
+      new Uint8Array(this.#entry!.ring, this.#slot * SLOT + this.#filled, take).set(chunk.subarray(at, at + take));
       this.#filled += take;
       at += take;
       if (this.#filled === SLOT) this.#send();
@@ -265,7 +259,7 @@ export class StreamDigester {
   /** Hands the slot being filled to the worker. */
   #send(): void {
     if (this.#slot < 0 || this.#filled === 0) return;
-    this.#worker!.postMessage([this.#slot, this.#filled]);
+    this.#entry!.worker.postMessage([this.#slot, this.#filled]);
     this.#slot = -1;
     this.#filled = 0;
   }
