@@ -1,10 +1,11 @@
 import { createWriteStream } from "node:fs";
-import { readFile, readdir, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { digestOf, probeTool, runTool, type Artifact, type ClientDriver, type DriverContext, type ToolResult } from "@regkit/core";
+import { digestOf, probeTool, runTool, type Artifact, type ClientDriver, type DriverContext, type ToolResult, type ToolRun } from "@regkit/core";
 import type { NuGetProfile } from "./profiles.js";
 import { normalizeNuGetVersion } from "./version.js";
 
@@ -58,23 +59,136 @@ export interface NuGetExeLimits {
 export const NUGET_EXE_LIMITS: NuGetExeLimits = { totalMs: 240_000, requestMs: 60_000 };
 
 /**
+ * The launcher every .NET program of the kit runs through: C# of a few
+ * lines, compiled by mono's `mcs` (Debian's mono-complete has it) once per
+ * directory, that calls the program's own `Main` in the same process with the
+ * same arguments and then ends the process with `Main`'s exit code
+ * (`Environment.Exit`). The program does all its work as it would alone;
+ * what changes is only how the process ends.
+ *
+ * Why: when `Main` returns, mono 6.8 (Debian 12's) waits for the process's
+ * threads before it exits, and a thread-pool worker that parks just as the
+ * runtime begins to shut down sleeps out its park timeout, a random 5 to
+ * 60 s (`worker_park` in mono's `mono/metadata/threadpool-worker-default.c`).
+ * NuGet.exe had printed "Your package was pushed." and then stayed alive 15
+ * to 60 s: in 1 push of about 45 with the cores busy, and in 1 full demo of 4
+ * (a NuGet.exe install under the deploy token took 54.6 s). Through the
+ * launcher: 0 of 300 pushes under the same load. `Environment.Exit` does not
+ * wait for other threads.
+ */
+const LAUNCHER_SOURCE = `// regkit's mono launcher: runs a program's Main, then ends the process with its exit code.
+using System;
+using System.Reflection;
+
+static class RegkitMonoLauncher {
+  static int Main(string[] args) {
+    if (args.Length == 0) {
+      Console.Error.WriteLine("usage: mono regkit-mono-launcher.exe PROGRAM.exe [ARGS...]");
+      return 2;
+    }
+    var rest = new string[args.Length - 1];
+    Array.Copy(args, 1, rest, 0, rest.Length);
+    var entry = Assembly.LoadFrom(args[0]).EntryPoint;
+    int code;
+    try {
+      var result = entry.Invoke(null, entry.GetParameters().Length == 0 ? null : new object[] { rest });
+      code = result is int ? (int)result : 0;
+    } catch (TargetInvocationException e) {
+      // What mono prints and returns for an exception Main let through.
+      Console.Error.WriteLine("Unhandled Exception:");
+      Console.Error.WriteLine(e.InnerException);
+      code = 1;
+    }
+    Console.Out.Flush();
+    Console.Error.Flush();
+    Environment.Exit(code);
+    return code;
+  }
+}
+`;
+
+/** Where mcs writes nothing of its own but the launcher: a scratch home. */
+const scratchEnv = (dir: string): NodeJS.ProcessEnv => ({ HOME: dir, TMPDIR: dir, XDG_CONFIG_HOME: join(dir, ".config"), MONO_ENV_OPTIONS: "" });
+
+/** Compiles the launcher into `dir`: its path, or undefined where it cannot be built (no mcs). */
+async function buildLauncher(dir: string): Promise<string | undefined> {
+  const source = join(dir, "regkit-mono-launcher.cs");
+  const exe = join(dir, "regkit-mono-launcher.exe");
+  try {
+    await writeFile(source, LAUNCHER_SOURCE);
+    // mcs is a mono program too: bounded, and any failure means running the program directly.
+    const built = await runTool({ command: "mcs", args: ["-nologo", "-optimize+", `-out:${exe}`, source], cwd: dir, env: scratchEnv(dir), timeoutMs: 60_000, secrets: [] });
+    return built.code === 0 ? exe : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One launcher per directory (the run's, else a driver's workdir), built by the first run that needs it. */
+const launchers = new Map<string, Promise<string | undefined>>();
+
+function launcherIn(dir: string): Promise<string | undefined> {
+  let known = launchers.get(dir);
+  if (!known) {
+    known = buildLauncher(dir);
+    launchers.set(dir, known);
+    // Bounded: one entry per run; a finished run's launcher is gone with its directory.
+    if (launchers.size > 64) launchers.delete(launchers.keys().next().value!);
+  }
+  return known;
+}
+
+/**
+ * Runs a .NET program under mono through the launcher built in `scratch`
+ * (see {@link LAUNCHER_SOURCE}); where none can be built, the program runs
+ * directly, as `mono PROGRAM ARGS`.
+ */
+export async function runMonoProgram(program: string, args: readonly string[], run: Omit<ToolRun, "command" | "args"> & { readonly scratch: string }): Promise<ToolResult> {
+  const { scratch, ...rest } = run;
+  const launcher = await launcherIn(scratch);
+  return runTool({ ...rest, command: "mono", args: launcher ? [launcher, program, ...args] : [program, ...args] });
+}
+
+/**
  * NuGet.exe under mono with every cache, config and scratch file inside the
  * workdir, so runs never share state with each other or with the user's own
  * NuGet setup, and leave nothing behind (NuGet keeps lock files in
- * `$TMPDIR/NuGetScratch`).
+ * `$TMPDIR/NuGetScratch`). It runs through {@link runMonoProgram}, whose
+ * launcher is built once per run.
  */
 function run(args: readonly string[], ctx: DriverContext<NuGetProfile>, limits: NuGetExeLimits): Promise<ToolResult> {
   const exe = nugetExePath();
   if (!exe) throw new Error("the nuget-exe npm package is not installed");
-  return runTool({
-    command: "mono",
-    args: [exe, ...args],
+  return runMonoProgram(exe, args, {
+    scratch: ctx.runDir ?? ctx.workdir,
     cwd: ctx.workdir,
     timeoutMs: limits.totalMs,
     signal: ctx.signal,
     secrets: ctx.secrets,
     env: { HOME: ctx.workdir, TMPDIR: ctx.workdir, XDG_CONFIG_HOME: join(ctx.workdir, ".config"), NUGET_PACKAGES: join(ctx.workdir, "global"), NUGET_HTTP_CACHE_PATH: join(ctx.workdir, "http-cache"), MONO_ENV_OPTIONS: "" },
   });
+}
+
+/**
+ * NuGet.exe's own version: the first line of `help` ("NuGet Version:
+ * 5.8.0.6930"), through the launcher, in a scratch directory of its own
+ * (NuGet.exe writes a default NuGet.Config into the user's config directory,
+ * and its scratch into $TMPDIR, on any command), removed after. Once per process.
+ */
+let helpLine: Promise<string | undefined> | undefined;
+
+function nugetHelpLine(exe: string): Promise<string | undefined> {
+  helpLine ??= (async () => {
+    const dir = await mkdtemp(join(tmpdir(), "regkit-nuget-probe-"));
+    try {
+      const ran = await runMonoProgram(exe, ["help"], { scratch: dir, cwd: dir, env: scratchEnv(dir), timeoutMs: 30_000, secrets: [] });
+      return ran.code === 0 ? ran.output.trim().split("\n")[0] : undefined;
+    } finally {
+      launchers.delete(dir);
+      await rm(dir, { recursive: true, force: true });
+    }
+  })().catch(() => undefined);
+  return helpLine;
 }
 
 /** NuGet.exe 5.8 under mono: `nuget push` and `nuget install`, bounded by `limits` (tests shorten them). */
@@ -88,8 +202,7 @@ export function createNugetExe(limits: NuGetExeLimits = NUGET_EXE_LIMITS): Clien
     // NuGet.exe's own version (its help starts "NuGet Version: 5.8.1.7021"), not mono's.
     async version() {
       const exe = nugetExePath();
-      // NuGet.exe writes a default NuGet.Config into the user's config directory, and its scratch into $TMPDIR, on any command: both go to a directory of its own, removed after.
-      const line = exe ? await probeTool("mono", [exe, "help"], 30_000, (home) => ({ HOME: home, TMPDIR: home, XDG_CONFIG_HOME: join(home, ".config") })) : undefined;
+      const line = exe ? await nugetHelpLine(exe) : undefined;
       return line?.replace(/^NuGet Version:\s*/i, "NuGet.exe ");
     },
     async publish(artifact: Artifact, ctx: DriverContext<NuGetProfile>) {
