@@ -107,7 +107,7 @@ static class RegkitMonoLauncher {
 }
 `;
 
-/** Where mcs writes nothing of its own but the launcher: a scratch home. */
+/** A scratch home for mcs and for NuGet.exe's version probe: whatever they write of their own goes there. */
 const scratchEnv = (dir: string): NodeJS.ProcessEnv => ({ HOME: dir, TMPDIR: dir, XDG_CONFIG_HOME: join(dir, ".config"), MONO_ENV_OPTIONS: "" });
 
 /** Compiles the launcher into `dir`: its path, or undefined where it cannot be built (no mcs). */
