@@ -107,7 +107,7 @@ static class RegkitMonoLauncher {
 }
 `;
 
-/** A scratch home for mcs and for NuGet.exe's version probe: whatever they write of their own goes there. */
+/** A scratch home for mcs and for NuGet.exe (its runs and its version probe): whatever they write of their own goes there. */
 const scratchEnv = (dir: string): NodeJS.ProcessEnv => ({ HOME: dir, TMPDIR: dir, XDG_CONFIG_HOME: join(dir, ".config"), MONO_ENV_OPTIONS: "" });
 
 /** Compiles the launcher into `dir`: its path, or undefined where it cannot be built (no mcs). */
@@ -165,7 +165,7 @@ function run(args: readonly string[], ctx: DriverContext<NuGetProfile>, limits: 
     timeoutMs: limits.totalMs,
     signal: ctx.signal,
     secrets: ctx.secrets,
-    env: { HOME: ctx.workdir, TMPDIR: ctx.workdir, XDG_CONFIG_HOME: join(ctx.workdir, ".config"), NUGET_PACKAGES: join(ctx.workdir, "global"), NUGET_HTTP_CACHE_PATH: join(ctx.workdir, "http-cache"), MONO_ENV_OPTIONS: "" },
+    env: { ...scratchEnv(ctx.workdir), NUGET_PACKAGES: join(ctx.workdir, "global"), NUGET_HTTP_CACHE_PATH: join(ctx.workdir, "http-cache") },
   });
 }
 
